@@ -1,0 +1,1 @@
+"""Generates the typed Python and TypeScript layers of both implementations from one OpenAPI document."""

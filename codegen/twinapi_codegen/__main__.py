@@ -1,0 +1,3 @@
+from twinapi_codegen.cli import main
+
+raise SystemExit(main())

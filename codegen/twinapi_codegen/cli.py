@@ -1,0 +1,56 @@
+"""`twinapi-codegen generate|check`: the command `make generate` and `make check-generated` run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from twinapi_codegen import generate, writer
+from twinapi_codegen.errors import SpecError, ToolError
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    cli = argparse.ArgumentParser(prog="twinapi-codegen", description=__doc__)
+    cli.add_argument("command", choices=["generate", "check"], help="write the outputs, or only compare them")
+    cli.add_argument("--spec", type=Path, default=Path("openapi.yaml"), help="the OpenAPI 3.0/3.1 document")
+    cli.add_argument("--root", type=Path, default=Path("."), help="project root; headers name the spec from it")
+    cli.add_argument("--python-out", type=Path, default=Path("python-impl/app/generated"))
+    cli.add_argument("--typescript-out", type=Path, default=Path("node-impl/src/generated"))
+    cli.add_argument(
+        "--openapi-typescript", type=Path, default=Path("node-impl/node_modules/.bin/openapi-typescript")
+    )
+    cli.add_argument("--only", choices=["python", "typescript"], help="generate one side only")
+    return cli.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    targets = generate.Targets(
+        root=args.root,
+        spec=args.spec,
+        python_dir=None if args.only == "typescript" else args.python_out,
+        typescript_dir=None if args.only == "python" else args.typescript_out,
+        openapi_typescript=args.openapi_typescript,
+    )
+    try:
+        outputs = generate.render(targets)
+    except SpecError as exc:
+        print(f"error: {exc.file} cannot be generated from; nothing was written.", file=sys.stderr)
+        for problem in exc.problems:
+            print("  " + problem.render(exc.file), file=sys.stderr)
+        return 1
+    except ToolError as exc:
+        print(f"error: {exc}\nnothing was written.", file=sys.stderr)
+        return 1
+    if args.command == "check":
+        changed = writer.differences(outputs)
+        if changed:
+            for path in changed:
+                print(f"out of date: {path}", file=sys.stderr)
+            print(f"error: generated files differ from {args.spec}; run `make generate`.", file=sys.stderr)
+            return 1
+        return 0
+    for path in writer.write(outputs):
+        print(f"wrote {path}")
+    return 0

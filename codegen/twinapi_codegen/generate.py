@@ -1,0 +1,91 @@
+"""Renders every output of a spec in memory; nothing touches the disk until all of them succeeded."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from twinapi_codegen import loader, parser, python_models, typescript
+from twinapi_codegen.errors import ToolError
+from twinapi_codegen.formats import FORMATS
+
+TEMPLATES = Path(__file__).parent / "templates"
+LINE_LENGTH = "120"
+
+
+@dataclass(frozen=True)
+class Targets:
+    root: Path  # the project root: the spec is named relative to it in every header
+    spec: Path
+    python_dir: Path | None
+    typescript_dir: Path | None
+    openapi_typescript: Path
+
+
+def _docline(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["pyrepr"] = repr
+    env.filters["docline"] = _docline
+    env.filters["tsstr"] = lambda s: "'" + str(s).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return env
+
+
+def _format_python(name: str, source: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--line-length", LINE_LENGTH, "--stdin-filename", name, "-"],
+        input=source, capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        raise ToolError(f"generated {name} is not valid Python (a template bug):\n{done.stderr.strip()}")
+    return done.stdout
+
+
+def _render_all(env: jinja2.Environment, folder: str, variables: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for template in sorted((TEMPLATES / folder).glob("*.j2")):
+        out[template.name[: -len(".j2")]] = env.get_template(f"{folder}/{template.name}").render(variables)
+    return out
+
+
+def render(targets: Targets) -> dict[Path, str]:
+    """Every generated file of the spec, keyed by its path. Raises SpecError or ToolError, writing nothing."""
+    doc = loader.load(targets.spec)
+    ctx = parser.build(doc)
+    spec_file = os.path.relpath(targets.spec, targets.root)
+    variables = ctx.template_vars(spec_file)
+    variables["formats"] = FORMATS
+    env = _environment()
+    outputs: dict[Path, str] = {}
+    if targets.python_dir is not None:
+        relative = Path(os.path.relpath(targets.spec.resolve(), targets.python_dir.resolve()))
+        variables["spec_depth"] = len(relative.parts) - 1
+        variables["spec_name"] = relative.name
+        if any(part != ".." for part in relative.parts[:-1]):
+            raise ToolError("the spec must sit in a parent folder of the Python output folder")
+        files = _render_all(env, "python", variables)
+        files["models.py"] = python_models.generate(ctx.models, str(doc.data["openapi"]), variables["header"])
+        for name, source in files.items():
+            outputs[targets.python_dir / name] = _format_python(name, source)
+    if targets.typescript_dir is not None:
+        files = _render_all(env, "typescript", variables)
+        files["schema.ts"] = typescript.generate(targets.spec, targets.openapi_typescript, variables["header"])
+        for name, source in files.items():
+            outputs[targets.typescript_dir / name] = source
+    return outputs

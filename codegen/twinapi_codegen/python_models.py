@@ -1,0 +1,46 @@
+"""Pydantic v2 models through datamodel-code-generator, fed a document whose schemas carry the names we chose."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from twinapi_codegen.errors import ToolError
+
+# Wire formats stay strings in the models: the runtime checks them with the shared format definitions, and
+# handlers write timestamps in the contract's exact form instead of pydantic's.
+TYPE_MAPPINGS = ["string+email=string", "date=string", "date-time=string"]
+
+EMPTY = '''"""No schemas: the contract defines no models."""
+'''
+
+
+def generate(models: dict[str, Any], openapi_version: str, header: str) -> str:
+    if not models:
+        return f"# {header}\n{EMPTY}"
+    document = {
+        "openapi": openapi_version,
+        "info": {"title": "models", "version": "0"},
+        "paths": {},
+        "components": {"schemas": models},
+    }
+    with tempfile.TemporaryDirectory(prefix="twinapi-models-") as tmp:
+        source = Path(tmp) / "models.json"
+        target = Path(tmp) / "models.py"
+        source.write_text(json.dumps(document, sort_keys=False), encoding="utf-8")
+        command = [
+            sys.executable, "-m", "datamodel_code_generator",
+            "--input", str(source), "--input-file-type", "openapi", "--output", str(target),
+            "--preset", "standard-py311-20261027", "--target-pydantic-version", "2.11",
+            "--openapi-scopes", "schemas", "--no-treat-dot-as-module", "--use-double-quotes",
+            "--type-mappings", *TYPE_MAPPINGS,
+            "--custom-file-header", f"# {header}",
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0 or not target.exists():
+            raise ToolError(f"datamodel-code-generator failed:\n{done.stderr.strip()}")
+        return target.read_text(encoding="utf-8")
