@@ -1,0 +1,29 @@
+"""The runtime any generated Python layer runs on: routing, authentication order, validation, problem+json."""
+
+from twinapi_runtime.app import ContractError, build_app, load_spec
+from twinapi_runtime.binding import (
+    Binding,
+    Call,
+    Context,
+    MissingOperations,
+    OperationRoute,
+    require_implemented,
+    respond,
+)
+from twinapi_runtime.problems import AuthenticationFailed, NotImplementedOperation, ProblemError
+
+__all__ = [
+    "AuthenticationFailed",
+    "Binding",
+    "Call",
+    "Context",
+    "ContractError",
+    "MissingOperations",
+    "NotImplementedOperation",
+    "OperationRoute",
+    "ProblemError",
+    "build_app",
+    "load_spec",
+    "require_implemented",
+    "respond",
+]

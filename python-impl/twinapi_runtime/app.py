@@ -1,0 +1,233 @@
+"""Builds the FastAPI application of a contract from its spec and a generated binding."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+from starlette.types import Lifespan, Receive, Scope, Send
+
+from twinapi_runtime.binding import Binding, OperationRoute, is_json
+from twinapi_runtime.dispatch import Body, Operation, PathEndpoint, Scheme
+from twinapi_runtime.middleware import RequestContext
+from twinapi_runtime.problems import problem_response
+from twinapi_runtime.validation import Param, Validators, scalar_kind
+
+BODY_LIMIT = 65536
+NO_ROUTE = "No route matches this path."
+_TEMPLATE = re.compile(r"{([^}/]+)}")
+
+
+class ContractError(Exception):
+    """The spec and the generated code disagree, or the spec asks for something the runtime cannot serve."""
+
+
+def load_spec(path: Path) -> dict[str, Any]:
+    """The spec as plain JSON data (YAML dates and integer keys become strings, as JSON would have them)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return plain
+
+
+def _pointer(*parts: str) -> str:
+    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+class _Compiler:
+    def __init__(self, spec: dict[str, Any], binding: Binding, body_limit: int) -> None:
+        self.spec = spec
+        self.validators = Validators(spec, binding.formats)
+        self.body_limit = body_limit
+        self.schemes = self._schemes(binding)
+
+    def resolve(self, node: Any) -> Any:
+        seen: set[str] = set()
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+            ref = node["$ref"]
+            if ref in seen:
+                break
+            seen.add(ref)
+            node = self.at(ref[1:])
+        return node
+
+    def at(self, pointer: str) -> Any:
+        node: Any = self.spec
+        for raw in pointer.split("/")[1:]:
+            node = node[raw.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def _schemes(self, binding: Binding) -> dict[str, Scheme]:
+        found = {}
+        for name, raw in ((self.spec.get("components") or {}).get("securitySchemes") or {}).items():
+            scheme = self.resolve(raw)
+            kind = scheme.get("type")
+            if kind == "http":
+                kind = str(scheme.get("scheme", "")).lower()
+            elif kind in ("oauth2", "openIdConnect"):
+                kind = "bearer"
+            elif kind == "apiKey":
+                kind = scheme.get("in")
+            if kind not in ("bearer", "basic", "header", "query", "cookie"):
+                raise ContractError(f"security scheme {name!r}: {scheme.get('type')} is not supported")
+            found[name] = Scheme(name, kind, str(scheme.get("name", "")), binding.authenticators[name])
+        return found
+
+    def operation(self, route: OperationRoute, path_names: dict[str, str]) -> Operation:
+        item = self.resolve((self.spec.get("paths") or {}).get(route.path))
+        op = item.get(route.method.lower()) if isinstance(item, dict) else None
+        if not isinstance(op, dict):
+            raise ContractError(f"{route.method} {route.path} is not in the spec: run `make generate`")
+        base = _pointer("paths", route.path)
+        security = op.get("security", self.spec.get("security", []))
+        params = self._params(item, op, base, route.method.lower())
+        body = self._body(op.get("requestBody"), base + _pointer(route.method.lower(), "requestBody"))
+        requirements = [[self.schemes[name] for name in sorted(req)] for req in security or []]
+        return Operation(route.endpoint, requirements, params, body, path_names)
+
+    def _params(self, item: dict[str, Any], op: dict[str, Any], base: str, method: str) -> list[Param]:
+        merged: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+        for where, group in ((base + "/parameters", item.get("parameters")), (base + f"/{method}/parameters", op.get("parameters"))):
+            for i, raw in enumerate(group or []):
+                param = self.resolve(raw)
+                pointer = raw["$ref"][1:] if isinstance(raw, dict) and "$ref" in raw else f"{where}/{i}"
+                merged[(param["name"], param["in"])] = (pointer, param)
+        params = []
+        for (name, location), (pointer, param) in merged.items():
+            schema = self.resolve(param.get("schema", {}))
+            array = isinstance(schema, dict) and schema.get("type") == "array"
+            style = param.get("style", "form" if location in ("query", "cookie") else "simple")
+            explode = bool(param.get("explode", style == "form")) and location in ("query", "cookie")
+            if isinstance(schema, dict) and schema.get("type") == "object" or style == "deepObject":
+                raise ContractError(f"{pointer}: object parameters are not supported yet")
+            kind = scalar_kind(schema.get("items", {}) if array else schema, self.resolve)
+            schema_pointer = (param["schema"]["$ref"][1:] if "$ref" in param.get("schema", {}) else pointer + "/schema")
+            params.append(
+                Param(
+                    name=name,
+                    location=location,
+                    required=bool(param.get("required", location == "path")),
+                    array=array,
+                    explode=explode,
+                    kind=kind,
+                    default=schema.get("default") if isinstance(schema, dict) else None,
+                    has_default=isinstance(schema, dict) and "default" in schema,
+                    validator=self.validators.compile(schema_pointer),
+                )
+            )
+        return params
+
+    def _body(self, raw: Any, pointer: str) -> Body | None:
+        if raw is None:
+            return None
+        if "$ref" in raw:
+            pointer = raw["$ref"][1:]
+        body = self.resolve(raw)
+        content = body.get("content") or {}
+        media_types = frozenset(m.split(";", 1)[0].strip().lower() for m in content)
+        json_types = [m for m in content if is_json(m)]
+        validator = None
+        if json_types and "schema" in (content[json_types[0]] or {}):
+            validator = self.validators.compile(pointer + _pointer("content", json_types[0], "schema"))
+        return Body(
+            required=bool(body.get("required", False)),
+            media_types=media_types,
+            json=bool(json_types) and len(json_types) == len(content),
+            validator=validator,
+            limit=self.body_limit,
+        )
+
+
+def _starlette_path(path: str) -> tuple[str, dict[str, str]]:
+    """Starlette only accepts identifier parameter names; the spec's names are restored before validation."""
+    names: dict[str, str] = {}
+
+    def rename(match: re.Match[str]) -> str:
+        safe = f"p{len(names)}"
+        names[safe] = match[1]
+        return "{" + safe + "}"
+
+    return _TEMPLATE.sub(rename, path), names
+
+
+def _specificity(path: str) -> tuple[int, ...]:
+    # Concrete segments win over templated ones, as OpenAPI specifies (/tasks/search before /tasks/{id}).
+    return tuple(1 if "{" in segment else 0 for segment in path.split("/"))
+
+
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    await problem_response(404, NO_ROUTE, scope["path"])(scope, receive, send)
+
+
+def build_app(
+    spec_path: Path,
+    binding: Binding,
+    *,
+    lifespan: Lifespan[FastAPI] | None = None,
+    body_limit: int = BODY_LIMIT,
+) -> FastAPI:
+    """The application: every spec operation routed through the runtime, the spec at /openapi.json, docs at /docs."""
+    spec = load_spec(spec_path)
+    compiler = _Compiler(spec, binding, body_limit)
+    info = spec.get("info") or {}
+    app = FastAPI(
+        title=str(info.get("title", "API")),
+        version=str(info.get("version", "")),
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    groups: dict[str, dict[str, Operation]] = {}
+    for route in binding.routes:
+        template, names = _starlette_path(route.path)
+        groups.setdefault(template, {})[route.method] = compiler.operation(route, names)
+    _require_complete(spec, binding)
+    for template in sorted(groups, key=_specificity):
+        app.router.routes.append(Route(template, endpoint=PathEndpoint(groups[template])))
+    _add_contract_routes(app, spec, groups)
+    app.router.default = _not_found
+    app.add_exception_handler(HTTPException, _http_problem)
+    app.add_middleware(RequestContext)
+    return app
+
+
+def _require_complete(spec: dict[str, Any], binding: Binding) -> None:
+    bound = {(r.method, r.path) for r in binding.routes}
+    for path, item in (spec.get("paths") or {}).items():
+        for method in ("get", "put", "post", "delete", "options", "head", "patch", "trace"):
+            if isinstance(item, dict) and method in item and (method.upper(), path) not in bound:
+                raise ContractError(f"{method.upper()} {path} has no generated route: run `make generate`")
+
+
+def _add_contract_routes(app: FastAPI, spec: dict[str, Any], groups: dict[str, dict[str, Operation]]) -> None:
+    """The spec itself (not a re-derived one) and Swagger UI, unless the contract uses those paths itself."""
+    document = orjson.dumps(spec)
+
+    async def openapi(_: Request) -> Response:
+        return Response(document, media_type="application/json; charset=utf-8")
+
+    async def docs(_: Request) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=str(app.title))
+
+    extra: list[tuple[str, Callable[[Request], Any]]] = [("/openapi.json", openapi), ("/docs", docs)]
+    for path, endpoint in extra:
+        if path not in groups:
+            app.router.routes.append(Route(path, endpoint, methods=["GET"]))
+
+
+async def _http_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    detail = NO_ROUTE if exc.status_code == 404 else str(exc.detail)
+    return problem_response(exc.status_code, detail, request.url.path, headers=exc.headers)

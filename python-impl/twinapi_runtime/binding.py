@@ -1,0 +1,94 @@
+"""What generated routing code hands the runtime, and what the runtime hands back to it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Per-request facts a handler may need beyond its typed arguments."""
+
+    request_id: str
+    path: str
+    request: Request
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A request the runtime has authenticated and validated: params by their spec names, the parsed body."""
+
+    principal: Any
+    params: dict[str, Any]
+    body: Any
+
+
+Endpoint = Callable[[Context, Call], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationRoute:
+    operation_id: str
+    method: str
+    path: str
+    endpoint: Endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    routes: list[OperationRoute]
+    authenticators: dict[str, Callable[[Context, str], Awaitable[Any]]]
+    formats: Mapping[str, tuple[str, str | None]]
+
+
+class MissingOperations(Exception):
+    """The hand-written class lacks methods the contract requires: the server must not start."""
+
+
+def require_implemented(instance: object, protocol: type, names: Mapping[str, str]) -> None:
+    """Names every contract operation whose method `instance` does not implement itself."""
+    missing = [
+        spec_name
+        for spec_name, attr in names.items()
+        if getattr(type(instance), attr, None) is None or getattr(type(instance), attr) is getattr(protocol, attr)
+    ]
+    if missing:
+        kind = protocol.__name__
+        raise MissingOperations(
+            f"{type(instance).__name__} does not implement {kind} for: {', '.join(missing)}; "
+            "add a method for each (run `make generate` after changing the spec)"
+        )
+
+
+def respond(
+    status: int, body: object, media_type: str | None, headers: Mapping[str, str | None] | None
+) -> Response:
+    """Serialises a documented response once; the type checker already proved the body's type."""
+    plain = {k: v for k, v in headers.items() if v is not None} if headers else None
+    if body is None:
+        return Response(status_code=status, headers=plain)
+    if isinstance(body, BaseModel):
+        content: bytes | str = body.model_dump_json(by_alias=True, exclude_unset=True)
+    elif isinstance(body, (bytes, str)):
+        content = body
+    else:
+        raise TypeError(f"cannot serialise a {type(body).__name__} response body")
+    return Response(content, status_code=status, media_type=with_charset(media_type), headers=plain)
+
+
+def with_charset(media_type: str | None) -> str | None:
+    """JSON goes out as UTF-8 and says so, as Fastify does, so both implementations send the same header."""
+    if media_type and is_json(media_type) and "charset" not in media_type:
+        return media_type + "; charset=utf-8"
+    return media_type
+
+
+def is_json(media_type: str) -> bool:
+    base = media_type.split(";", 1)[0].strip().lower()
+    return base == "application/json" or base.endswith("+json")

@@ -1,0 +1,214 @@
+"""One ASGI endpoint per path template: method dispatch, authentication, body, parameters, then the handler.
+
+The order of checks is part of the contract and the same in both implementations:
+route (404/405) -> security (401) -> content type (415) -> size (413) -> JSON (400) -> validation (400) -> handler.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from twinapi_runtime.binding import Call, Context, Endpoint
+from twinapi_runtime.problems import ProblemError, from_error, invalid, problem_response
+from twinapi_runtime.validation import Param, coerce, errors_of
+
+METHOD_ORDER = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
+MISSING_CREDENTIALS = "A valid bearer token is required."
+NOT_JSON = "The request body is not valid JSON."
+
+Authenticator = Callable[[Context, str], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Scheme:
+    """Where a security scheme's credentials travel, and the handler that checks them."""
+
+    name: str
+    kind: str  # bearer, basic, header, query or cookie
+    param: str
+    check: Authenticator
+
+    def credentials(self, request: Request) -> str | None:
+        if self.kind in ("bearer", "basic"):
+            parts = request.headers.get("authorization", "").split(" ")
+            if len(parts) != 2 or parts[0].lower() != self.kind or not parts[1]:
+                return None
+            if self.kind == "basic":
+                try:
+                    return base64.b64decode(parts[1], validate=True).decode()
+                except (binascii.Error, UnicodeDecodeError):
+                    return None
+            return parts[1]
+        source = {"header": request.headers, "query": request.query_params, "cookie": request.cookies}[self.kind]
+        return source.get(self.param)
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    required: bool
+    media_types: frozenset[str]
+    json: bool
+    validator: Any
+    limit: int
+
+
+class Operation:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        security: list[list[Scheme]],
+        params: list[Param],
+        body: Body | None,
+        path_names: dict[str, str],
+    ) -> None:
+        self.endpoint = endpoint
+        self.security = security
+        self.optional_auth = any(not requirement for requirement in security)
+        self.params = params
+        self.body = body
+        self.path_names = path_names  # Starlette's safe parameter names -> the spec's names
+
+    async def handle(self, scope: Scope, receive: Receive) -> Response:
+        request = Request(scope, receive)
+        ctx = Context(request_id=scope["state"]["request_id"], path=scope["path"], request=request)
+        try:
+            principal = await self._authenticate(ctx, request) if self.security else None
+            body = await self._read_body(request) if self.body is not None else None
+            params, errors = self._read_params(request)
+            if self.body is not None and body is not None and self.body.validator is not None:
+                errors += errors_of(self.body.validator, body, "body")
+            if errors:
+                raise invalid(errors)
+            return await self.endpoint(ctx, Call(principal, params, body))
+        except ProblemError as error:
+            return from_error(error, ctx.path)
+
+    async def _authenticate(self, ctx: Context, request: Request) -> Any:
+        for requirement in self.security:
+            found = [(scheme, scheme.credentials(request)) for scheme in requirement]
+            if requirement and all(value is not None for _, value in found):
+                principal = None
+                for scheme, value in found:
+                    checked = await scheme.check(ctx, value)  # type: ignore[arg-type]
+                    principal = checked if principal is None else principal
+                return principal
+        if self.optional_auth:
+            return None
+        challenge = "Basic" if all(s.kind == "basic" for r in self.security for s in r) else "Bearer"
+        raise ProblemError(401, MISSING_CREDENTIALS, headers={"WWW-Authenticate": challenge})
+
+    async def _read_body(self, request: Request) -> Any:
+        body = self.body
+        assert body is not None
+        length = request.headers.get("content-length")
+        chunked = "chunked" in request.headers.get("transfer-encoding", "").lower()
+        if (length is None or length.strip() == "0") and not chunked:
+            return self._absent()
+        media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if not _accepts(body.media_types, media):
+            raise ProblemError(415, f"The request body must be {_one_of(body.media_types)}.")
+        if length is not None and length.isdigit() and int(length) > body.limit:
+            raise _too_large(body.limit)
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > body.limit:
+                raise _too_large(body.limit)
+        if not raw:
+            return self._absent()
+        if not body.json:
+            return bytes(raw)
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise invalid([{"location": "body", "message": str(exc)}], NOT_JSON) from None
+
+    def _absent(self) -> None:
+        assert self.body is not None
+        if self.body.required:
+            raise invalid([{"location": "body", "message": "is required"}])
+        return None
+
+    def _read_params(self, request: Request) -> tuple[dict[str, Any], list[dict[str, str]]]:
+        values: dict[str, Any] = {}
+        errors: list[dict[str, str]] = []
+        path_params = {self.path_names.get(k, k): v for k, v in request.path_params.items()}
+        for param in self.params:
+            raw = _raw_values(request, param, path_params)
+            if not raw:
+                if param.required:
+                    errors.append({"location": param.where, "message": "is required"})
+                elif param.has_default:
+                    values[param.name] = param.default
+                continue
+            if param.array:
+                items = raw if param.explode or len(raw) > 1 else raw[0].split(",")
+                value: Any = [coerce(item, param.kind) for item in items]
+            elif len(raw) > 1:
+                errors.append({"location": param.where, "message": "must be given at most once"})
+                continue
+            else:
+                value = coerce(raw[0], param.kind)
+            found = errors_of(param.validator, value, param.where)
+            if found:
+                errors += found
+            else:
+                values[param.name] = value
+        return values, errors
+
+
+def _raw_values(request: Request, param: Param, path_params: dict[str, str]) -> list[str]:
+    if param.location == "query":
+        return request.query_params.getlist(param.name)
+    if param.location == "path":
+        value = path_params.get(param.name)
+        return [] if value is None else [value]
+    if param.location == "header":
+        # Repeated header lines are one list, as HTTP defines them (and as Node joins them).
+        lines = request.headers.getlist(param.name)
+        return [", ".join(lines)] if lines else []
+    value = request.cookies.get(param.name)
+    return [] if value is None else [value]
+
+
+def _accepts(media_types: frozenset[str], media: str) -> bool:
+    if media in media_types:
+        return True
+    major = media.split("/", 1)[0]
+    return bool(media) and ("*/*" in media_types or f"{major}/*" in media_types)
+
+
+def _one_of(media_types: frozenset[str]) -> str:
+    return " or ".join(sorted(media_types))
+
+
+def _too_large(limit: int) -> ProblemError:
+    return ProblemError(413, f"The request body is larger than {limit} bytes.")
+
+
+class PathEndpoint:
+    """The ASGI app of one path template; an undocumented method gets 405 with every documented one in Allow."""
+
+    def __init__(self, operations: dict[str, Operation]) -> None:
+        self.operations = operations
+        self.allow = ", ".join(m for m in METHOD_ORDER if m in operations)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        operation = self.operations.get(scope["method"])
+        if operation is None:
+            response = problem_response(
+                405, "This path does not accept this method.", scope["path"], headers={"Allow": self.allow}
+            )
+        else:
+            response = await operation.handle(scope, receive)
+        await response(scope, receive, send)
+

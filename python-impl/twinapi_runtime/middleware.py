@@ -1,0 +1,74 @@
+"""Outermost ASGI layer: request id, one access-log line per request, and a 500 problem that leaks nothing."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from twinapi_runtime.problems import problem_response
+
+REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
+UNEXPECTED = "An unexpected error occurred."
+
+access_log = logging.getLogger("twinapi.access")
+error_log = logging.getLogger("twinapi.error")
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (b"x-request-id", request_id.encode())
+        status = 500
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                started = True
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            error_log.exception("unhandled error", extra={"fields": {"request_id": request_id}})
+            if started:
+                raise
+            await problem_response(500, UNEXPECTED, scope["path"])(scope, receive, send_with_id)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "request",
+                    extra={
+                        "fields": {
+                            "method": scope["method"],
+                            "path": scope["path"],
+                            "status": status,
+                            "duration_ms": round((time.perf_counter() - start) * 1000, 3),
+                            "request_id": request_id,
+                        }
+                    },
+                )
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            if REQUEST_ID.match(text):
+                return text
+            break
+    return str(uuid.uuid4())
