@@ -1,0 +1,1 @@
+"""Conformance harness: fuzz each implementation against the contract, compare them, prove they interoperate."""

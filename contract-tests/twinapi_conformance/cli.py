@@ -1,0 +1,127 @@
+"""Command line: fuzz, diff, interop, selftest, and ci (all of them with the CI budget)."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+
+from twinapi_conformance import config as configuration
+from twinapi_conformance import differential, fuzz, interop, matrix
+from twinapi_conformance.auth import bootstrap_token
+from twinapi_conformance.servers import started
+from twinapi_conformance.spec import Spec
+
+TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = Console(highlight=False)
+    if args.command == "selftest":
+        return _selftest()
+    config = configuration.load(args.config)
+    if args.command == "fuzz":
+        return _fuzz(console, config, args)
+    if args.command == "diff":
+        return _diff(console, config, args)
+    if args.command == "interop":
+        return _interop(console, config)
+    # ci: every stage runs, so one failure does not hide another
+    results = [_fuzz(console, config, args), _diff(console, config, args), _interop(console, config), _selftest()]
+    console.print(f"contract stage: {'[green]passed[/]' if not any(results) else '[red]failed[/]'}")
+    return 1 if any(results) else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m twinapi_conformance", description=__doc__)
+    parser.add_argument("--config", type=Path, default=configuration.DEFAULT_CONFIG, help="conformance.toml")
+    commands = parser.add_subparsers(dest="command", required=True)
+    budget = argparse.ArgumentParser(add_help=False)
+    budget.add_argument("--seed", type=int, help="replay a run; default: the configured CI seed")
+    budget.add_argument("--max-examples", type=int, help="default: the configured CI budget")
+    budget.add_argument("--only", help="one implementation by name")
+    fuzz_cmd = commands.add_parser("fuzz", parents=[budget], help="Schemathesis against each implementation")
+    fuzz_cmd.add_argument("--deep", action="store_true", help="the deep budget with a fresh seed (printed)")
+    commands.add_parser("diff", parents=[budget], help="the same requests to both implementations, compared")
+    commands.add_parser("interop", help="both implementations on one database, the configured scenario")
+    commands.add_parser("selftest", help="prove the harness catches deliberately broken servers")
+    commands.add_parser("ci", parents=[budget], help="fuzz, diff, interop and selftest with the CI budget")
+    return parser
+
+
+def _budget(config: configuration.Config, args: argparse.Namespace) -> tuple[int, int]:
+    if getattr(args, "deep", False):
+        seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
+        return seed, args.max_examples or config.budget.deep_max_examples
+    return (
+        args.seed if args.seed is not None else config.budget.seed,
+        args.max_examples or config.budget.max_examples,
+    )
+
+
+def _selected(config: configuration.Config, args: argparse.Namespace) -> list[configuration.Implementation]:
+    only = getattr(args, "only", None)
+    if only is not None and only not in config.implementations:
+        raise SystemExit(f"--only: no implementation {only!r} in {config.path}")
+    return [impl for name, impl in config.implementations.items() if only in (None, name)]
+
+
+def _fuzz(console: Console, config: configuration.Config, args: argparse.Namespace) -> int:
+    seed, max_examples = _budget(config, args)
+    console.rule(f"fuzz: seed {seed}, max examples {max_examples}")
+    console.print(f"replay: python -m twinapi_conformance fuzz --seed {seed} --max-examples {max_examples}")
+    spec = Spec(config.spec)
+    results = []
+    for impl in _selected(config, args):
+        console.rule(f"fuzz {impl.name}")
+        with tempfile.TemporaryDirectory(prefix="conformance-") as work:
+            with started(impl, config.server, db_path=Path(work) / "fuzz.db", log_dir=config.reports) as server:
+                token = _token(config, spec, server.base_url)
+                results.append(
+                    fuzz.run(
+                        config,
+                        name=impl.name,
+                        base_url=server.base_url,
+                        token=token,
+                        seed=seed,
+                        max_examples=max_examples,
+                        output=sys.stdout,
+                    )
+                )
+    matrix.render(console, spec.labels(), results)
+    console.print(f"replay: python -m twinapi_conformance fuzz --seed {seed} --max-examples {max_examples}")
+    return 0 if all(result.ok for result in results) else 1
+
+
+def _token(config: configuration.Config, spec: Spec, base_url: str) -> str | None:
+    if config.auth is None:
+        return None
+    with httpx.Client(timeout=config.budget.request_timeout) as client:
+        return bootstrap_token(client, base_url, spec, config.auth)
+
+
+def _diff(console: Console, config: configuration.Config, args: argparse.Namespace) -> int:
+    seed, max_examples = _budget(config, args)
+    console.rule(f"diff: seed {seed}")
+    report = differential.run(config, seed=seed, examples=args.max_examples or config.budget.diff_examples, console=console)
+    return 0 if report.ok else 1
+
+
+def _interop(console: Console, config: configuration.Config) -> int:
+    if config.interop is None:
+        console.print("interop: no scenario configured")
+        return 0
+    console.rule("interop")
+    return 0 if interop.run(config, console=console) else 1
+
+
+def _selftest() -> int:
+    # The harness's own tests start fixture servers; pytest keeps their output readable.
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", str(TESTS_DIR)], check=False).returncode  # noqa: S603

@@ -1,0 +1,210 @@
+"""The harness configuration (conformance.toml): everything specific to one API and its implementations."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "conformance.toml"
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing a key or holds a value of the wrong shape."""
+
+
+@dataclass(frozen=True)
+class Implementation:
+    name: str
+    command: list[str]
+    cwd: Path
+    env: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    env: dict[str, str]
+    readiness_path: str
+    startup_timeout: float
+    stop_timeout: float
+
+
+@dataclass(frozen=True)
+class AuthStep:
+    operation: str
+    body: Any
+    expect_status: int
+    token_pointer: str | None
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    scheme: str
+    # Schemathesis reads the token from this environment variable (see the Schemathesis config file).
+    token_env: str
+    header: str
+    # `{token}` is replaced by the token.
+    header_value: str
+    steps: list[AuthStep]
+
+
+@dataclass(frozen=True)
+class Budget:
+    seed: int
+    max_examples: int
+    deep_max_examples: int
+    diff_examples: int
+    diff_sequences: int
+    request_timeout: float
+    run_timeout: float
+
+
+@dataclass(frozen=True)
+class NormaliseRule:
+    why: str
+    placeholder: str
+    # Exactly one of the two: a regex replaced inside every compared string, or a JSON pointer (`*` = any key/index).
+    pattern: re.Pattern[str] | None
+    pointer: tuple[str, ...] | None
+    # Correlated values are numbered by first appearance, so "the same id twice" is still compared.
+    correlate: bool
+
+
+@dataclass(frozen=True)
+class DiffSettings:
+    extra_headers: list[str]
+    rules: list[NormaliseRule]
+    vectors: Path
+    max_reported: int
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    spec: Path
+    schemathesis_config: Path
+    reports: Path
+    implementations: dict[str, Implementation]
+    server: ServerSettings
+    auth: AuthSettings | None
+    budget: Budget
+    diff: DiffSettings
+    interop: Path | None
+
+
+def load(path: Path = DEFAULT_CONFIG) -> Config:
+    path = path.resolve()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    base = path.parent
+    impls = _table(data, "implementations")
+    if len(impls) != 2:
+        raise ConfigError("[implementations] must name exactly two implementations")
+    return Config(
+        path=path,
+        spec=base / _str(data, "spec"),
+        schemathesis_config=base / _str(data, "schemathesis_config"),
+        reports=(base / _str(data, "reports")).resolve(),
+        implementations={name: _implementation(name, table, base) for name, table in impls.items()},
+        server=_server(_table(data, "server")),
+        auth=_auth(data["auth"]) if "auth" in data else None,
+        budget=_budget(_table(data, "budget")),
+        diff=_diff(_table(data, "diff"), base),
+        interop=base / data["interop"] if "interop" in data else None,
+    )
+
+
+def _implementation(name: str, table: dict[str, Any], base: Path) -> Implementation:
+    command = table.get("command")
+    if not isinstance(command, list) or not command or not all(isinstance(part, str) for part in command):
+        raise ConfigError(f"implementations.{name}.command must be a non-empty list of strings")
+    return Implementation(name=name, command=command, cwd=base / _str(table, "cwd"), env=_env(table))
+
+
+def _server(table: dict[str, Any]) -> ServerSettings:
+    return ServerSettings(
+        env=_env(table),
+        readiness_path=_str(table, "readiness_path"),
+        startup_timeout=float(table.get("startup_timeout", 60)),
+        stop_timeout=float(table.get("stop_timeout", 10)),
+    )
+
+
+def _auth(table: dict[str, Any]) -> AuthSettings:
+    steps = [
+        AuthStep(
+            operation=_str(step, "operation"),
+            body=step.get("body"),
+            expect_status=int(step["expect_status"]),
+            token_pointer=step.get("token_pointer"),
+        )
+        for step in table.get("steps", [])
+    ]
+    if not steps or steps[-1].token_pointer is None:
+        raise ConfigError("auth.steps must end with a step that has token_pointer")
+    return AuthSettings(
+        scheme=_str(table, "scheme"),
+        token_env=_str(table, "token_env"),
+        header=table.get("header", "Authorization"),
+        header_value=table.get("header_value", "Bearer {token}"),
+        steps=steps,
+    )
+
+
+def _budget(table: dict[str, Any]) -> Budget:
+    return Budget(
+        seed=int(table["seed"]),
+        max_examples=int(table["max_examples"]),
+        deep_max_examples=int(table["deep_max_examples"]),
+        diff_examples=int(table["diff_examples"]),
+        diff_sequences=int(table["diff_sequences"]),
+        request_timeout=float(table.get("request_timeout", 10)),
+        run_timeout=float(table.get("run_timeout", 600)),
+    )
+
+
+def _diff(table: dict[str, Any], base: Path) -> DiffSettings:
+    rules = []
+    for rule in table.get("normalise", []):
+        pattern, pointer = rule.get("pattern"), rule.get("pointer")
+        if (pattern is None) == (pointer is None):
+            raise ConfigError(f"diff.normalise {rule!r}: give exactly one of pattern or pointer")
+        if not rule.get("why"):
+            raise ConfigError(f"diff.normalise {rule!r}: say why the value legitimately differs")
+        rules.append(
+            NormaliseRule(
+                why=rule["why"],
+                placeholder=_str(rule, "placeholder"),
+                pattern=re.compile(pattern) if pattern is not None else None,
+                pointer=tuple(pointer.split("/")[1:]) if pointer is not None else None,
+                correlate=bool(rule.get("correlate", False)),
+            )
+        )
+    return DiffSettings(
+        extra_headers=[name.lower() for name in table.get("extra_headers", [])],
+        rules=rules,
+        vectors=base / _str(table, "vectors"),
+        max_reported=int(table.get("max_reported", 10)),
+    )
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{key}] is missing")
+    return value
+
+
+def _str(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{key} must be a non-empty string")
+    return value
+
+
+def _env(table: dict[str, Any]) -> dict[str, str]:
+    return {key: str(value) for key, value in table.get("env", {}).items()}

@@ -1,0 +1,167 @@
+"""Fuzz one running implementation with the Schemathesis CLI and read its NDJSON event log back."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from twinapi_conformance.config import Config
+from twinapi_conformance.http import WireRequest
+
+PHASES = "examples,coverage,fuzzing,stateful"
+# Request headers that carry no information for a reproduction.
+NOISE_HEADERS = {"user-agent", "accept-encoding", "accept", "connection", "content-length", "x-schemathesis-testcaseid"}
+
+
+@dataclass
+class Failure:
+    implementation: str
+    operation: str
+    check: str
+    title: str
+    message: str
+    curl: str
+
+
+@dataclass
+class OperationTally:
+    cases: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class FuzzResult:
+    implementation: str
+    returncode: int
+    seed: int
+    junit: Path
+    operations: dict[str, OperationTally] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.failures and not self.errors
+
+
+def run(
+    config: Config,
+    *,
+    name: str,
+    base_url: str,
+    token: str | None,
+    seed: int,
+    max_examples: int,
+    output: IO[str] | None = None,
+) -> FuzzResult:
+    """Run every phase with every check against `base_url`; Schemathesis' own progress display goes to `output`."""
+    config.reports.mkdir(parents=True, exist_ok=True)
+    junit = config.reports / f"junit-{name}.xml"
+    ndjson = config.reports / f"events-{name}.ndjson"
+    env = dict(os.environ)
+    if config.auth is not None and token is not None:
+        env[config.auth.token_env] = token
+    command = [
+        sys.executable, "-m", "schemathesis.cli",
+        "--config-file", str(config.schemathesis_config),
+        "run", str(config.spec),
+        "--url", base_url,
+        "--phases", PHASES,
+        "--seed", str(seed),
+        "--max-examples", str(max_examples),
+        "--continue-on-failure",
+        "--workers", "1",  # more workers crashed inside Hypothesis here
+        "--request-timeout", str(config.budget.request_timeout),
+        "--report", "junit,ndjson",
+        "--report-junit-path", str(junit),
+        "--report-ndjson-path", str(ndjson),
+    ]  # fmt: skip
+    try:
+        completed = subprocess.run(  # noqa: S603 - fixed command line
+            command, env=env, stdout=output, stderr=subprocess.STDOUT, timeout=config.budget.run_timeout, check=False
+        )
+        returncode = completed.returncode
+    except subprocess.TimeoutExpired:
+        returncode = -1
+    result = FuzzResult(implementation=name, returncode=returncode, seed=seed, junit=junit)
+    if returncode == -1:
+        result.errors.append(f"Schemathesis did not finish within {config.budget.run_timeout}s")
+    if ndjson.exists():
+        read_events(ndjson, result, base_url=base_url)
+    else:
+        result.errors.append(f"Schemathesis wrote no event log (exit code {returncode})")
+    if returncode not in (0, -1) and not result.failures and not result.errors:
+        result.errors.append(f"Schemathesis exited with {returncode}; see its output above")
+    return result
+
+
+def read_events(path: Path, result: FuzzResult, *, base_url: str) -> None:
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            (kind, event), = json.loads(line).items()
+            if kind in ("ScenarioFinished", "FuzzScenarioFinished"):
+                # Stateful scenarios span operations; elsewhere the scenario label names the operation, including
+                # its probes with undocumented methods.
+                own_label = kind == "ScenarioFinished" and event.get("phase") != "stateful"
+                _tally(event.get("recorder", {}), result, base_url, own_label=own_label)
+                if event.get("status") == "error":
+                    result.errors.append(f"error in {event.get('recorder', {}).get('label')}; see the output above")
+            elif kind in ("NonFatalError", "FatalError"):
+                result.errors.append(f"{kind}: {json.dumps(event.get('value') or event.get('exception'))[:500]}")
+
+
+def _tally(recorder: dict[str, Any], result: FuzzResult, base_url: str, *, own_label: bool) -> None:
+    cases = recorder.get("cases", {})
+    interactions = recorder.get("interactions", {})
+    for case_id, checks in recorder.get("checks", {}).items():
+        case = cases.get(case_id, {}).get("value", {})
+        label = recorder["label"] if own_label else f"{case.get('method', '?')} {case.get('path', '?')}"
+        tally = result.operations.setdefault(label, OperationTally())
+        tally.cases += 1
+        for check in checks:
+            if check.get("status") != "failure":
+                continue
+            tally.failures[check["name"]] += 1
+            failure = check["failure_info"]["failure"]
+            # A check may fail on a request it derived itself (e.g. ignored_auth); reproduce that one.
+            interaction = interactions.get(failure.get("case_id") or case_id)
+            result.failures.append(
+                Failure(
+                    implementation=result.implementation,
+                    operation=label,
+                    check=check["name"],
+                    title=failure.get("title", ""),
+                    message=failure.get("message", ""),
+                    curl=_curl(interaction, base_url) if interaction else "(no request recorded)",
+                )
+            )
+
+
+def _unfiltered(name: str, value: str) -> str:
+    # Reports keep credentials out; the reader substitutes the token of their own run.
+    if value != "[Filtered]":
+        return value
+    return "Bearer $TOKEN" if name.lower() == "authorization" else "$SECRET"
+
+
+def _curl(interaction: dict[str, Any], base_url: str) -> str:
+    request = interaction["request"]
+    headers = [
+        (name, _unfiltered(name, value))
+        for name, values in request.get("headers", {}).items()
+        if name.lower() not in NOISE_HEADERS
+        for value in values
+    ]
+    body = request.get("body")
+    raw = base64.b64decode(body["$base64"]) if isinstance(body, dict) and "$base64" in body else None
+    uri: str = request["uri"]
+    return WireRequest(method=request["method"], path=uri.removeprefix(base_url), headers=headers, body=raw).curl(
+        base_url
+    )
