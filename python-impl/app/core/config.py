@@ -1,0 +1,100 @@
+"""Settings from the environment, parsed exactly as CONVENTIONS.md says (the Node server parses the same way)."""
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+_DECIMAL = re.compile(r"[0-9]+")
+
+
+def _decimal(value: object) -> object:
+    # Only plain ASCII digits: pydantic's lax int would also take " 8000", "8_000" or "8000.0".
+    if isinstance(value, str):
+        if not _DECIMAL.fullmatch(value):
+            raise PydanticCustomError("decimal", "must be a decimal integer")
+        return int(value)
+    return value
+
+
+def _in_range(low: int, high: int | None) -> AfterValidator:
+    def check(value: int) -> int:
+        if value < low or (high is not None and value > high):
+            bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise PydanticCustomError("range", "must be {bounds}", {"bounds": bounds})
+        return value
+
+    return AfterValidator(check)
+
+
+def _database_path(url: object) -> object:
+    # SQLAlchemy's form: sqlite:///relative.db (from the cwd) or sqlite:////absolute.db.
+    if not isinstance(url, str):
+        return url  # the default, already a path
+    path = url.removeprefix("sqlite:///")
+    if path == url or not path or "?" in path or path == ":memory:":
+        raise PydanticCustomError(
+            "database_url",
+            "must be sqlite:///<relative path> or sqlite:////<absolute path>",
+        )
+    return Path(path).absolute()
+
+
+Int = Annotated[int, BeforeValidator(_decimal)]
+
+
+class Settings(BaseSettings):
+    """The server's configuration; a bad value raises a ValidationError located at the variable's name."""
+
+    model_config = SettingsConfigDict(case_sensitive=True, frozen=True)
+
+    host: str = Field(default="127.0.0.1", validation_alias="HOST")
+    port: Annotated[Int, _in_range(0, 65535)] = Field(default=8000, validation_alias="PORT")
+    database_path: Annotated[Path, BeforeValidator(_database_path)] = Field(
+        default=REPO_ROOT / "data" / "app.db", validation_alias="DATABASE_URL"
+    )
+    # None only when APP_ENV=development: the app then makes up a secret for this process and warns.
+    jwt_secret: SecretStr | None = Field(default=None, validation_alias="JWT_SECRET")
+    jwt_ttl_seconds: Annotated[Int, _in_range(1, None)] = Field(default=3600, validation_alias="JWT_TTL_SECONDS")
+    bcrypt_rounds: Annotated[Int, _in_range(4, 31)] = Field(default=12, validation_alias="BCRYPT_ROUNDS")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", validation_alias="LOG_LEVEL")
+    app_env: Literal["production", "development", "test"] = Field(default="production", validation_alias="APP_ENV")
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise PydanticCustomError("jwt_secret", "must be at least 32 bytes")
+        return value
+
+    @model_validator(mode="after")
+    def _secret_required(self) -> Self:
+        if self.jwt_secret is None and self.app_env != "development":
+            raise PydanticCustomError("jwt_secret", "JWT_SECRET is required unless APP_ENV=development")
+        return self
+
+
+class ConfigError(Exception):
+    """A bad environment variable; the message is one line naming each bad variable."""
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        # Field errors are located at the variable; the model-level one names it in its message.
+        lines = (f"{e['loc'][0]}: {e['msg']}" if e["loc"] else e["msg"] for e in exc.errors())
+        raise ConfigError("; ".join(lines)) from None

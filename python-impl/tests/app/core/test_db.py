@@ -1,0 +1,138 @@
+import asyncio
+import hashlib
+import shutil
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from app.core.db import MIGRATIONS, Database, MigrationError, connect, migrate
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def migrations(tmp_path: Path) -> Path:
+    """A copy of db/migrations that a test may change."""
+    return Path(shutil.copytree(MIGRATIONS, tmp_path / "migrations"))
+
+
+def tables(conn: sqlite3.Connection) -> set[str]:
+    return {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def test_connect_sets_the_pragmas(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "new" / "app.db")  # the folder is created
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert conn.execute("PRAGMA busy_timeout").fetchone() == (5000,)
+    assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    conn.close()
+
+
+def test_migrations_apply_once(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "app.db")
+    assert migrate(conn) == ["0001_init"]
+    assert {"users", "tasks", "schema_migrations"} <= tables(conn)
+    assert migrate(conn) == []
+    version, checksum, applied_at = conn.execute("SELECT * FROM schema_migrations").fetchone()
+    assert version == "0001_init"
+    assert checksum == hashlib.sha256((MIGRATIONS / "0001_init.sql").read_bytes()).hexdigest()
+    assert applied_at.endswith("Z") and len(applied_at) == 24
+
+
+def test_a_new_migration_is_applied_after_the_old_ones(tmp_path: Path, migrations: Path) -> None:
+    conn = connect(tmp_path / "app.db")
+    migrate(conn, migrations)
+    (migrations / "0002_tags.sql").write_text("CREATE TABLE tags (name TEXT);\n-- trailing comment\n")
+    assert migrate(conn, migrations) == ["0002_tags"]
+    assert "tags" in tables(conn)
+
+
+def test_a_changed_migration_is_refused_naming_the_file(tmp_path: Path, migrations: Path) -> None:
+    conn = connect(tmp_path / "app.db")
+    migrate(conn, migrations)
+    with (migrations / "0001_init.sql").open("a") as file:
+        file.write("-- edited\n")
+    with pytest.raises(MigrationError, match=r"0001_init\.sql"):
+        migrate(conn, migrations)
+
+
+def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path, migrations: Path) -> None:
+    conn = connect(tmp_path / "app.db")
+    (migrations / "0002_bad.sql").write_text("CREATE TABLE half (x TEXT);\nCREATE TABLE users (x TEXT);\n")
+    with pytest.raises(sqlite3.OperationalError, match="already exists"):
+        migrate(conn, migrations)
+    assert tables(conn) == set()  # 0001 and the first half of 0002 were rolled back with it
+
+
+def test_two_servers_starting_together_apply_each_migration_once(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    applied: list[list[str]] = []
+    start = threading.Barrier(2)
+
+    def server() -> None:
+        conn = connect(path)
+        start.wait()
+        applied.append(migrate(conn))
+        conn.close()
+
+    threads = [threading.Thread(target=server) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(applied) == [[], ["0001_init"]]
+
+
+async def test_the_async_api(db: Database) -> None:
+    await db.execute(
+        "INSERT INTO users (id, email, email_key, display_name, password_hash, created_at)"
+        " VALUES (:id, 'a@x.io', 'a@x.io', 'A', 'h', 't')",
+        {"id": "u1"},
+    )
+    assert await db.fetch_one("SELECT id, email FROM users WHERE id = :id", {"id": "u1"}) == ("u1", "a@x.io")
+    assert await db.fetch_one("SELECT id FROM users WHERE id = :id", {"id": "u2"}) is None
+    assert await db.fetch_all("SELECT id FROM users", {}) == [("u1",)]
+    assert await db.execute("DELETE FROM users WHERE id = :id", {"id": "u1"}) == 1
+
+
+async def test_statements_run_on_the_worker_thread(db: Database) -> None:
+    thread = await db.run(lambda conn: threading.current_thread().name)
+    assert thread == "database" and thread != threading.current_thread().name
+
+
+async def test_an_error_reaches_the_caller_and_the_worker_goes_on(db: Database) -> None:
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        await db.fetch_all("SELECT * FROM nowhere", {})
+    assert await db.fetch_one("SELECT 1", {}) == (1,)
+
+
+async def test_foreign_keys_are_enforced(db: Database) -> None:
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        await db.execute(
+            "INSERT INTO tasks (id, owner_id, title, priority, status, version, created_at, updated_at)"
+            " VALUES ('t', 'nobody', 'x', 'low', 'open', 1, 'n', 'n')",
+            {},
+        )
+
+
+async def test_open_refuses_a_changed_migration(db_path: Path, migrations: Path) -> None:
+    first = Database(db_path)
+    await first.open(migrations)
+    await first.close()
+    (migrations / "0001_init.sql").write_text("-- rewritten\n")
+    second = Database(db_path)
+    with pytest.raises(MigrationError, match=r"0001_init\.sql"):
+        await second.open(migrations)
+    assert not [t for t in threading.enumerate() if t.name == "database"]  # open() stopped its worker
+
+
+async def test_close_lets_queued_statements_finish(db_path: Path) -> None:
+    database = Database(db_path)
+    await database.open()
+    pending = database.fetch_one("SELECT count(*) FROM users", {})
+    task = asyncio.ensure_future(pending)
+    await asyncio.sleep(0)  # the statement is queued before close's sentinel
+    await database.close()
+    assert await task == (0,)
