@@ -149,7 +149,7 @@ class Database:
     def _work(self, ready: "SimpleQueue[sqlite3.Connection | Exception]") -> None:
         try:
             conn = connect(self.path)
-        except Exception as exc:  # noqa: BLE001 - open() raises it in the caller
+        except Exception as exc:  # open() raises it in the caller
             ready.put(exc)
             return
         ready.put(conn)
@@ -158,7 +158,7 @@ class Database:
                 job, loop, future = item
                 try:
                     outcome: tuple[object, Exception | None] = (job(conn), None)
-                except Exception as exc:  # noqa: BLE001 - the awaiting caller raises it
+                except Exception as exc:  # the awaiting caller raises it
                     outcome = (None, exc)
                 try:
                     loop.call_soon_threadsafe(_settle, future, *outcome)

@@ -63,8 +63,9 @@ class Tasks:
             "updated_at": now,
         }
         row = await self._db.fetch_one(
-            "INSERT INTO tasks (id, owner_id, title, notes, due_date, priority, status, version, created_at, updated_at)"
-            " VALUES (:id, :owner_id, :title, :notes, :due_date, :priority, :status, :version, :created_at, :updated_at)"
+            "INSERT INTO tasks"
+            " (id, owner_id, title, notes, due_date, priority, status, version, created_at, updated_at) VALUES"
+            " (:id, :owner_id, :title, :notes, :due_date, :priority, :status, :version, :created_at, :updated_at)"
             f" RETURNING {_COLUMNS}",
             values,
         )
