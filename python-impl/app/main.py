@@ -1,0 +1,41 @@
+"""The example API's application: the generated routes bound to the hand-written service."""
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.core.config import Settings
+from app.core.db import Database
+from app.core.security import Passwords, Tokens
+from app.generated.routes import SPEC_PATH, bind
+from app.handlers import BearerAuth, TaskService
+from app.store.tasks import Tasks
+from app.store.users import Users
+from twinapi_runtime import build_app
+
+log = logging.getLogger("app")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The application; its lifespan opens the database (applying migrations) and closes it on shutdown."""
+    if settings.jwt_secret is not None:
+        secret = settings.jwt_secret.get_secret_value()
+    else:  # only allowed with APP_ENV=development
+        secret = secrets.token_urlsafe(48)
+        log.warning("JWT_SECRET is not set: signing tokens with a random secret that ends with this process")
+    db = Database(settings.database_path)
+    users, tokens = Users(db), Tokens(secret, settings.jwt_ttl_seconds)
+    service = TaskService(users, Tasks(db), Passwords(settings.bcrypt_rounds), tokens)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await db.open()
+        try:
+            yield
+        finally:
+            await db.close()
+
+    return build_app(SPEC_PATH, bind(service, BearerAuth(tokens, users)), lifespan=lifespan)
