@@ -138,7 +138,7 @@ def _tally(recorder: dict[str, Any], result: FuzzResult, base_url: str, *, own_l
                     operation=label,
                     check=check["name"],
                     title=failure.get("title", ""),
-                    message=failure.get("message", ""),
+                    message=failure.get("message") or failure.get("title", ""),
                     curl=_curl(interaction, base_url) if interaction else "(no request recorded)",
                 )
             )

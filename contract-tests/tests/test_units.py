@@ -1,0 +1,80 @@
+"""Pure pieces: normalisation with correlation, id translation, vectors, JSON pointers, configuration errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from twinapi_conformance import config as configuration
+from twinapi_conformance import vectors
+from twinapi_conformance.config import NormaliseRule
+from twinapi_conformance.http import WireResponse
+from twinapi_conformance.jsonpointer import MISSING, resolve
+from twinapi_conformance.normalise import Normaliser, correspondence
+
+ID = NormaliseRule(why="ids", placeholder="id", pattern=re.compile(r"id-[a-z]+"), pointer=None, correlate=True)
+MESSAGE = NormaliseRule(why="texts", placeholder="message", pattern=None, pointer=("errors", "*", "message"), correlate=False)
+
+
+def test_correlated_values_are_numbered_by_first_appearance() -> None:
+    normaliser = Normaliser([ID])
+    assert normaliser.body({"a": "id-x", "b": ["id-y", "/things/id-x"]}) == {
+        "a": "<id#1>",
+        "b": ["<id#2>", "/things/<id#1>"],
+    }
+
+
+def test_the_same_id_twice_differs_from_two_ids() -> None:
+    left, right = Normaliser([ID]), Normaliser([ID])
+    assert left.body(["id-a", "id-a"]) != right.body(["id-b", "id-c"])
+
+
+def test_pointer_rules_match_any_index_and_nothing_else() -> None:
+    normaliser = Normaliser([MESSAGE])
+    body = {"errors": [{"location": "body", "message": "x"}], "message": "kept"}
+    assert normaliser.body(body) == {"errors": [{"location": "body", "message": "<message>"}], "message": "kept"}
+
+
+def test_correspondence_maps_the_leaders_ids_to_the_followers() -> None:
+    left, right = Normaliser([ID]), Normaliser([ID])
+    left.body({"id": "id-left"})
+    right.body({"id": "id-right"})
+    assert correspondence(left, right) == {"id-left": "id-right"}
+
+
+def test_vectors_fill_captures_and_keep_repeated_query_parameters() -> None:
+    request, auth = vectors.build(
+        {"method": "GET", "path": "/tasks/{{task}}", "query": [["limit", "1"], ["limit", "2"]], "auth": False},
+        {"task": "abc"},
+    )
+    assert request.path == "/tasks/abc"
+    assert request.query == [("limit", "1"), ("limit", "2")]
+    assert not auth
+    assert "limit=1&limit=2" in request.curl("http://127.0.0.1:1")
+
+
+def test_vectors_build_oversized_bodies() -> None:
+    request, _ = vectors.build({"method": "POST", "path": "/", "repeat": {"text": "a", "times": 5, "prefix": "[", "suffix": "]"}}, {})
+    assert request.body == b"[aaaaa]"
+
+
+def test_capture_names_a_missing_value() -> None:
+    step = vectors.Step(request={}, capture={"id": "body:/id"})
+    with pytest.raises(ValueError, match="capture id"):
+        vectors.capture(step, WireResponse(status=400, headers={}, body=b"{}"))
+
+
+def test_json_pointer() -> None:
+    assert resolve({"a": [{"b~/": 1}]}, "/a/0/b~0~1") == 1
+    assert resolve({"a": []}, "/a/0") is MISSING
+
+
+def test_a_normalisation_rule_must_say_why(tmp_path: Path) -> None:
+    text = (Path(__file__).parent / "fixtures" / "conformance.toml").read_text()
+    text = text.replace('why = "each fixture names itself in /health"\n', "")
+    broken = tmp_path / "conformance.toml"
+    broken.write_text(text)
+    with pytest.raises(configuration.ConfigError, match="say why"):
+        configuration.load(broken)
