@@ -17,9 +17,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     cli.add_argument("--root", type=Path, default=Path("."), help="project root; headers name the spec from it")
     cli.add_argument("--python-out", type=Path, default=Path("python-impl/app/generated"))
     cli.add_argument("--typescript-out", type=Path, default=Path("node-impl/src/generated"))
-    cli.add_argument(
-        "--openapi-typescript", type=Path, default=Path("node-impl/node_modules/.bin/openapi-typescript")
-    )
+    cli.add_argument("--openapi-typescript", type=Path, default=Path("node-impl/node_modules/.bin/openapi-typescript"))
     cli.add_argument("--only", choices=["python", "typescript"], help="generate one side only")
     return cli.parse_args(argv)
 

@@ -21,8 +21,11 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 
 FORMATS: list[Format] = [
     {"name": "email", "pattern": rf"^{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)*{_LABEL}$", "calendar": None},
-    {"name": "uuid", "pattern": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-     "calendar": None},
+    {
+        "name": "uuid",
+        "pattern": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        "calendar": None,
+    },
     {"name": "date", "pattern": r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$", "calendar": "date"},
     {
         "name": "date-time",

@@ -50,7 +50,10 @@ def _environment() -> jinja2.Environment:
 def _format_python(name: str, source: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "ruff", "format", "--line-length", LINE_LENGTH, "--stdin-filename", name, "-"],
-        input=source, capture_output=True, text=True, check=False,
+        input=source,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise ToolError(f"generated {name} is not valid Python (a template bug):\n{done.stderr.strip()}")

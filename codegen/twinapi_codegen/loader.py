@@ -155,9 +155,7 @@ def iter_schemas(data: dict[str, Any]) -> list[tuple[str, Any]]:
 def _param_schemas(params: Any, base: str) -> list[tuple[str, Any]]:
     if not isinstance(params, list):
         return []
-    return [
-        (f"{base}/{i}/schema", p["schema"]) for i, p in enumerate(params) if isinstance(p, dict) and "schema" in p
-    ]
+    return [(f"{base}/{i}/schema", p["schema"]) for i, p in enumerate(params) if isinstance(p, dict) and "schema" in p]
 
 
 def _content_schemas(content: Any, base: str) -> list[tuple[str, Any]]:

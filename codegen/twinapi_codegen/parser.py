@@ -14,8 +14,28 @@ from twinapi_codegen.naming import camel, pascal, snake, unique
 SCHEMA_REF = "#/components/schemas/"
 # Reserved by datamodel-code-generator's own imports or pydantic: a schema with such a name gets a suffix.
 PY_RESERVED_CLASSES = frozenset(
-    {"Any", "Annotated", "BaseModel", "ConfigDict", "Enum", "Field", "Literal", "Optional", "RootModel", "StrEnum",
-     "IntEnum", "UUID", "date", "datetime", "Union", "List", "Dict", "AwareDatetime", "Context", "Response"}
+    {
+        "Any",
+        "Annotated",
+        "BaseModel",
+        "ConfigDict",
+        "Enum",
+        "Field",
+        "Literal",
+        "Optional",
+        "RootModel",
+        "StrEnum",
+        "IntEnum",
+        "UUID",
+        "date",
+        "datetime",
+        "Union",
+        "List",
+        "Dict",
+        "AwareDatetime",
+        "Context",
+        "Response",
+    }
 )
 
 
@@ -55,8 +75,9 @@ class Context:
 def build(doc: Document) -> Context:
     ctx = Context(doc)
     class_names = _component_classes(doc)
-    ctx.models = {cls: _retarget(doc.data["components"]["schemas"][name], class_names)
-                  for name, cls in class_names.items()}
+    ctx.models = {
+        cls: _retarget(doc.data["components"]["schemas"][name], class_names) for name, cls in class_names.items()
+    }
     taken_classes = set(class_names.values())
     problems: list[Problem] = []
     ctx.security_schemes = _security_schemes(doc)
@@ -122,7 +143,7 @@ def _component_classes(doc: Document) -> dict[str, str]:
     """Component schema name -> the Python class name datamodel-code-generator will keep unchanged."""
     taken: set[str] = set()
     names = {}
-    for name in ((doc.data.get("components") or {}).get("schemas") or {}):
+    for name in (doc.data.get("components") or {}).get("schemas") or {}:
         cls = pascal(name)
         if cls in PY_RESERVED_CLASSES:
             cls += "Model"
@@ -138,7 +159,7 @@ def _retarget(schema: Any, class_names: dict[str, str]) -> Any:
             out = {k: walk(v) for k, v in node.items()}
             ref = out.get("$ref")
             if isinstance(ref, str) and ref.startswith(SCHEMA_REF):
-                target = ref[len(SCHEMA_REF):].replace("~1", "/").replace("~0", "~")
+                target = ref[len(SCHEMA_REF) :].replace("~1", "/").replace("~0", "~")
                 if target in class_names:
                     out["$ref"] = SCHEMA_REF + class_names[target]
             return out
@@ -153,7 +174,7 @@ def _model_for(schema: Any, wanted: str, class_names: dict[str, str], taken: set
     """The class of a referenced component, or a new class for an inline schema, named after its place."""
     ref = schema.get("$ref") if isinstance(schema, dict) else None
     if isinstance(ref, str) and ref.startswith(SCHEMA_REF) and len(schema) == 1:
-        target = ref[len(SCHEMA_REF):].replace("~1", "/").replace("~0", "~")
+        target = ref[len(SCHEMA_REF) :].replace("~1", "/").replace("~0", "~")
         if target in class_names:
             return class_names[target]
     name = unique(wanted, taken)
@@ -197,13 +218,21 @@ def _pick_media(content: dict[str, Any]) -> str | None:
 
 
 def _body(
-    doc: Document, body: dict[str, Any], name: str, class_names: dict[str, str], taken: set[str],
+    doc: Document,
+    body: dict[str, Any],
+    name: str,
+    class_names: dict[str, str],
+    taken: set[str],
     models: dict[str, Any],
 ) -> dict[str, Any]:
     content = body.get("content") or {}
     media = _pick_media(content)
-    entry: dict[str, Any] = {"required": bool(body.get("required", False)), "media_types": list(content),
-                             "media_type": media, "model": None}
+    entry: dict[str, Any] = {
+        "required": bool(body.get("required", False)),
+        "media_types": list(content),
+        "media_type": media,
+        "model": None,
+    }
     if media and is_json(media):
         schema = (content[media] or {}).get("schema", {})
         entry["model"] = _model_for(schema, f"{name}Body", class_names, taken, models)
@@ -214,7 +243,12 @@ _STATUS = re.compile(r"^[1-5][0-9X]{2}$")
 
 
 def _response(
-    doc: Document, status: str, response: Any, name: str, class_names: dict[str, str], taken: set[str],
+    doc: Document,
+    status: str,
+    response: Any,
+    name: str,
+    class_names: dict[str, str],
+    taken: set[str],
     models: dict[str, Any],
 ) -> dict[str, Any]:
     response = response if isinstance(response, dict) else {}
@@ -227,8 +261,11 @@ def _response(
         if header_name.lower() == "content-type" or not isinstance(header, dict):
             continue
         headers.append(
-            {"name": header_name, "required": bool(header.get("required", False)),
-             "py_name": unique(snake(header_name), header_taken)}
+            {
+                "name": header_name,
+                "required": bool(header.get("required", False)),
+                "py_name": unique(snake(header_name), header_taken),
+            }
         )
     headers.sort(key=lambda h: not h["required"])
     label = status.upper() if _STATUS.match(status.upper()) else pascal(status)

@@ -33,12 +33,27 @@ def generate(models: dict[str, Any], openapi_version: str, header: str) -> str:
         target = Path(tmp) / "models.py"
         source.write_text(json.dumps(document, sort_keys=False), encoding="utf-8")
         command = [
-            sys.executable, "-m", "datamodel_code_generator",
-            "--input", str(source), "--input-file-type", "openapi", "--output", str(target),
-            "--preset", "standard-py311-20261027", "--target-pydantic-version", "2.11",
-            "--openapi-scopes", "schemas", "--no-treat-dot-as-module", "--use-double-quotes",
-            "--type-mappings", *TYPE_MAPPINGS,
-            "--custom-file-header", f"# {header}",
+            sys.executable,
+            "-m",
+            "datamodel_code_generator",
+            "--input",
+            str(source),
+            "--input-file-type",
+            "openapi",
+            "--output",
+            str(target),
+            "--preset",
+            "standard-py311-20261027",
+            "--target-pydantic-version",
+            "2.11",
+            "--openapi-scopes",
+            "schemas",
+            "--no-treat-dot-as-module",
+            "--use-double-quotes",
+            "--type-mappings",
+            *TYPE_MAPPINGS,
+            "--custom-file-header",
+            f"# {header}",
         ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not target.exists():

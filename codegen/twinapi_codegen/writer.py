@@ -41,16 +41,16 @@ def write(outputs: dict[Path, str]) -> list[Path]:
     try:
         for path in changed:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            staged.append((Path(tmp), path))
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            staged.append((Path(name), path))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(outputs[path])
     except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+        for staged_file, _ in staged:
+            staged_file.unlink(missing_ok=True)
         raise
-    for tmp, path in staged:
-        os.replace(tmp, path)
+    for staged_file, target in staged:
+        os.replace(staged_file, target)
     for path in removed:
         path.unlink()
     return changed + removed

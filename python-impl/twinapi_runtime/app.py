@@ -97,7 +97,10 @@ class _Compiler:
 
     def _params(self, item: dict[str, Any], op: dict[str, Any], base: str, method: str) -> list[Param]:
         merged: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
-        for where, group in ((base + "/parameters", item.get("parameters")), (base + f"/{method}/parameters", op.get("parameters"))):
+        for where, group in (
+            (base + "/parameters", item.get("parameters")),
+            (base + f"/{method}/parameters", op.get("parameters")),
+        ):
             for i, raw in enumerate(group or []):
                 param = self.resolve(raw)
                 pointer = raw["$ref"][1:] if isinstance(raw, dict) and "$ref" in raw else f"{where}/{i}"
@@ -111,7 +114,7 @@ class _Compiler:
             if isinstance(schema, dict) and schema.get("type") == "object" or style == "deepObject":
                 raise ContractError(f"{pointer}: object parameters are not supported yet")
             kind = scalar_kind(schema.get("items", {}) if array else schema, self.resolve)
-            schema_pointer = (param["schema"]["$ref"][1:] if "$ref" in param.get("schema", {}) else pointer + "/schema")
+            schema_pointer = param["schema"]["$ref"][1:] if "$ref" in param.get("schema", {}) else pointer + "/schema"
             params.append(
                 Param(
                     name=name,

@@ -66,9 +66,7 @@ def require_implemented(instance: object, protocol: type, names: Mapping[str, st
         )
 
 
-def respond(
-    status: int, body: object, media_type: str | None, headers: Mapping[str, str | None] | None
-) -> Response:
+def respond(status: int, body: object, media_type: str | None, headers: Mapping[str, str | None] | None) -> Response:
     """Serialises a documented response once; the type checker already proved the body's type."""
     plain = {k: v for k, v in headers.items() if v is not None} if headers else None
     if body is None:

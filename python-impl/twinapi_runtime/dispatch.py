@@ -211,4 +211,3 @@ class PathEndpoint:
         else:
             response = await operation.handle(scope, receive)
         await response(scope, receive, send)
-

@@ -67,7 +67,7 @@ class RequestContext:
 def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
-            text = value.decode("latin-1")
+            text: str = value.decode("latin-1")
             if REQUEST_ID.match(text):
                 return text
             break

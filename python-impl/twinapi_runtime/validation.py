@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import jsonschema_rs
-from urllib.parse import quote
 
 INTEGER = re.compile(r"^-?(0|[1-9][0-9]*)$")
 NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$")
@@ -62,9 +62,7 @@ class Validators:
         )
 
 
-def errors_of(
-    validator: jsonschema_rs.Draft202012Validator, value: Any, location: str
-) -> list[dict[str, str]]:
+def errors_of(validator: jsonschema_rs.Draft202012Validator, value: Any, location: str) -> list[dict[str, str]]:
     if validator.is_valid(value):
         return []
     return [

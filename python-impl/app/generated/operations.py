@@ -6,7 +6,6 @@ Each method is one operation of the contract; its return type admits only the re
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Protocol, TypeAlias, TypeVar
 
@@ -324,49 +323,40 @@ class Operations(Protocol[P_contra]):
     """One method per operation; `P_contra` is what the security handlers return for an authenticated caller."""
 
     # GET /health
-    @abstractmethod
     async def get_health(self, ctx: Context) -> GetHealthResponse:
         """GET /health: Report that the service is up and which implementation answers."""
 
     # POST /users
-    @abstractmethod
     async def register_user(self, ctx: Context, body: models.NewUser) -> RegisterUserResponse:
         """POST /users: Register a new account."""
 
     # POST /auth/login
-    @abstractmethod
     async def login_user(self, ctx: Context, body: models.LoginRequest) -> LoginUserResponse:
         """POST /auth/login: Exchange an email and password for a bearer token."""
 
     # GET /users/me
-    @abstractmethod
     async def get_current_user(self, ctx: Context, principal: P_contra) -> GetCurrentUserResponse:
         """GET /users/me: Read the account the bearer token belongs to."""
 
     # GET /tasks
-    @abstractmethod
     async def list_tasks(self, ctx: Context, principal: P_contra, params: models.ListTasksParams) -> ListTasksResponse:
         """GET /tasks: List the current user's tasks, newest first, one page at a time."""
 
     # POST /tasks
-    @abstractmethod
     async def create_task(self, ctx: Context, principal: P_contra, body: models.NewTask) -> CreateTaskResponse:
         """POST /tasks: Create a task for the current user."""
 
     # GET /tasks/{taskId}
-    @abstractmethod
     async def get_task(self, ctx: Context, principal: P_contra, params: models.GetTaskParams) -> GetTaskResponse:
         """GET /tasks/{taskId}: Read one of the current user's tasks."""
 
     # DELETE /tasks/{taskId}
-    @abstractmethod
     async def delete_task(
         self, ctx: Context, principal: P_contra, params: models.DeleteTaskParams
     ) -> DeleteTaskResponse:
         """DELETE /tasks/{taskId}: Delete a task, optionally only if it is unchanged since it was read."""
 
     # PATCH /tasks/{taskId}
-    @abstractmethod
     async def update_task(
         self, ctx: Context, principal: P_contra, params: models.UpdateTaskParams, body: models.TaskPatch
     ) -> UpdateTaskResponse:
@@ -376,6 +366,5 @@ class Operations(Protocol[P_contra]):
 class SecurityHandlers(Protocol[P_co]):
     """One method per security scheme: check the credentials and return the caller, or raise AuthenticationFailed."""
 
-    @abstractmethod
     async def bearer_auth(self, ctx: Context, credentials: str) -> P_co:
         """bearerAuth: http bearer"""

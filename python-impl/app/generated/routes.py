@@ -59,7 +59,7 @@ SPEC_PATH = Path(__file__).resolve().parents[3] / "openapi.yaml"
 
 P = TypeVar("P")
 
-OPERATIONS = {
+OPERATIONS: dict[str, str] = {
     "getHealth": "get_health",
     "registerUser": "register_user",
     "loginUser": "login_user",
@@ -70,7 +70,7 @@ OPERATIONS = {
     "deleteTask": "delete_task",
     "updateTask": "update_task",
 }
-SECURITY_SCHEMES = {
+SECURITY_SCHEMES: dict[str, str] = {
     "bearerAuth": "bearer_auth",
 }
 

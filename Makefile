@@ -1,0 +1,104 @@
+# One contract, two implementations. `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SPEC ?= openapi.yaml
+HOST ?= 127.0.0.1
+# Servers started by `make run*` without APP_ENV are development servers (a random JWT secret if none is set).
+DEV_ENV := APP_ENV=$${APP_ENV:-development}
+
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := node-impl/node_modules/.installed
+PY_SOURCES := codegen python-impl contract-tests
+MYPY_TARGETS := codegen/twinapi_codegen python-impl/twinapi_runtime python-impl/app contract-tests/twinapi_conformance
+
+.PHONY: help setup lock generate check-generated build-node run run-python run-node test lint fmt \
+        test-codegen update-golden test-python test-node test-contract fuzz fuzz-deep clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: $(VENV_STAMP) $(NODE_STAMP) ## Install everything, pinned (Python venv from requirements.lock, npm ci)
+
+$(VENV_STAMP): requirements.lock codegen/pyproject.toml python-impl/pyproject.toml contract-tests/pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+		-e codegen -e python-impl -e contract-tests
+	touch $@
+
+$(NODE_STAMP): node-impl/package.json node-impl/package-lock.json
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : (console.error("Node >= 20 is required"), 1))'
+	cd node-impl && npm ci --no-audit --no-fund
+	touch $@
+
+lock: $(VENV_STAMP) ## Re-resolve requirements.lock after changing a pyproject.toml or requirements-dev.in
+	$(VENV)/bin/uv pip compile --quiet --python-version 3.11 --generate-hashes --universal \
+		codegen/pyproject.toml python-impl/pyproject.toml contract-tests/pyproject.toml requirements-dev.in \
+		-o requirements.lock
+
+generate: setup ## Regenerate models, interfaces and routing of both implementations from the spec (SPEC=openapi.yaml)
+	$(PY) -m twinapi_codegen generate --spec $(SPEC)
+
+check-generated: setup ## Fail when the committed generated files differ from what the spec produces
+	$(PY) -m twinapi_codegen check --spec $(SPEC)
+
+build-node: setup ## Compile the Node implementation (TypeScript, strict) into node-impl/dist
+	cd node-impl && npm run --silent build
+
+run: setup build-node ## Both servers in the foreground (Python :8000, Node :3000); Ctrl-C stops both
+	@secret="$${JWT_SECRET:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(48))')}"; \
+	echo "Python: http://$(HOST):8000/docs   Node: http://$(HOST):3000/docs"; \
+	$(DEV_ENV) JWT_SECRET="$$secret" HOST=$(HOST) PORT=8000 $(PY) -m app & py=$$!; \
+	$(DEV_ENV) JWT_SECRET="$$secret" HOST=$(HOST) PORT=3000 node node-impl/dist/app/server.js & node=$$!; \
+	trap 'kill $$py $$node 2>/dev/null; wait' INT TERM; \
+	wait -n; status=$$?; kill $$py $$node 2>/dev/null || true; wait; exit $$status
+
+run-python: setup ## The Python server (HOST, PORT=8000 and the other settings from the environment)
+	$(DEV_ENV) HOST=$(HOST) PORT=$${PORT:-8000} $(PY) -m app
+
+run-node: setup build-node ## The Node server (HOST, PORT=3000 and the other settings from the environment)
+	$(DEV_ENV) HOST=$(HOST) PORT=$${PORT:-3000} node node-impl/dist/app/server.js
+
+test: lint test-codegen check-generated test-python test-node test-contract ## Everything CI runs: lint, generator, both implementations, the contract
+
+lint: setup ## ruff, mypy --strict and tsc --noEmit
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
+	$(VENV)/bin/mypy --strict $(MYPY_TARGETS)
+	cd node-impl && npm run --silent typecheck
+
+fmt: setup ## Format and auto-fix the hand-written Python
+	$(VENV)/bin/ruff format $(PY_SOURCES)
+	$(VENV)/bin/ruff check --fix $(PY_SOURCES)
+
+test-codegen: setup ## The generator's golden, determinism and error tests
+	$(PY) -m pytest -q codegen/tests
+
+update-golden: setup ## Rewrite the generator's expected outputs after an intended template change
+	UPDATE_GOLDEN=1 $(PY) -m pytest -q codegen/tests/test_golden.py
+
+test-python: setup ## The Python implementation's own tests
+	$(PY) -m pytest -q python-impl/tests
+
+test-node: setup ## The Node implementation's own tests
+	cd node-impl && npm test
+
+test-contract: setup build-node ## The conformance harness with the CI budget (both servers, fuzz + diff + interop)
+	$(PY) -m twinapi_conformance ci
+
+fuzz: setup build-node ## Schemathesis against both servers with the CI budget (SEED=… to replay)
+	$(PY) -m twinapi_conformance fuzz $(if $(SEED),--seed $(SEED))
+
+fuzz-deep: setup build-node ## Ten times the budget with a fresh seed, printed for replay
+	$(PY) -m twinapi_conformance fuzz --deep
+
+clean: ## Remove installs, builds, reports and local data
+	rm -rf $(VENV) node-impl/node_modules node-impl/dist contract-tests/reports data
+	find . -name __pycache__ -type d -prune -exec rm -rf {} + 2>/dev/null || true
+	rm -rf .mypy_cache .ruff_cache .pytest_cache

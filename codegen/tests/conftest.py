@@ -1,0 +1,34 @@
+"""Runs the generator the way `make generate` does, into a throw-away copy of a project's layout."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from twinapi_codegen.generate import Targets
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).parent / "data"
+OPENAPI_TYPESCRIPT = ROOT / "node-impl" / "node_modules" / ".bin" / "openapi-typescript"
+
+Project = Callable[[str], Targets]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A fixture spec copied to `openapi.yaml` of an empty project; returns where its outputs go."""
+
+    def make(case: str) -> Targets:
+        shutil.copy(DATA / f"{case}.yaml", tmp_path / "openapi.yaml")
+        return Targets(
+            root=tmp_path,
+            spec=tmp_path / "openapi.yaml",
+            python_dir=tmp_path / "python-impl" / "app" / "generated",
+            typescript_dir=tmp_path / "node-impl" / "src" / "generated",
+            openapi_typescript=OPENAPI_TYPESCRIPT,
+        )
+
+    return make
