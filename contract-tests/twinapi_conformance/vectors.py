@@ -2,7 +2,8 @@
 
 Strings may use `{{name}}` for a value captured from an earlier answer of the same implementation.
 A request: method, path, query ([[name, value], ...] so repeats are possible), headers, at most one body form
-(json, text, or repeat {text, times, prefix, suffix} for oversized bodies), and auth (default true: add the token).
+(json, sent as application/json unless headers say otherwise; text; or repeat {text, times, prefix, suffix} for
+oversized bodies), and auth (default true: add the token).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def build(template: dict[str, Any], values: dict[str, str]) -> tuple[WireRequest
     body: bytes | None = None
     if "json" in template:
         body = fill(json.dumps(template["json"], ensure_ascii=False)).encode()
+        if not any(name.lower() == "content-type" for name, _ in headers):
+            headers.append(("Content-Type", "application/json"))
     elif "text" in template:
         body = fill(template["text"]).encode()
     elif "repeat" in template:
