@@ -1,0 +1,79 @@
+"""The runtime under test with stand-in operations, so its behaviour is checked apart from any real handler."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from app.generated import models
+from app.generated import operations as ops
+from app.generated.routes import SPEC_PATH, bind
+from twinapi_runtime import AuthenticationFailed, Context, NotImplementedOperation, build_app
+
+TOKEN = "good-token"
+AUTH = {"authorization": f"Bearer {TOKEN}"}
+
+
+class Recorder(ops.Operations[str]):
+    """Answers what the tests need and remembers what reached it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    async def get_health(self, ctx: Context) -> ops.GetHealthResponse:
+        return ops.GetHealth200(body=models.Health(status="ok", implementation=models.Implementation.python, version="1"))
+
+    async def register_user(self, ctx: Context, body: models.NewUser) -> ops.RegisterUserResponse:
+        raise RuntimeError("secret internals")
+
+    async def login_user(self, ctx: Context, body: models.LoginRequest) -> ops.LoginUserResponse:
+        raise NotImplementedOperation()
+
+    async def get_current_user(self, ctx: Context, principal: str) -> ops.GetCurrentUserResponse:
+        raise NotImplementedOperation()
+
+    async def list_tasks(
+        self, ctx: Context, principal: str, params: models.ListTasksParams
+    ) -> ops.ListTasksResponse:
+        self.calls.append(("list_tasks", params))
+        return ops.ListTasks200(body=models.TaskPage(items=[], next_cursor=None))
+
+    async def create_task(self, ctx: Context, principal: str, body: models.NewTask) -> ops.CreateTaskResponse:
+        self.calls.append(("create_task", body))
+        raise NotImplementedOperation()
+
+    async def get_task(self, ctx: Context, principal: str, params: models.GetTaskParams) -> ops.GetTaskResponse:
+        self.calls.append(("get_task", params))
+        raise NotImplementedOperation()
+
+    async def update_task(
+        self, ctx: Context, principal: str, params: models.UpdateTaskParams, body: models.TaskPatch
+    ) -> ops.UpdateTaskResponse:
+        self.calls.append(("update_task", (params, body)))
+        raise NotImplementedOperation()
+
+    async def delete_task(
+        self, ctx: Context, principal: str, params: models.DeleteTaskParams
+    ) -> ops.DeleteTaskResponse:
+        return ops.DeleteTask204()
+
+
+class Tokens(ops.SecurityHandlers[str]):
+    async def bearer_auth(self, ctx: Context, credentials: str) -> str:
+        if credentials != TOKEN:
+            raise AuthenticationFailed()
+        return "user-1"
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def client(recorder: Recorder) -> Iterator[TestClient]:
+    with TestClient(build_app(SPEC_PATH, bind(recorder, Tokens())), raise_server_exceptions=False) as client:
+        yield client
