@@ -24,7 +24,8 @@ class Recorder(ops.Operations[str]):
         self.calls: list[tuple[str, Any]] = []
 
     async def get_health(self, ctx: Context) -> ops.GetHealthResponse:
-        return ops.GetHealth200(body=models.Health(status="ok", implementation=models.Implementation.python, version="1"))
+        health = models.Health(status="ok", implementation=models.Implementation.python, version="1")
+        return ops.GetHealth200(body=health)
 
     async def register_user(self, ctx: Context, body: models.NewUser) -> ops.RegisterUserResponse:
         raise RuntimeError("secret internals")
@@ -35,9 +36,7 @@ class Recorder(ops.Operations[str]):
     async def get_current_user(self, ctx: Context, principal: str) -> ops.GetCurrentUserResponse:
         raise NotImplementedOperation()
 
-    async def list_tasks(
-        self, ctx: Context, principal: str, params: models.ListTasksParams
-    ) -> ops.ListTasksResponse:
+    async def list_tasks(self, ctx: Context, principal: str, params: models.ListTasksParams) -> ops.ListTasksResponse:
         self.calls.append(("list_tasks", params))
         return ops.ListTasks200(body=models.TaskPage(items=[], next_cursor=None))
 

@@ -82,7 +82,8 @@ def test_content_type_is_checked_before_size_and_syntax(client: TestClient) -> N
 
 
 def test_oversized_body_is_413(client: TestClient) -> None:
-    body = problem(client.post("/tasks", content=b" " * 65537, headers={**AUTH, "content-type": "application/json"}), 413)
+    headers = {**AUTH, "content-type": "application/json"}
+    body = problem(client.post("/tasks", content=b" " * 65537, headers=headers), 413)
     assert body["detail"] == "The request body is larger than 65536 bytes."
 
 
