@@ -59,7 +59,8 @@ def send(client: httpx.Client, base_url: str, request: WireRequest) -> WireRespo
         request.method,
         base_url + request.path,
         params=request.query or None,
-        headers=request.headers,
+        # Bytes, so generated non-ASCII header values go out as UTF-8 instead of failing to encode.
+        headers=[(name, value.encode("utf-8")) for name, value in request.headers],
         content=request.body,
     )
     headers: dict[str, str] = {}
