@@ -31,7 +31,13 @@ def test_a_different_answer_is_reported_side_by_side(fixture_config: configurati
 
 def test_a_body_field_the_rules_do_not_cover_is_compared(fixture_config: configuration.Config) -> None:
     # /health names the implementation; without its rule the two fixtures ("a", "b") disagree.
-    config = configuration.Config(**{**fixture_config.__dict__, "diff": configuration.DiffSettings(
-        extra_headers=[], rules=[], vectors=fixture_config.diff.vectors, max_reported=1)})
+    config = configuration.Config(
+        **{
+            **fixture_config.__dict__,
+            "diff": configuration.DiffSettings(
+                extra_headers=[], rules=[], vectors=fixture_config.diff.vectors, max_reported=1
+            ),
+        }
+    )
     report = differential.run(config, seed=1, examples=1, console=Console(quiet=True))
     assert any(d.source == "positive case for GET /health" for d in report.disagreements)

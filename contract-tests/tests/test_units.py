@@ -15,7 +15,9 @@ from twinapi_conformance.jsonpointer import MISSING, resolve
 from twinapi_conformance.normalise import Normaliser, correspondence
 
 ID = NormaliseRule(why="ids", placeholder="id", pattern=re.compile(r"id-[a-z]+"), pointer=None, correlate=True)
-MESSAGE = NormaliseRule(why="texts", placeholder="message", pattern=None, pointer=("errors", "*", "message"), correlate=False)
+MESSAGE = NormaliseRule(
+    why="texts", placeholder="message", pattern=None, pointer=("errors", "*", "message"), correlate=False
+)
 
 
 def test_correlated_values_are_numbered_by_first_appearance() -> None:
@@ -56,7 +58,9 @@ def test_vectors_fill_captures_and_keep_repeated_query_parameters() -> None:
 
 
 def test_vectors_build_oversized_bodies() -> None:
-    request, _ = vectors.build({"method": "POST", "path": "/", "repeat": {"text": "a", "times": 5, "prefix": "[", "suffix": "]"}}, {})
+    request, _ = vectors.build(
+        {"method": "POST", "path": "/", "repeat": {"text": "a", "times": 5, "prefix": "[", "suffix": "]"}}, {}
+    )
     assert request.body == b"[aaaaa]"
 
 

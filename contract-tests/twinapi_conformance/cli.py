@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "interop":
         return _interop(console, config)
     # ci: every stage runs, so one failure does not hide another
-    results = [_fuzz(console, config, args), _diff(console, config, args), _interop(console, config), _selftest()]
+    results = [_fuzz(console, config, args), _diff(console, config, args), _interop(console, config), _selftest(config)]
     console.print(f"contract stage: {'[green]passed[/]' if not any(results) else '[red]failed[/]'}")
     return 1 if any(results) else 0
 
@@ -110,7 +110,9 @@ def _token(config: configuration.Config, spec: Spec, base_url: str) -> str | Non
 def _diff(console: Console, config: configuration.Config, args: argparse.Namespace) -> int:
     seed, max_examples = _budget(config, args)
     console.rule(f"diff: seed {seed}")
-    report = differential.run(config, seed=seed, examples=args.max_examples or config.budget.diff_examples, console=console)
+    report = differential.run(
+        config, seed=seed, examples=args.max_examples or config.budget.diff_examples, console=console
+    )
     return 0 if report.ok else 1
 
 
@@ -122,6 +124,9 @@ def _interop(console: Console, config: configuration.Config) -> int:
     return 0 if interop.run(config, console=console) else 1
 
 
-def _selftest() -> int:
+def _selftest(config: configuration.Config | None = None) -> int:
     # The harness's own tests start fixture servers; pytest keeps their output readable.
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", str(TESTS_DIR)], check=False).returncode  # noqa: S603
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(TESTS_DIR)]
+    if config is not None:
+        command += ["--junitxml", str(config.reports / "junit-selftest.xml")]
+    return subprocess.run(command, check=False).returncode  # noqa: S603

@@ -33,7 +33,9 @@ def view(response: WireResponse, normaliser: Normaliser, headers: set[str]) -> d
     return {
         "status": response.status,
         "content-type": " ".join(response.media_type.lower().split()),
-        "headers": {name: normaliser.text(response.headers[name]) for name in sorted(headers) if name in response.headers},
+        "headers": {
+            name: normaliser.text(response.headers[name]) for name in sorted(headers) if name in response.headers
+        },
         "body": body,
     }
 

@@ -20,6 +20,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Ok
@@ -92,8 +93,14 @@ class Pair:
     def exchange(
         self, source: str, requests_: tuple[WireRequest, WireRequest], *, auth: bool
     ) -> tuple[WireResponse, WireResponse]:
-        sent = [self._with_auth(request, token) if auth else request for request, token in zip(requests_, self.tokens)]
-        responses = (send(self.client, self.servers[0].base_url, sent[0]), send(self.client, self.servers[1].base_url, sent[1]))
+        sent = [
+            self._with_auth(request, token) if auth else request
+            for request, token in zip(requests_, self.tokens, strict=True)
+        ]
+        responses = (
+            send(self.client, self.servers[0].base_url, sent[0]),
+            send(self.client, self.servers[1].base_url, sent[1]),
+        )
         views = [compare.view(r, n, self.compared_headers) for r, n in zip(responses, self.normalisers, strict=True)]
         self.report.exchanges += 1
         fields = compare.differing_fields(*views)
@@ -122,7 +129,9 @@ def run(config: Config, *, seed: int, examples: int, console: Console) -> DiffRe
     impls = list(config.implementations.values())
     names = (impls[0].name, impls[1].name)
     with tempfile.TemporaryDirectory(prefix="conformance-diff-") as work:
-        with started_each(impls, config.server, work_dir=Path(work), log_dir=config.reports, shared_db=False) as servers:
+        with started_each(
+            impls, config.server, work_dir=Path(work), log_dir=config.reports, shared_db=False
+        ) as servers:
             with httpx.Client(timeout=config.budget.request_timeout) as client:
                 pair = Pair(config, spec, servers, client)
                 schema = schemathesis.openapi.from_path(config.spec, config=SchemathesisConfig())
@@ -139,7 +148,7 @@ def run(config: Config, *, seed: int, examples: int, console: Console) -> DiffRe
     for note in report.notes:
         console.print(f"note: {note}", markup=False)
     for error in report.errors:
-        console.print(f"[red]ERROR[/] {error}", markup=False)
+        console.print(f"[red]ERROR[/] {escape(error)}")
     verdict = "[green]agree[/]" if report.ok else f"[red]{len(report.disagreements)} disagreements[/]"
     console.print(
         f"diff: {report.exchanges} exchanges, {report.sequence_steps} of them in linked sequences "

@@ -105,7 +105,7 @@ def run(
 def read_events(path: Path, result: FuzzResult, *, base_url: str) -> None:
     with path.open(encoding="utf-8") as lines:
         for line in lines:
-            (kind, event), = json.loads(line).items()
+            ((kind, event),) = json.loads(line).items()
             if kind in ("ScenarioFinished", "FuzzScenarioFinished"):
                 # Stateful scenarios span operations; elsewhere the scenario label names the operation, including
                 # its probes with undocumented methods.

@@ -35,14 +35,18 @@ def run(config: Config, *, console: Console) -> bool:
                 return _steps(console, client, urls, steps, config)
 
 
-def _steps(console: Console, client: httpx.Client, urls: dict[str, str], steps: list[dict[str, Any]], config: Config) -> bool:
+def _steps(
+    console: Console, client: httpx.Client, urls: dict[str, str], steps: list[dict[str, Any]], config: Config
+) -> bool:
     values: dict[str, str] = {}
     for number, step in enumerate(steps, 1):
         label = f"{number}. {step['description']} (via {step['via']})"
         try:
             request, auth = vectors.build(step["request"], values)
             if auth and config.auth is not None:
-                request = request.with_header(config.auth.header, config.auth.header_value.format(token=values["token"]))
+                request = request.with_header(
+                    config.auth.header, config.auth.header_value.format(token=values["token"])
+                )
             response = send(client, urls[step["via"]], request)
             problems = _unmet(_filled(step.get("expect", {}), values), response)
             if not problems:

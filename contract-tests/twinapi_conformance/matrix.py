@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from twinapi_conformance.fuzz import FuzzResult
@@ -41,10 +42,11 @@ def _failures(console: Console, result: FuzzResult) -> None:
         shown[key] = shown.get(key, 0) + 1
         if shown[key] > SHOWN_PER_CHECK:
             continue
-        console.print(f"[red]FAIL[/] {result.implementation} {failure.operation} [bold]{failure.check}[/]: {failure.title}")
+        where = escape(f"{result.implementation} {failure.operation}")
+        console.print(f"[red]FAIL[/] {where} [bold]{escape(failure.check)}[/]: {escape(failure.title)}")
         console.print(f"  expected: {failure.message}", markup=False)
         console.print(f"  reproduce: {failure.curl}", markup=False, soft_wrap=True)
     for error in result.errors:
-        console.print(f"[red]ERROR[/] {result.implementation}: {error}", markup=False)
+        console.print(f"[red]ERROR[/] {escape(result.implementation)}: {escape(error)}")
     verdict = "[green]passed[/]" if result.ok else f"[red]{len(result.failures)} failing checks[/]"
     console.print(f"{result.implementation}: {verdict}; JUnit report {result.junit}")
