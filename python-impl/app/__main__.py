@@ -1,8 +1,10 @@
 """`python -m app`: serve the API on HOST:PORT with uvicorn until SIGTERM or Ctrl-C."""
 
+import signal
 import sqlite3
 import sys
 from contextlib import closing
+from types import FrameType
 
 import uvicorn
 
@@ -39,9 +41,16 @@ def main() -> int:
         log_level=settings.log_level,
     )
     server = uvicorn.Server(config)
-    # On SIGTERM uvicorn stops accepting, finishes in-flight requests, then runs the lifespan's shutdown.
+    # On SIGTERM uvicorn stops accepting, finishes in-flight requests and runs the lifespan's shutdown, then
+    # re-raises the signal under the handler it found: this one makes that (or an earlier signal) exit 0.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _exit)
     server.run()
     return 0 if server.started else 1
+
+
+def _exit(sig: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 if __name__ == "__main__":
