@@ -24,12 +24,13 @@ help: ## List the targets
 
 setup: $(VENV_STAMP) $(NODE_STAMP) ## Install everything, pinned (Python venv from requirements.lock, npm ci)
 
-$(VENV_STAMP): requirements.lock codegen/pyproject.toml python-impl/pyproject.toml contract-tests/pyproject.toml
+$(VENV_STAMP): requirements.lock codegen/pyproject.toml python-impl/pyproject.toml contract-tests/pyproject.toml \
+		bench/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
-		-e codegen -e python-impl -e contract-tests
+		-e codegen -e python-impl -e contract-tests -e bench
 	touch $@
 
 $(NODE_STAMP): node-impl/package.json node-impl/package-lock.json
@@ -39,7 +40,8 @@ $(NODE_STAMP): node-impl/package.json node-impl/package-lock.json
 
 lock: $(VENV_STAMP) ## Re-resolve requirements.lock after changing a pyproject.toml or requirements-dev.in
 	$(VENV)/bin/uv pip compile --quiet --python-version 3.11 --generate-hashes --universal \
-		codegen/pyproject.toml python-impl/pyproject.toml contract-tests/pyproject.toml requirements-dev.in \
+		codegen/pyproject.toml python-impl/pyproject.toml contract-tests/pyproject.toml bench/pyproject.toml \
+		requirements-dev.in \
 		-o requirements.lock
 
 generate: setup ## Regenerate models, interfaces and routing of both implementations from the spec (SPEC=openapi.yaml)

@@ -1,0 +1,1 @@
+"""Head-to-head benchmark of both implementations."""
