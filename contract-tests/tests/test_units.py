@@ -82,3 +82,29 @@ def test_a_normalisation_rule_must_say_why(tmp_path: Path) -> None:
     broken.write_text(text)
     with pytest.raises(configuration.ConfigError, match="say why"):
         configuration.load(broken)
+
+
+def test_a_server_that_exits_early_is_reported_with_its_log(tmp_path: Path) -> None:
+    from twinapi_conformance.servers import ServerError, started
+
+    impl = configuration.Implementation(
+        name="broken", command=["{python}", "-c", "print('no config'); raise SystemExit(3)"], cwd=tmp_path, env={}
+    )
+    settings = configuration.ServerSettings(
+        env={"HOST": "127.0.0.1", "PORT": "{port}"}, readiness_path="/health", startup_timeout=10, stop_timeout=5
+    )
+    with pytest.raises(ServerError, match=r"exited with 3[\s\S]*no config"):
+        with started(impl, settings, db_path=tmp_path / "db", log_dir=tmp_path):
+            pass
+
+
+def test_only_loopback_is_ever_targeted(tmp_path: Path) -> None:
+    from twinapi_conformance.servers import ServerError, started
+
+    impl = configuration.Implementation(name="x", command=["{python}", "-c", "pass"], cwd=tmp_path, env={})
+    settings = configuration.ServerSettings(
+        env={"HOST": "0.0.0.0"}, readiness_path="/health", startup_timeout=1, stop_timeout=1
+    )
+    with pytest.raises(ServerError, match="HOST must be 127.0.0.1"):
+        with started(impl, settings, db_path=tmp_path / "db", log_dir=tmp_path):
+            pass

@@ -7,15 +7,17 @@ import random
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 from rich.console import Console
+from rich.markup import escape
 
 from twinapi_conformance import config as configuration
 from twinapi_conformance import differential, fuzz, interop, matrix
-from twinapi_conformance.auth import bootstrap_token
-from twinapi_conformance.servers import started
+from twinapi_conformance.auth import AuthError, bootstrap_token
+from twinapi_conformance.servers import ServerError, started
 from twinapi_conformance.spec import Spec
 
 TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
@@ -27,16 +29,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "selftest":
         return _selftest()
     config = configuration.load(args.config)
-    if args.command == "fuzz":
-        return _fuzz(console, config, args)
-    if args.command == "diff":
-        return _diff(console, config, args)
-    if args.command == "interop":
-        return _interop(console, config)
+    stages = {
+        "fuzz": lambda: _fuzz(console, config, args),
+        "diff": lambda: _diff(console, config, args),
+        "interop": lambda: _interop(console, config),
+    }
+    if args.command in stages:
+        return _stage(console, args.command, stages[args.command])
     # ci: every stage runs, so one failure does not hide another
-    results = [_fuzz(console, config, args), _diff(console, config, args), _interop(console, config), _selftest(config)]
+    results = [_stage(console, name, stage) for name, stage in stages.items()] + [_selftest(config)]
     console.print(f"contract stage: {'[green]passed[/]' if not any(results) else '[red]failed[/]'}")
     return 1 if any(results) else 0
+
+
+def _stage(console: Console, name: str, stage: Callable[[], int]) -> int:
+    """A stage that cannot start its servers or get a token fails with one clear message, not a traceback."""
+    try:
+        return stage()
+    except (ServerError, AuthError) as exc:
+        console.print(f"[red]{name}: {escape(str(exc))}[/]")
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
