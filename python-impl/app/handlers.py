@@ -70,17 +70,15 @@ def expected_versions(if_match: str | None) -> frozenset[int] | None:
     if if_match is None or if_match.strip(" \t") == "*":
         return None
     versions: set[int] = set()
-    tags, pos = 0, 0
+    pos = 0
     while pos < len(if_match):
         item = _ETAG_ITEM.match(if_match, pos)
         if item is None or item.end() == pos:
             return frozenset()
         pos = item.end()
-        if item[2] is not None:
-            tags += 1
-            if item[1] is None and _VERSION.fullmatch(item[2]):
-                versions.add(int(item[2]))
-    return frozenset(versions) if tags else frozenset()
+        if item[2] is not None and item[1] is None and _VERSION.fullmatch(item[2]):
+            versions.add(int(item[2]))
+    return frozenset(versions)
 
 
 def _problem(ctx: Context, status: int, detail: str) -> models.Problem:

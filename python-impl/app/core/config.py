@@ -46,10 +46,7 @@ def _database_path(url: object) -> object:
         return url  # the default, already a path
     path = url.removeprefix("sqlite:///")
     if path == url or not path or "?" in path or path == ":memory:":
-        raise PydanticCustomError(
-            "database_url",
-            "must be sqlite:///<relative path> or sqlite:////<absolute path>",
-        )
+        raise PydanticCustomError("database_url", "must be sqlite:///<relative path> or sqlite:////<absolute path>")
     return Path(path).absolute()
 
 

@@ -22,11 +22,7 @@ MIGRATIONS = REPO_ROOT / "db" / "migrations"
 T = TypeVar("T")
 Row = tuple[Any, ...]
 Params = Mapping[str, object]
-_Job = tuple[
-    Callable[[sqlite3.Connection], Any],
-    asyncio.AbstractEventLoop,
-    "asyncio.Future[Any]",
-]
+_Job = tuple[Callable[[sqlite3.Connection], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 
 
 class MigrationError(Exception):
@@ -108,13 +104,13 @@ class Database:
 
     async def open(self, migrations: Path = MIGRATIONS) -> None:
         """Starts the worker, connects and applies pending migrations (MigrationError if refused)."""
-        ready: SimpleQueue[sqlite3.Connection | Exception] = SimpleQueue()
-        self._thread = threading.Thread(target=self._work, args=(ready,), name="database", daemon=True)
+        connected: SimpleQueue[Exception | None] = SimpleQueue()
+        self._thread = threading.Thread(target=self._work, args=(connected,), name="database", daemon=True)
         self._thread.start()
-        outcome = await asyncio.to_thread(ready.get)
-        if isinstance(outcome, Exception):
-            self._thread.join()
-            raise outcome
+        error = await asyncio.to_thread(connected.get)
+        if error is not None:  # the worker has already stopped
+            self._thread = None
+            raise error
         try:
             await self.run(lambda conn: migrate(conn, migrations))
         except Exception:
@@ -136,6 +132,7 @@ class Database:
         return await future
 
     async def fetch_one(self, sql: str, params: Params) -> Row | None:
+        # fetchall() steps the statement to its end, which an INSERT/UPDATE ... RETURNING needs to complete.
         rows = await self.run(lambda conn: conn.execute(sql, params).fetchall())
         return rows[0] if rows else None
 
@@ -146,13 +143,13 @@ class Database:
         """Runs a write; returns how many rows it changed."""
         return await self.run(lambda conn: conn.execute(sql, params).rowcount)
 
-    def _work(self, ready: "SimpleQueue[sqlite3.Connection | Exception]") -> None:
+    def _work(self, connected: "SimpleQueue[Exception | None]") -> None:
         try:
             conn = connect(self.path)
         except Exception as exc:  # open() raises it in the caller
-            ready.put(exc)
+            connected.put(exc)
             return
-        ready.put(conn)
+        connected.put(None)
         try:
             while (item := self._jobs.get()) is not None:
                 job, loop, future = item
