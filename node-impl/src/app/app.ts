@@ -1,0 +1,47 @@
+/** Assembles the example API from its configuration: database, passwords, tokens, service, and the kit's app. */
+import type { FastifyInstance } from "fastify";
+
+import { formats } from "../generated/formats.js";
+import { type SecurityHandlers, type Service, contract } from "../generated/service.js";
+import { buildApp } from "../kit/app.js";
+import { invalidCredentials } from "../kit/problem.js";
+import { MIGRATIONS_DIR, SPEC_PATH, type Config } from "./config.js";
+import { openDatabase } from "./db.js";
+import { Repository } from "./repository.js";
+import { Passwords, Tokens } from "./security.js";
+import { TaskService, type User, toUser } from "./service.js";
+
+export async function createApp(config: Config, options: { logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
+  const passwords = await Passwords.create(config.bcryptRounds);
+  const tokens = new Tokens(config.jwtSecret, config.jwtTtlSeconds);
+  const db = openDatabase(config.databasePath, MIGRATIONS_DIR);
+  const repo = new Repository(db);
+  const service: Service<User> = new TaskService(repo, passwords, tokens, contract.version);
+  const securityHandlers: SecurityHandlers<User> = {
+    async bearerAuth(token) {
+      const subject = tokens.subject(token);
+      const row = subject === null ? undefined : repo.userById(subject);
+      if (row === undefined) throw invalidCredentials();
+      return toUser(row);
+    },
+  };
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({
+      specPath: SPEC_PATH,
+      contract,
+      formats,
+      service,
+      securityHandlers,
+      logLevel: config.logLevel,
+      ...(options.logStream ? { logStream: options.logStream } : {}),
+    });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  app.addHook("onClose", async () => {
+    db.close();
+  });
+  return app;
+}

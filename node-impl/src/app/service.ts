@@ -1,0 +1,176 @@
+/** The example API: accounts and their tasks. `implements Service<User>` is the compile-time proof of completeness. */
+import { randomUUID } from "node:crypto";
+
+import type { components } from "../generated/schema.js";
+import type * as api from "../generated/service.js";
+import { Problem, invalid } from "../kit/problem.js";
+import type { Repository, TaskFields, TaskRow, UserRow } from "./repository.js";
+import type { Passwords, Tokens } from "./security.js";
+
+export type User = components["schemas"]["User"];
+type Task = components["schemas"]["Task"];
+
+const NO_TASK = "No task with this id.";
+const STALE = "The task has changed since it was read.";
+const NOT_A_CURSOR = "is not a cursor this server issued";
+const CURSOR = /^v1:([1-9][0-9]*)$/;
+const MAX_SEQ = 2n ** 63n - 1n;
+const ENTITY_TAG = /^"[\x21\x23-\x7e\x80-\xff]*"$/;
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+/** Only A-Z are lowered: no locale or Unicode case mapping, the same in every implementation. */
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+}
+
+export function toUser(row: UserRow): User {
+  return { id: row.id, email: row.email, displayName: row.display_name, createdAt: row.created_at };
+}
+
+function toTask(row: TaskRow): Task {
+  return {
+    id: row.id,
+    title: row.title,
+    notes: row.notes,
+    dueDate: row.due_date,
+    priority: row.priority as Task["priority"],
+    status: row.status as Task["status"],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function etag(version: number): string {
+  return `"${version}"`;
+}
+
+function encodeCursor(seq: number): string {
+  return Buffer.from(`v1:${seq}`, "ascii").toString("base64url");
+}
+
+/** The seq a cursor points before, or null for anything this server did not issue (decoding strictly). */
+function decodeCursor(cursor: string): bigint | null {
+  const bytes = Buffer.from(cursor, "base64url");
+  if (bytes.toString("base64url") !== cursor) return null;
+  const seq = CURSOR.exec(bytes.toString("latin1"))?.[1];
+  if (seq === undefined || BigInt(seq) > MAX_SEQ) return null;
+  return BigInt(seq);
+}
+
+/** If-Match: `*` matches any existing task; otherwise one of the listed strong tags must be the current one. */
+function ifMatchAllows(header: string | undefined, version: number): boolean {
+  if (header === undefined || header.trim() === "*") return true;
+  const current = etag(version);
+  return header.split(",").some((part) => {
+    const tag = part.trim();
+    return ENTITY_TAG.test(tag) && tag === current;
+  });
+}
+
+export class TaskService implements api.Service<User> {
+  constructor(
+    private readonly repo: Repository,
+    private readonly passwords: Passwords,
+    private readonly tokens: Tokens,
+    private readonly version: string,
+  ) {}
+
+  async getHealth(): Promise<api.GetHealthResult> {
+    return { status: "ok", implementation: "node", version: this.version };
+  }
+
+  async registerUser(request: api.RegisterUserRequest, reply: api.RegisterUserReply): Promise<api.RegisterUserResult> {
+    const { email, password, displayName } = request.body;
+    const row = {
+      id: randomUUID(),
+      email,
+      email_key: asciiLower(email),
+      display_name: displayName,
+      password_hash: await this.passwords.hash(password),
+      created_at: now(),
+    };
+    if (!this.repo.insertUser(row)) throw new Problem(409, "This email is already registered.");
+    reply.code(201).header("location", "/users/me");
+    return toUser(row);
+  }
+
+  async loginUser(request: api.LoginUserRequest): Promise<api.LoginUserResult> {
+    const { email, password } = request.body;
+    const row = this.repo.userByEmailKey(asciiLower(email));
+    const valid = await this.passwords.verify(password, row?.password_hash);
+    if (!valid || row === undefined) {
+      throw new Problem(401, "The email or password is wrong.", { headers: { "www-authenticate": "Bearer" } });
+    }
+    return { accessToken: this.tokens.issue(row.id), tokenType: "Bearer", expiresIn: this.tokens.ttlSeconds, user: toUser(row) };
+  }
+
+  async getCurrentUser(request: api.GetCurrentUserRequest<User>): Promise<api.GetCurrentUserResult> {
+    return request.principal;
+  }
+
+  async listTasks(request: api.ListTasksRequest<User>): Promise<api.ListTasksResult> {
+    const { limit, cursor, status, q } = request.query;
+    const before = cursor === undefined ? null : decodeCursor(cursor);
+    if (before === null && cursor !== undefined) throw invalid([{ location: "query/cursor", message: NOT_A_CURSOR }]);
+    // One row more than the page tells whether there is a next page.
+    const rows = this.repo.listTasks({ ownerId: request.principal.id, before, status: status ?? null, text: q || null, limit: limit + 1 });
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return { items: items.map(toTask), nextCursor: rows.length > limit && last ? encodeCursor(last.seq) : null };
+  }
+
+  async createTask(request: api.CreateTaskRequest<User>, reply: api.CreateTaskReply): Promise<api.CreateTaskResult> {
+    const { title, notes, dueDate, priority } = request.body;
+    const fields = { title, notes: notes ?? null, due_date: dueDate ?? null, priority, status: "open" };
+    const row = this.repo.insertTask(randomUUID(), request.principal.id, fields, now());
+    reply.code(201).header("location", `/tasks/${row.id}`).header("etag", etag(row.version));
+    return toTask(row);
+  }
+
+  async getTask(request: api.GetTaskRequest<User>, reply: api.GetTaskReply): Promise<api.GetTaskResult> {
+    const row = this.ownTask(request.params.taskId, request.principal);
+    reply.header("etag", etag(row.version));
+    return toTask(row);
+  }
+
+  async updateTask(request: api.UpdateTaskRequest<User>, reply: api.UpdateTaskReply): Promise<api.UpdateTaskResult> {
+    const current = this.ownTask(request.params.taskId, request.principal);
+    if (!ifMatchAllows(request.headers["if-match"], current.version)) throw new Problem(412, STALE);
+    const patch = request.body;
+    const fields: TaskFields = {
+      title: patch.title ?? current.title,
+      notes: patch.notes === undefined ? current.notes : patch.notes,
+      due_date: patch.dueDate === undefined ? current.due_date : patch.dueDate,
+      priority: patch.priority ?? current.priority,
+      status: patch.status ?? current.status,
+    };
+    // The write only succeeds on the version just checked, so of two updates with one ETag exactly one wins.
+    const row = this.repo.updateTask(current.id, request.principal.id, current.version, fields, now());
+    if (row === undefined) throw this.lostRace(current.id, request.principal);
+    reply.header("etag", etag(row.version));
+    return toTask(row);
+  }
+
+  async deleteTask(request: api.DeleteTaskRequest<User>, reply: api.DeleteTaskReply): Promise<api.DeleteTaskResult> {
+    const current = this.ownTask(request.params.taskId, request.principal);
+    if (!ifMatchAllows(request.headers["if-match"], current.version)) throw new Problem(412, STALE);
+    if (!this.repo.deleteTask(current.id, request.principal.id, current.version)) throw this.lostRace(current.id, request.principal);
+    reply.code(204);
+    return undefined;
+  }
+
+  /** Another user's task is as missing as one that never existed. */
+  private ownTask(taskId: string, owner: User): TaskRow {
+    const row = this.repo.task(taskId.toLowerCase(), owner.id);
+    if (row === undefined) throw new Problem(404, NO_TASK);
+    return row;
+  }
+
+  /** Another process changed or deleted the task between our read and our write. */
+  private lostRace(taskId: string, owner: User): Problem {
+    return this.repo.task(taskId, owner.id) === undefined ? new Problem(404, NO_TASK) : new Problem(412, STALE);
+  }
+}

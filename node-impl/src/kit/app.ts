@@ -1,0 +1,161 @@
+/**
+ * The kit: a Fastify app serving any OpenAPI 3.1 contract from the spec file, its generated contract module, a
+ * service object (one method per operation) and security handlers (one per scheme). Every API route comes from
+ * fastify-openapi-glue; the kit adds what the glue leaves out: authentication before validation, the contract's
+ * request validation and body rules, problem+json for every error, 405 with Allow, request ids and access logs.
+ */
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import openapiGlue from "fastify-openapi-glue";
+
+import { registerBodyParsers, bodyGate } from "./body.js";
+import type { Contract, FormatDefinition, OperationInfo } from "./contract.js";
+import { docs } from "./docs.js";
+import { errorHandler } from "./errors.js";
+import { PROBLEM_JSON, invalid, problemBody, sendProblem } from "./problem.js";
+import { AccessLog, type LogLevel, loggerOptions, requestId } from "./request-context.js";
+import { routeMiss } from "./route-miss.js";
+import { authenticator, buildSchemes } from "./security.js";
+import { loadSpec } from "./spec.js";
+import { RequestValidators } from "./validation.js";
+
+export const BODY_LIMIT = 65536;
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** What the operation's security handler returned; the generated request types say its type. */
+    principal: unknown;
+  }
+  interface FastifyContextConfig {
+    /** The contract operation a route serves (absent on the kit's own routes). */
+    operation?: OperationInfo;
+  }
+}
+
+export interface KitOptions {
+  /** The OpenAPI document the generated code was made from. */
+  readonly specPath: string;
+  readonly contract: Contract;
+  readonly formats: Readonly<Record<string, FormatDefinition>>;
+  /** An object with one method per operation (generated `Service<P>`). */
+  readonly service: object;
+  /** An object with one method per security scheme (generated `SecurityHandlers<P>`). */
+  readonly securityHandlers: object;
+  readonly logLevel?: LogLevel;
+  /** Where log lines go; stdout by default. */
+  readonly logStream?: NodeJS.WritableStream;
+}
+
+type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+export class ContractError extends Error {
+  override name = "ContractError";
+}
+
+function missingMethods(owner: object, names: Iterable<[id: string, method: string]>): string[] {
+  return [...names].filter(([, method]) => typeof Reflect.get(owner, method) !== "function").map(([id]) => id);
+}
+
+/** Refuses to build an app whose service or security handlers lack a method, naming every missing one. */
+function requireImplemented(options: KitOptions): void {
+  const problems: string[] = [];
+  const operations = missingMethods(options.service, options.contract.operations.map((op) => [op.id, op.handler]));
+  if (operations.length > 0) {
+    problems.push(`${options.service.constructor.name} does not implement Service for: ${operations.join(", ")}`);
+  }
+  const schemes = missingMethods(
+    options.securityHandlers,
+    Object.entries(options.contract.securitySchemes).map(([name, scheme]) => [name, scheme.handler]),
+  );
+  if (schemes.length > 0) {
+    problems.push(`${options.securityHandlers.constructor.name} does not implement SecurityHandlers for: ${schemes.join(", ")}`);
+  }
+  if (problems.length > 0) {
+    throw new ContractError(`${problems.join("; ")}; add a method for each (run \`make generate\` after changing the spec)`);
+  }
+}
+
+/** A URL the router cannot decode (a bad percent escape): hooks have not run, so the request id is set here. */
+function badUrl(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header("x-request-id", request.id);
+  sendProblem(request, reply, invalid([{ location: "path", message: error.message }]));
+}
+
+export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
+  requireImplemented(options);
+  const { contract } = options;
+  const spec = loadSpec(options.specPath);
+  const validators = new RequestValidators(spec, options.formats);
+  const schemes = buildSchemes(contract, options.securityHandlers);
+  const byRoute = new Map(contract.operations.map((op) => [`${op.method} ${op.path}`, op]));
+  const rules = new Map(contract.operations.map((op) => [op, validators.forOperation(op)]));
+  const miss = routeMiss(contract);
+
+  const app = Fastify({
+    logger: loggerOptions(options.logLevel ?? "info", options.logStream),
+    logController: new AccessLog(),
+    genReqId: requestId,
+    requestIdHeader: false,
+    bodyLimit: BODY_LIMIT,
+    exposeHeadRoutes: false,
+    // Requests still arriving on open connections while closing are served, not answered with a non-problem 503.
+    return503OnClosing: false,
+    routerOptions: { maxParamLength: 8192 },
+    frameworkErrors: badUrl,
+    clientErrorHandler: (_error, socket) => {
+      if (!socket.writable) return;
+      const body = JSON.stringify(problemBody(400, "The request is not valid HTTP."));
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
+  });
+
+  app.decorateRequest("principal", null);
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  app.setErrorHandler(errorHandler(BODY_LIMIT, miss));
+  app.setNotFoundHandler(miss);
+  registerBodyParsers(app, contract);
+
+  const routed = new Set<OperationInfo>();
+  app.addHook("onRoute", (route) => {
+    const operation = route.config?.operation;
+    const rule = operation && rules.get(operation);
+    if (!operation || !rule) return;
+    routed.add(operation);
+    const authenticate = authenticator(operation, schemes);
+    // The kit validates requests itself (all locations, the conventions' coercion); Fastify must not do it again.
+    if (route.schema) {
+      const { params: _params, querystring: _querystring, headers: _headers, body: _body, ...rest } = route.schema;
+      route.schema = rest;
+    }
+    route.onRequest = authenticate ? [authenticate] : [];
+    route.preParsing = rule.body ? [bodyGate(rule.body)] : [];
+    route.preValidation = [async (request) => rule.check(request)];
+  });
+
+  await app.register(openapiGlue, {
+    specification: spec,
+    operationResolver: (operationId, method, path) => {
+      const operation = byRoute.get(`${method} ${path}`);
+      if (operation === undefined) {
+        throw new ContractError(`${method} ${path} (${operationId}) is not in the generated contract: run \`make generate\``);
+      }
+      // requireImplemented has made sure that the method exists.
+      const handler = Reflect.get(options.service, operation.handler) as Handler;
+      return {
+        method,
+        url: path,
+        handler: handler.bind(options.service),
+        config: { operation, body: rules.get(operation)?.body ?? null },
+      };
+    },
+  });
+  const unrouted = contract.operations.filter((op) => !routed.has(op));
+  if (unrouted.length > 0) {
+    throw new ContractError(`not routed by fastify-openapi-glue: ${unrouted.map((op) => `${op.method} ${op.path}`).join(", ")}`);
+  }
+  if (!byRoute.has("GET /openapi.json") && !byRoute.has("GET /docs")) await app.register(docs, { spec });
+  return app;
+}

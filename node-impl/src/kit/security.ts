@@ -1,0 +1,84 @@
+/**
+ * Authentication, run as the first hook of every secured route: before the body is read or anything validated, so
+ * an unauthenticated request gets 401 whatever else is wrong with it (the glue's own security runs too late).
+ */
+import type { FastifyRequest } from "fastify";
+
+import type { Contract, OperationInfo } from "./contract.js";
+import { Problem } from "./problem.js";
+
+export const MISSING_CREDENTIALS = "A valid bearer token is required.";
+
+/** Resolves a credential to the principal or throws a Problem; generated `SecurityHandlers<P>` methods fit. */
+export type SecurityHandler = (credential: string, request: FastifyRequest) => Promise<unknown>;
+
+interface Scheme {
+  readonly kind: "bearer" | "basic" | "header" | "query";
+  readonly param: string;
+  readonly check: SecurityHandler;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+function credentialOf(scheme: Scheme, request: FastifyRequest): string | null {
+  if (scheme.kind === "header") return request.headers[scheme.param.toLowerCase()]?.toString() ?? null;
+  if (scheme.kind === "query") {
+    const value = (request.query as Record<string, unknown>)[scheme.param];
+    return typeof value === "string" ? value : null;
+  }
+  // `<scheme> <credential>`: the scheme name in any case, exactly one space, a non-empty credential.
+  const parts = (request.headers.authorization ?? "").split(" ");
+  if (parts.length !== 2 || parts[0]?.toLowerCase() !== scheme.kind || !parts[1]) return null;
+  if (scheme.kind === "bearer") return parts[1];
+  if (!BASE64.test(parts[1])) return null;
+  try {
+    return strictUtf8.decode(Buffer.from(parts[1], "base64"));
+  } catch {
+    return null;
+  }
+}
+
+export function buildSchemes(contract: Contract, handlers: object): Map<string, Scheme> {
+  const schemes = new Map<string, Scheme>();
+  for (const [name, info] of Object.entries(contract.securitySchemes)) {
+    const kind =
+      info.type === "http" ? info.scheme : info.type === "apiKey" ? info.in : info.type === "oauth2" || info.type === "openIdConnect" ? "bearer" : null;
+    if (kind !== "bearer" && kind !== "basic" && kind !== "header" && kind !== "query") {
+      throw new Error(`security scheme ${name}: ${info.type} ${kind ?? ""} is not supported`);
+    }
+    // The caller has made sure that every handler exists (see missingMethods).
+    const check = Reflect.get(handlers, info.handler) as SecurityHandler;
+    schemes.set(name, { kind, param: info.param ?? "", check: check.bind(handlers) });
+  }
+  return schemes;
+}
+
+/** The onRequest hook of an operation, or null when it needs no authentication. */
+export function authenticator(operation: OperationInfo, schemes: ReadonlyMap<string, Scheme>) {
+  if (operation.security.length === 0) return null;
+  const requirements = operation.security.map((requirement) =>
+    requirement.map((name) => {
+      const scheme = schemes.get(name);
+      if (scheme === undefined) throw new Error(`${operation.id}: no handler for security scheme ${name}`);
+      return scheme;
+    }),
+  );
+  const optional = requirements.some((requirement) => requirement.length === 0);
+  const challenge = requirements.flat().every((scheme) => scheme.kind === "basic") ? "Basic" : "Bearer";
+
+  return async function authenticate(request: FastifyRequest): Promise<void> {
+    for (const requirement of requirements) {
+      const credentials = requirement.map((scheme) => credentialOf(scheme, request));
+      if (requirement.length === 0 || credentials.includes(null)) continue;
+      let principal: unknown = null;
+      for (const [index, scheme] of requirement.entries()) {
+        const checked = await scheme.check(credentials[index] ?? "", request);
+        principal ??= checked;
+      }
+      request.principal = principal;
+      return;
+    }
+    if (!optional) throw new Problem(401, MISSING_CREDENTIALS, { headers: { "www-authenticate": challenge } });
+  };
+}
