@@ -32,13 +32,13 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const DECIMAL = /^(0|[1-9][0-9]*)$/;
+const DECIMAL = /^[0-9]+$/;
 const LOG_LEVELS: Readonly<Record<string, LogLevel>> = { debug: "debug", info: "info", warning: "warn", error: "error" };
 const APP_ENVS: readonly AppEnv[] = ["production", "development", "test"];
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
+  if (raw === undefined) return fallback;
   const value = DECIMAL.test(raw) ? Number(raw) : Number.NaN;
   if (!(value >= min && value <= max)) {
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(raw)}`);
@@ -48,8 +48,8 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 
 function oneOf<T>(env: Env, name: string, fallback: T, choices: Readonly<Record<string, T>>): T {
   const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = choices[raw];
+  if (raw === undefined) return fallback;
+  const value = Object.hasOwn(choices, raw) ? choices[raw] : undefined;
   if (value === undefined) {
     throw new ConfigError(`${name} must be one of ${Object.keys(choices).join(", ")}, not ${JSON.stringify(raw)}`);
   }
@@ -59,10 +59,10 @@ function oneOf<T>(env: Env, name: string, fallback: T, choices: Readonly<Record<
 /** SQLAlchemy's SQLite URL: `sqlite:///relative/to/cwd.db` or `sqlite:////absolute/path.db`. */
 function databasePath(env: Env): string {
   const raw = env["DATABASE_URL"];
-  if (raw === undefined || raw === "") return resolve(REPO_ROOT, "data/app.db");
+  if (raw === undefined) return resolve(REPO_ROOT, "data/app.db");
   const prefix = "sqlite:///";
   const path = raw.startsWith(prefix) ? raw.slice(prefix.length) : "";
-  if (path === "" || path.includes("?")) {
+  if (path === "" || path === ":memory:" || path.includes("?")) {
     throw new ConfigError(`DATABASE_URL must look like sqlite:///relative/path.db or sqlite:////absolute/path.db, not ${JSON.stringify(raw)}`);
   }
   return isAbsolute(path) ? path : resolve(process.cwd(), path);
@@ -70,13 +70,12 @@ function databasePath(env: Env): string {
 
 export function loadConfig(env: Env = process.env): Config {
   const appEnv = oneOf<AppEnv>(env, "APP_ENV", "production", Object.fromEntries(APP_ENVS.map((e) => [e, e])));
-  let jwtSecret = env["JWT_SECRET"] ?? "";
-  const jwtSecretGenerated = jwtSecret === "" && appEnv === "development";
-  if (jwtSecretGenerated) jwtSecret = randomBytes(32).toString("base64url");
-  if (jwtSecret === "") throw new ConfigError("JWT_SECRET is required (at least 32 bytes) unless APP_ENV=development");
+  const jwtSecretGenerated = env["JWT_SECRET"] === undefined && appEnv === "development";
+  const jwtSecret = jwtSecretGenerated ? randomBytes(32).toString("base64url") : env["JWT_SECRET"];
+  if (jwtSecret === undefined) throw new ConfigError("JWT_SECRET is required (at least 32 bytes) unless APP_ENV=development");
   if (Buffer.byteLength(jwtSecret, "utf8") < 32) throw new ConfigError("JWT_SECRET must be at least 32 bytes long");
   return {
-    host: env["HOST"] || "127.0.0.1",
+    host: env["HOST"] ?? "127.0.0.1",
     port: integer(env, "PORT", 3000, 0, 65535),
     databasePath: databasePath(env),
     jwtSecret,

@@ -15,7 +15,10 @@ const STALE = "The task has changed since it was read.";
 const NOT_A_CURSOR = "is not a cursor this server issued";
 const CURSOR = /^v1:([1-9][0-9]*)$/;
 const MAX_SEQ = 2n ** 63n - 1n;
-const ENTITY_TAG = /^"[\x21\x23-\x7e\x80-\xff]*"$/;
+// RFC 9110 entity-tag: optional W/, then a quoted string without controls, spaces or quotes.
+// eslint-disable-next-line no-control-regex
+const ENTITY_TAG = /^(W\/)?"([^"\x00-\x20\x7f]*)"$/;
+const SPACES = /^[ \t]+|[ \t]+$/g;
 
 function now(): string {
   return new Date().toISOString();
@@ -60,14 +63,21 @@ function decodeCursor(cursor: string): bigint | null {
   return BigInt(seq);
 }
 
-/** If-Match: `*` matches any existing task; otherwise one of the listed strong tags must be the current one. */
+/**
+ * If-Match: absent or `*` matches any existing task; otherwise one of the listed strong tags must be the current
+ * one. Weak tags never match, and a header that is not a list of entity tags matches nothing.
+ */
 function ifMatchAllows(header: string | undefined, version: number): boolean {
-  if (header === undefined || header.trim() === "*") return true;
-  const current = etag(version);
-  return header.split(",").some((part) => {
-    const tag = part.trim();
-    return ENTITY_TAG.test(tag) && tag === current;
-  });
+  if (header === undefined || header.replace(SPACES, "") === "*") return true;
+  let matched = false;
+  for (const item of header.split(",")) {
+    const tag = item.replace(SPACES, "");
+    if (tag === "") continue;
+    const parsed = ENTITY_TAG.exec(tag);
+    if (parsed === null) return false;
+    if (parsed[1] === undefined && parsed[2] === String(version)) matched = true;
+  }
+  return matched;
 }
 
 export class TaskService implements api.Service<User> {

@@ -146,7 +146,8 @@ export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
       const handler = Reflect.get(options.service, operation.handler) as Handler;
       return {
         method,
-        url: path,
+        // The glue's own spelling of the path for Fastify (these options are spread over the glue's).
+        url: path.replace(/{(\w+)}/g, ":$1"),
         handler: handler.bind(options.service),
         config: { operation, body: rules.get(operation)?.body ?? null },
       };

@@ -131,7 +131,7 @@ export class RequestValidators {
 
   private params(item: JsonObject, itemWhere: string, op: JsonObject, opWhere: string): Param[] {
     // Operation parameters override path-item ones with the same name and location, keeping their position.
-    const merged = new Map<string, { param: JsonObject; where: string }>();
+    const merged = new Map<string, { param: JsonObject; name: string; location: string; where: string }>();
     for (const [group, where] of [
       [item["parameters"], itemWhere + "/parameters"],
       [op["parameters"], opWhere + "/parameters"],
@@ -139,17 +139,16 @@ export class RequestValidators {
       if (!Array.isArray(group)) continue;
       group.forEach((raw, index) => {
         const { node, where: at } = resolve(this.spec, raw, `${where}/${index}`);
-        if (isObject(node) && typeof node["name"] === "string" && typeof node["in"] === "string") {
-          merged.set(`${node["in"]}:${node["name"]}`, { param: node, where: at });
+        const { name, in: location } = isObject(node) ? node : {};
+        if (isObject(node) && typeof name === "string" && typeof location === "string") {
+          merged.set(`${location}:${name}`, { param: node, name, location, where: at });
         }
       });
     }
-    return [...merged.values()].map(({ param, where }) => this.param(param, where));
+    return [...merged.values()].map(({ param, name, location, where }) => this.param(param, name, location, where));
   }
 
-  private param(param: JsonObject, where: string): Param {
-    const name = String(param["name"]);
-    const location = String(param["in"]);
+  private param(param: JsonObject, name: string, location: string, where: string): Param {
     if (location !== "path" && location !== "query" && location !== "header") {
       throw new Error(`${where}: ${location} parameters are not supported`);
     }
@@ -203,7 +202,8 @@ function buildCheck(params: readonly Param[], body: BodyRules | null): RequestCh
     for (const param of params) {
       const source = sourceOf(request, param.in);
       const found = source[param.key];
-      const raw = found === undefined ? [] : Array.isArray(found) ? found.map(String) : [String(found)];
+      // Fastify hands over strings, and arrays of them for repeated query parameters.
+      const raw = (Array.isArray(found) ? found : [found]).filter((value): value is string => typeof value === "string");
       if (raw.length === 0) {
         if (param.required) errors.push({ location: param.location, message: "is required" });
         else if (param.default !== null) source[param.key] = structuredClone(param.default.value);

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+
+import Database from "better-sqlite3";
+
+import { MIGRATIONS_DIR } from "../../src/app/config.js";
+import { MigrationError, openDatabase } from "../../src/app/db.js";
+import { account, bearer, createTask, json, startApp, testConfig } from "../helpers.js";
+
+describe("storage", () => {
+  it("keeps accounts and tasks across a restart on the same database file", async () => {
+    const config = testConfig();
+    const first = await startApp(config);
+    const { token } = await account(first);
+    const { task } = await createTask(first, token, { title: "survives" });
+    await first.close();
+
+    const second = await startApp(config);
+    const response = await second.inject({ url: `/tasks/${String(task["id"])}`, headers: bearer(token) });
+    await second.close();
+    assert.equal(response.statusCode, 200);
+    assert.equal(json(response)["title"], "survives");
+  });
+
+  it("applies the shared migrations once, recording their sha256, with WAL and foreign keys on", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "twinapi-node-")), "app.db");
+    openDatabase(path, MIGRATIONS_DIR).close();
+    const db = openDatabase(path, MIGRATIONS_DIR);
+    const rows = db.prepare("SELECT version, checksum FROM schema_migrations").all() as { version: string; checksum: string }[];
+    assert.deepEqual(rows.map((row) => row.version), ["0001_init"]);
+    assert.match(rows[0]?.checksum ?? "", /^[0-9a-f]{64}$/);
+    assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
+    assert.equal(db.pragma("foreign_keys", { simple: true }), 1);
+    db.close();
+  });
+
+  it("refuses to start when an applied migration changed, naming the file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "twinapi-migrations-"));
+    const path = join(dir, "app.db");
+    writeFileSync(join(dir, "0001_first.sql"), "CREATE TABLE a (x TEXT);");
+    openDatabase(path, dir).close();
+    writeFileSync(join(dir, "0001_first.sql"), "CREATE TABLE a (x INTEGER);");
+    assert.throws(() => openDatabase(path, dir), (error: unknown) => error instanceof MigrationError && error.message.includes("0001_first.sql"));
+  });
+
+  it("applies a new migration in one transaction: a failing one leaves no trace", () => {
+    const dir = mkdtempSync(join(tmpdir(), "twinapi-migrations-"));
+    const path = join(dir, "app.db");
+    writeFileSync(join(dir, "0001_first.sql"), "CREATE TABLE a (x TEXT);");
+    writeFileSync(join(dir, "0002_broken.sql"), "CREATE TABLE b (y TEXT); THIS IS NOT SQL;");
+    assert.throws(() => openDatabase(path, dir));
+    const db = new Database(path);
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('a', 'b', 'schema_migrations')").all();
+    db.close();
+    assert.deepEqual(tables, []);
+  });
+});
