@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         outputs = generate.render(targets)
+        scaffolds = generate.scaffold(targets) if args.command == "generate" else {}
     except SpecError as exc:
         print(f"error: {exc.file} cannot be generated from; nothing was written.", file=sys.stderr)
         for problem in exc.problems:
@@ -51,4 +52,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for path in writer.write(outputs):
         print(f"wrote {path}")
+    for path in writer.write(scaffolds):
+        print(f"scaffolded {path}: it is yours to edit, and never overwritten")
     return 0

@@ -67,13 +67,35 @@ def _render_all(env: jinja2.Environment, folder: str, variables: dict[str, Any])
     return out
 
 
-def render(targets: Targets) -> dict[Path, str]:
-    """Every generated file of the spec, keyed by its path. Raises SpecError or ToolError, writing nothing."""
+def _variables(targets: Targets) -> dict[str, Any]:
     doc = loader.load(targets.spec)
     ctx = parser.build(doc)
-    spec_file = os.path.relpath(targets.spec, targets.root)
-    variables = ctx.template_vars(spec_file)
+    variables = ctx.template_vars(os.path.relpath(targets.spec, targets.root))
     variables["formats"] = FORMATS
+    variables["openapi"] = str(doc.data["openapi"])
+    variables["models"] = ctx.models
+    return variables
+
+
+def scaffold(targets: Targets) -> dict[Path, str]:
+    """Starting points for the hand-written files that do not exist yet; existing ones are never touched."""
+    variables = _variables(targets)
+    env = _environment()
+    outputs: dict[Path, str] = {}
+    sides = (("python", targets.python_dir), ("typescript", targets.typescript_dir))
+    for side, generated in sides:
+        if generated is None or not (TEMPLATES / "scaffold" / side).is_dir():
+            continue
+        for name, text in _render_all(env, f"scaffold/{side}", variables).items():
+            path = generated.parent / name
+            if not path.exists():
+                outputs[path] = _format_python(name, text) if name.endswith(".py") else text
+    return outputs
+
+
+def render(targets: Targets) -> dict[Path, str]:
+    """Every generated file of the spec, keyed by its path. Raises SpecError or ToolError, writing nothing."""
+    variables = _variables(targets)
     env = _environment()
     outputs: dict[Path, str] = {}
     if targets.python_dir is not None:
@@ -83,7 +105,7 @@ def render(targets: Targets) -> dict[Path, str]:
         if any(part != ".." for part in relative.parts[:-1]):
             raise ToolError("the spec must sit in a parent folder of the Python output folder")
         files = _render_all(env, "python", variables)
-        files["models.py"] = python_models.generate(ctx.models, str(doc.data["openapi"]), variables["header"])
+        files["models.py"] = python_models.generate(variables["models"], variables["openapi"], variables["header"])
         for name, source in files.items():
             outputs[targets.python_dir / name] = _format_python(name, source)
     if targets.typescript_dir is not None:

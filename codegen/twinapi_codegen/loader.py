@@ -8,7 +8,6 @@ from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
 from twinapi_codegen.errors import Problem, SpecError, pointer
@@ -104,7 +103,8 @@ def _validate(doc: Document) -> list[Problem]:
         return problems
     try:
         # The validator is not fond of non-string keys (YAML turns 200 into an int); JSON round-trip fixes that.
-        plain = json.loads(json.dumps(data, default=str))
+        # Patterns are ECMA-262, which it would check with Python's `re`; the schemas were checked above.
+        plain = _without_patterns(json.loads(json.dumps(data, default=str)))
         for err in validator(plain).iter_errors():
             ptr = pointer(*err.absolute_path) if err.absolute_path else ""
             problems.append(doc.problem(ptr, err.message.split("\n", 1)[0]))
@@ -113,13 +113,21 @@ def _validate(doc: Document) -> list[Problem]:
     return problems
 
 
+def _without_patterns(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: "" if k == "pattern" and isinstance(v, str) else _without_patterns(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_without_patterns(v) for v in node]
+    return node
+
+
 def _schema_problems(doc: Document) -> list[Problem]:
     """Checks each schema object against JSON Schema 2020-12, with its own location (the spec validator loses it)."""
     problems = []
+    # No format checks: `pattern` is an ECMA-262 regex, which Python's `re` would wrongly refuse.
+    meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
     for ptr, schema in iter_schemas(doc.data):
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as err:
+        for err in meta.iter_errors(schema):
             inner = pointer(*err.absolute_path) if err.absolute_path else ""
             problems.append(doc.problem(ptr + inner, f"not a valid JSON Schema: {err.message}"))
     return problems

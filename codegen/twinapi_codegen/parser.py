@@ -232,6 +232,7 @@ def _body(
         "media_types": list(content),
         "media_type": media,
         "model": None,
+        "raw": not content or any(not is_json(m) for m in content),
     }
     if media and is_json(media):
         schema = (content[media] or {}).get("schema", {})
@@ -252,7 +253,9 @@ def _response(
     models: dict[str, Any],
 ) -> dict[str, Any]:
     response = response if isinstance(response, dict) else {}
-    content = response.get("content") or {}
+    # 1xx, 204 and 304 never carry a body in HTTP, whatever the document declares.
+    bodiless = status.startswith("1") or status in ("204", "304")
+    content = {} if bodiless else response.get("content") or {}
     media = _pick_media(content)
     headers = []
     header_taken = {"body"}

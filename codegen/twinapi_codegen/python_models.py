@@ -19,6 +19,16 @@ EMPTY = '''"""No schemas: the contract defines no models."""
 '''
 
 
+def _without_patterns(node: Any) -> Any:
+    """Patterns are ECMA-262 and checked by the runtime's validator; pydantic would compile them as Rust or
+    Python regexes, refusing valid ones (named groups, identity escapes) when the models are imported."""
+    if isinstance(node, dict):
+        return {k: _without_patterns(v) for k, v in node.items() if not (k == "pattern" and isinstance(v, str))}
+    if isinstance(node, list):
+        return [_without_patterns(v) for v in node]
+    return node
+
+
 def generate(models: dict[str, Any], openapi_version: str, header: str) -> str:
     if not models:
         return f"# {header}\n{EMPTY}"
@@ -26,7 +36,7 @@ def generate(models: dict[str, Any], openapi_version: str, header: str) -> str:
         "openapi": openapi_version,
         "info": {"title": "models", "version": "0"},
         "paths": {},
-        "components": {"schemas": models},
+        "components": {"schemas": _without_patterns(models)},
     }
     with tempfile.TemporaryDirectory(prefix="twinapi-models-") as tmp:
         source = Path(tmp) / "models.json"

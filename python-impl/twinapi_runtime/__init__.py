@@ -7,6 +7,8 @@ from twinapi_runtime.binding import (
     Context,
     MissingOperations,
     OperationRoute,
+    RawBody,
+    as_model,
     require_implemented,
     respond,
 )
@@ -15,6 +17,8 @@ from twinapi_runtime.problems import AuthenticationFailed, NotImplementedOperati
 __all__ = [
     "AuthenticationFailed",
     "Binding",
+    "RawBody",
+    "as_model",
     "Call",
     "Context",
     "ContractError",

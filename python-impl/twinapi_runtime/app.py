@@ -18,8 +18,9 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import Lifespan, Receive, Scope, Send
 
+from twinapi_runtime import openapi30
 from twinapi_runtime.binding import Binding, OperationRoute, is_json
-from twinapi_runtime.dispatch import Body, Operation, PathEndpoint, Scheme
+from twinapi_runtime.dispatch import Body, Media, Operation, PathEndpoint, Scheme
 from twinapi_runtime.middleware import RequestContext
 from twinapi_runtime.problems import problem_response
 from twinapi_runtime.validation import Param, Validators, scalar_kind
@@ -38,6 +39,14 @@ def load_spec(path: Path) -> dict[str, Any]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
     return plain
+
+
+def validation_view(spec: dict[str, Any]) -> dict[str, Any]:
+    """The document as the validator reads it: 3.0 schema dialect upgraded to 2020-12."""
+    if str(spec.get("openapi", "")).startswith("3.0"):
+        upgraded: dict[str, Any] = openapi30.upgrade(spec)
+        return upgraded
+    return spec
 
 
 def _pointer(*parts: str) -> str:
@@ -111,8 +120,12 @@ class _Compiler:
             array = isinstance(schema, dict) and schema.get("type") == "array"
             style = param.get("style", "form" if location in ("query", "cookie") else "simple")
             explode = bool(param.get("explode", style == "form")) and location in ("query", "cookie")
-            if isinstance(schema, dict) and schema.get("type") == "object" or style == "deepObject":
-                raise ContractError(f"{pointer}: object parameters are not supported yet")
+            if location in ("path", "header") and "explode" in param:
+                explode = bool(param["explode"])
+            fields = None
+            if isinstance(schema, dict) and (schema.get("type") == "object" or style == "deepObject"):
+                properties = schema.get("properties") or {}
+                fields = {n: scalar_kind(p, self.resolve) for n, p in properties.items()}
             kind = scalar_kind(schema.get("items", {}) if array else schema, self.resolve)
             schema_pointer = param["schema"]["$ref"][1:] if "$ref" in param.get("schema", {}) else pointer + "/schema"
             params.append(
@@ -126,6 +139,8 @@ class _Compiler:
                     default=schema.get("default") if isinstance(schema, dict) else None,
                     has_default=isinstance(schema, dict) and "default" in schema,
                     validator=self.validators.compile(schema_pointer),
+                    style=style,
+                    fields=fields,
                 )
             )
         return params
@@ -136,19 +151,25 @@ class _Compiler:
         if "$ref" in raw:
             pointer = raw["$ref"][1:]
         body = self.resolve(raw)
-        content = body.get("content") or {}
-        media_types = frozenset(m.split(";", 1)[0].strip().lower() for m in content)
-        json_types = [m for m in content if is_json(m)]
-        validator = None
-        if json_types and "schema" in (content[json_types[0]] or {}):
-            validator = self.validators.compile(pointer + _pointer("content", json_types[0], "schema"))
-        return Body(
-            required=bool(body.get("required", False)),
-            media_types=media_types,
-            json=bool(json_types) and len(json_types) == len(content),
-            validator=validator,
-            limit=self.body_limit,
-        )
+        media = {}
+        for media_type, entry in (body.get("content") or {}).items():
+            entry = entry or {}
+            key = media_type.split(";", 1)[0].strip().lower()
+            schema_pointer = pointer + _pointer("content", media_type, "schema")
+            if is_json(key):
+                validator = self.validators.compile(schema_pointer) if "schema" in entry else None
+                media[key] = Media("json", validator, {}, frozenset())
+            elif key == "application/x-www-form-urlencoded" and "schema" in entry:
+                properties = (self.resolve(entry["schema"]) or {}).get("properties") or {}
+                arrays = frozenset(n for n, p in properties.items() if (self.resolve(p) or {}).get("type") == "array")
+                fields = {
+                    n: scalar_kind((self.resolve(p) or {}).get("items", {}) if n in arrays else p, self.resolve)
+                    for n, p in properties.items()
+                }
+                media[key] = Media("form", self.validators.compile(schema_pointer), fields, arrays)
+            else:
+                media[key] = Media("raw", None, {}, frozenset())
+        return Body(required=bool(body.get("required", False)), media=media, limit=self.body_limit)
 
 
 def _starlette_path(path: str) -> tuple[str, dict[str, str]]:
@@ -181,7 +202,7 @@ def build_app(
 ) -> FastAPI:
     """The application: every spec operation routed through the runtime, the spec at /openapi.json, docs at /docs."""
     spec = load_spec(spec_path)
-    compiler = _Compiler(spec, binding, body_limit)
+    compiler = _Compiler(validation_view(spec), binding, body_limit)
     info = spec.get("info") or {}
     app = FastAPI(
         title=str(info.get("title", "API")),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
+
+from twinapi_runtime.problems import INVALID_REQUEST, ProblemError
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,26 @@ class Call:
     principal: Any
     params: dict[str, Any]
     body: Any
+
+
+@dataclass(frozen=True, slots=True)
+class RawBody:
+    """A request body of a media type other than JSON, as it arrived (a form is validated first)."""
+
+    media_type: str
+    content: bytes
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def as_model(model: type[M], value: Any, where: str) -> M:
+    """Validated data as its generated model; the schema already passed, so a refusal here is a 400 too."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        errors = [{"location": "/".join([where, *map(str, e["loc"])]), "message": e["msg"]} for e in exc.errors()]
+        raise ProblemError(400, INVALID_REQUEST, errors=errors) from None
 
 
 Endpoint = Callable[[Context, Call], Awaitable[Response]]

@@ -11,16 +11,18 @@ import binascii
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from twinapi_runtime.binding import Call, Context, Endpoint
+from twinapi_runtime.binding import Call, Context, Endpoint, RawBody
 from twinapi_runtime.problems import ProblemError, from_error, invalid, problem_response
 from twinapi_runtime.validation import Param, coerce, errors_of
 
+ABSENT = object()  # no request body at all, unlike a JSON `null` body, which is validated like any other value
 METHOD_ORDER = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
 MISSING_CREDENTIALS = "A valid bearer token is required."
 NOT_JSON = "The request body is not valid JSON."
@@ -53,12 +55,27 @@ class Scheme:
 
 
 @dataclass(frozen=True, slots=True)
+class Media:
+    """How one declared media type of a request body is read: parsed JSON, a validated form, or raw bytes."""
+
+    kind: str  # json, form or raw
+    validator: Any  # None when the spec gives no schema worth checking
+    fields: dict[str, str | None]  # form fields: their scalar kind, for the shared string conversion
+    arrays: frozenset[str]  # form fields that are arrays
+
+
+@dataclass(frozen=True, slots=True)
 class Body:
     required: bool
-    media_types: frozenset[str]
-    json: bool
-    validator: Any
+    media: dict[str, Media]  # by lower-case media type, wildcards (`image/*`, `*/*`) included
     limit: int
+
+    def match(self, media_type: str) -> Media | None:
+        if media_type in self.media:
+            return self.media[media_type]
+        if not media_type:
+            return None
+        return self.media.get(media_type.split("/", 1)[0] + "/*") or self.media.get("*/*")
 
 
 class Operation:
@@ -82,13 +99,13 @@ class Operation:
         ctx = Context(request_id=scope["state"]["request_id"], path=scope["path"], request=request)
         try:
             principal = await self._authenticate(ctx, request) if self.security else None
-            body = await self._read_body(request) if self.body is not None else None
+            checked, media, body = await self._read_body(request) if self.body is not None else (None, None, ABSENT)
             params, errors = self._read_params(request)
-            if self.body is not None and body is not None and self.body.validator is not None:
-                errors += errors_of(self.body.validator, body, "body")
+            if media is not None and media.validator is not None:
+                errors += errors_of(media.validator, checked, "body")
             if errors:
                 raise invalid(errors)
-            return await self.endpoint(ctx, Call(principal, params, body))
+            return await self.endpoint(ctx, Call(principal, params, None if body is ABSENT else body))
         except ProblemError as error:
             return from_error(error, ctx.path)
 
@@ -106,16 +123,18 @@ class Operation:
         challenge = "Basic" if all(s.kind == "basic" for r in self.security for s in r) else "Bearer"
         raise ProblemError(401, MISSING_CREDENTIALS, headers={"WWW-Authenticate": challenge})
 
-    async def _read_body(self, request: Request) -> Any:
+    async def _read_body(self, request: Request) -> tuple[Any, Media | None, Any]:
+        """What to validate, how, and what the handler gets (a form is validated as an object, delivered raw)."""
         body = self.body
         assert body is not None
         length = request.headers.get("content-length")
         chunked = "chunked" in request.headers.get("transfer-encoding", "").lower()
         if (length is None or length.strip() == "0") and not chunked:
             return self._absent()
-        media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if not _accepts(body.media_types, media):
-            raise ProblemError(415, f"The request body must be {_one_of(body.media_types)}.")
+        content_type = request.headers.get("content-type", "")
+        media = body.match(content_type.split(";", 1)[0].strip().lower())
+        if media is None:
+            raise ProblemError(415, f"The request body must be {' or '.join(sorted(body.media))}.")
         if length is not None and length.isdigit() and int(length) > body.limit:
             raise _too_large(body.limit)
         raw = bytearray()
@@ -125,24 +144,40 @@ class Operation:
                 raise _too_large(body.limit)
         if not raw:
             return self._absent()
-        if not body.json:
-            return bytes(raw)
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise invalid([{"location": "body", "message": str(exc)}], NOT_JSON) from None
+        if media.kind == "json":
+            try:
+                value = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise invalid([{"location": "body", "message": str(exc)}], NOT_JSON) from None
+            return value, media, value
+        delivered = RawBody(content_type, bytes(raw))
+        if media.kind == "form":
+            return _form(delivered.content, media), media, delivered
+        return None, None, delivered
 
-    def _absent(self) -> None:
+    def _absent(self) -> tuple[None, None, object]:
         assert self.body is not None
         if self.body.required:
             raise invalid([{"location": "body", "message": "is required"}])
-        return None
+        return None, None, ABSENT
 
     def _read_params(self, request: Request) -> tuple[dict[str, Any], list[dict[str, str]]]:
         values: dict[str, Any] = {}
         errors: list[dict[str, str]] = []
         path_params = {self.path_names.get(k, k): v for k, v in request.path_params.items()}
         for param in self.params:
+            if param.fields is not None:
+                found_object = _object_value(request, param, path_params)
+                if found_object is None:
+                    if param.required:
+                        errors.append({"location": param.where, "message": "is required"})
+                    continue
+                found = errors_of(param.validator, found_object, param.where)
+                if found:
+                    errors += found
+                else:
+                    values[param.name] = found_object
+                continue
             raw = _raw_values(request, param, path_params)
             if not raw:
                 if param.required:
@@ -166,6 +201,35 @@ class Operation:
         return values, errors
 
 
+def _object_value(request: Request, param: Param, path_params: dict[str, str]) -> dict[str, Any] | None:
+    """An object parameter in its OpenAPI serialisation (deepObject, exploded form, or `k,v` pairs)."""
+    fields = param.fields or {}
+    if param.location == "query" and param.style == "deepObject":
+        prefix = param.name + "["
+        found = {
+            key[len(prefix) : -1]: coerce(value, fields.get(key[len(prefix) : -1]))
+            for key, value in request.query_params.multi_items()
+            if key.startswith(prefix) and key.endswith("]")
+        }
+        return found or None
+    if param.location == "query" and param.explode:
+        exploded = {
+            name: coerce(request.query_params[name], kind)
+            for name, kind in fields.items()
+            if name in request.query_params
+        }
+        return exploded or None
+    raw = _raw_values(request, param, path_params)
+    if not raw:
+        return None
+    if param.explode:  # simple style, exploded: k=v,k=v
+        pairs = [item.partition("=")[::2] for item in raw[0].split(",")]
+    else:
+        items = raw[0].split(",")
+        pairs = list(zip(items[::2], items[1::2], strict=False))
+    return {key: coerce(value, fields.get(key)) for key, value in pairs}
+
+
 def _raw_values(request: Request, param: Param, path_params: dict[str, str]) -> list[str]:
     if param.location == "query":
         return request.query_params.getlist(param.name)
@@ -180,15 +244,20 @@ def _raw_values(request: Request, param: Param, path_params: dict[str, str]) -> 
     return [] if value is None else [value]
 
 
-def _accepts(media_types: frozenset[str], media: str) -> bool:
-    if media in media_types:
-        return True
-    major = media.split("/", 1)[0]
-    return bool(media) and ("*/*" in media_types or f"{major}/*" in media_types)
-
-
-def _one_of(media_types: frozenset[str]) -> str:
-    return " or ".join(sorted(media_types))
+def _form(raw: bytes, media: Media) -> dict[str, Any]:
+    """A urlencoded form as the object its schema describes, with the same conversion as parameters."""
+    try:
+        pairs = parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise invalid([{"location": "body", "message": "is not UTF-8"}]) from None
+    form: dict[str, Any] = {}
+    for name, value in pairs:
+        converted = coerce(value, media.fields.get(name))
+        if name in media.arrays:
+            form.setdefault(name, []).append(converted)
+        else:
+            form[name] = converted
+    return form
 
 
 def _too_large(limit: int) -> ProblemError:

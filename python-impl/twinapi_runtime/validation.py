@@ -23,7 +23,7 @@ POINTER_SAFE = "/~-._!$&'()*+,;=:@"  # what a URI fragment may hold as is; the r
 
 def _calendar_check(pattern: re.Pattern[str], kind: str | None) -> Callable[[str], bool]:
     def check(value: str) -> bool:
-        match = pattern.match(value)
+        match = pattern.fullmatch(value)
         if match is None:
             return False
         if kind is None:
@@ -110,6 +110,8 @@ class Param:
     default: Any
     has_default: bool
     validator: jsonschema_rs.Draft202012Validator
+    style: str
+    fields: dict[str, str | None] | None  # an object parameter's properties and their scalar kinds
 
     @property
     def where(self) -> str:

@@ -132,6 +132,7 @@ export interface components {
         Email: string;
         NewUser: {
             email: components["schemas"]["Email"];
+            /** @description Any characters but NUL, which bcrypt implementations disagree on. */
             password: string;
             displayName: string;
         };

@@ -30,7 +30,14 @@ class NewUser(BaseModel):
         validate_by_name=True,
     )
     email: Annotated[str, Field(max_length=254)]
-    password: Annotated[str, Field(max_length=72, min_length=8)]
+    password: Annotated[
+        str,
+        Field(
+            description="Any characters but NUL, which bcrypt implementations disagree on.",
+            max_length=72,
+            min_length=8,
+        ),
+    ]
     display_name: Annotated[str, Field(alias="displayName", max_length=80, min_length=1)]
 
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from starlette.responses import Response
 from typing_extensions import assert_never
 
-from twinapi_runtime import Binding, Call, Context, OperationRoute, require_implemented, respond
+from twinapi_runtime import Binding, Call, Context, OperationRoute, RawBody, as_model, require_implemented, respond
 
 from . import models
 from .formats import FORMATS
@@ -96,7 +96,7 @@ def bind(operations: Operations[P], security: SecurityHandlers[P]) -> Binding:
     async def register_user(ctx: Context, call: Call) -> Response:
         result = await operations.register_user(
             ctx,
-            models.NewUser.model_validate(call.body),
+            as_model(models.NewUser, call.body, "body"),
         )
         if isinstance(result, RegisterUser201):
             return respond(
@@ -138,7 +138,7 @@ def bind(operations: Operations[P], security: SecurityHandlers[P]) -> Binding:
     async def login_user(ctx: Context, call: Call) -> Response:
         result = await operations.login_user(
             ctx,
-            models.LoginRequest.model_validate(call.body),
+            as_model(models.LoginRequest, call.body, "body"),
         )
         if isinstance(result, LoginUser200):
             return respond(
@@ -202,7 +202,7 @@ def bind(operations: Operations[P], security: SecurityHandlers[P]) -> Binding:
         result = await operations.list_tasks(
             ctx,
             call.principal,
-            models.ListTasksParams.model_validate(call.params),
+            as_model(models.ListTasksParams, call.params, "params"),
         )
         if isinstance(result, ListTasks200):
             return respond(
@@ -231,7 +231,7 @@ def bind(operations: Operations[P], security: SecurityHandlers[P]) -> Binding:
         result = await operations.create_task(
             ctx,
             call.principal,
-            models.NewTask.model_validate(call.body),
+            as_model(models.NewTask, call.body, "body"),
         )
         if isinstance(result, CreateTask201):
             return respond(
@@ -274,7 +274,7 @@ def bind(operations: Operations[P], security: SecurityHandlers[P]) -> Binding:
         result = await operations.get_task(
             ctx,
             call.principal,
-            models.GetTaskParams.model_validate(call.params),
+            as_model(models.GetTaskParams, call.params, "params"),
         )
         if isinstance(result, GetTask200):
             return respond(
@@ -310,7 +310,7 @@ def bind(operations: Operations[P], security: SecurityHandlers[P]) -> Binding:
         result = await operations.delete_task(
             ctx,
             call.principal,
-            models.DeleteTaskParams.model_validate(call.params),
+            as_model(models.DeleteTaskParams, call.params, "params"),
         )
         if isinstance(result, DeleteTask204):
             return respond(
@@ -353,8 +353,8 @@ def bind(operations: Operations[P], security: SecurityHandlers[P]) -> Binding:
         result = await operations.update_task(
             ctx,
             call.principal,
-            models.UpdateTaskParams.model_validate(call.params),
-            models.TaskPatch.model_validate(call.body),
+            as_model(models.UpdateTaskParams, call.params, "params"),
+            as_model(models.TaskPatch, call.body, "body"),
         )
         if isinstance(result, UpdateTask200):
             return respond(

@@ -200,3 +200,24 @@ def test_contract_is_served_as_written(client: TestClient) -> None:
     assert served.status_code == 200
     assert served.json()["paths"].keys() == yaml.safe_load(SPEC_PATH.read_text())["paths"].keys()
     assert "swagger-ui" in client.get("/docs").text
+
+
+def test_a_null_body_is_validated_not_taken_for_a_missing_one(client: TestClient, recorder: Recorder) -> None:
+    body = problem(client.post("/tasks", content=b"null", headers={**AUTH, "content-type": "application/json"}), 400)
+    assert locations(body) == ["body"]
+    assert recorder.calls == []
+
+
+def test_a_password_with_nul_is_refused_by_the_contract(client: TestClient) -> None:
+    payload = {"email": "ada@example.com", "password": "1234\u00005678", "displayName": "Ada"}
+    body = problem(client.post("/users", json=payload), 400)
+    assert locations(body) == ["body/password"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"title": "x", "dueDate": "2026-01-01\n"}, {"title": "x", "dueDate": "2026-1-01"}, {"title": "x", "dueDate": ""}],
+)
+def test_formats_match_the_whole_value(client: TestClient, payload: dict[str, str]) -> None:
+    body = problem(client.post("/tasks", json=payload, headers=AUTH), 400)
+    assert locations(body) == ["body/dueDate"]

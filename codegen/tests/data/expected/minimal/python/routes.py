@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from starlette.responses import Response
 from typing_extensions import assert_never
 
-from twinapi_runtime import Binding, Call, Context, OperationRoute, require_implemented, respond
+from twinapi_runtime import Binding, Call, Context, OperationRoute, RawBody, as_model, require_implemented, respond
 
 from . import models
 from .formats import FORMATS
