@@ -223,13 +223,14 @@ def _exchange_case(pair: Pair, case: Any, source: str) -> WireResponse | None:
 def _wire(case: Any) -> tuple[WireRequest, requests.PreparedRequest]:
     kwargs = case.as_transport_kwargs(base_url=NOWHERE)
     prepared = requests.Request(**{key: kwargs[key] for key in REQUEST_KWARGS if key in kwargs}).prepare()
-    url = urlsplit(prepared.url)
-    body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
+    url = urlsplit(str(prepared.url))
+    raw = prepared.body
+    body = raw.encode() if isinstance(raw, str) else raw if isinstance(raw, bytes) else None
     request = WireRequest(
         method=prepared.method or case.method,
         path=url.path,
         query=parse_qsl(url.query, keep_blank_values=True),
-        headers=[(name, value) for name, value in prepared.headers.items() if name.lower() != "content-length"],
+        headers=[(name, str(value)) for name, value in prepared.headers.items() if name.lower() != "content-length"],
         body=body,
     )
     return request, prepared

@@ -58,9 +58,9 @@ def send(client: httpx.Client, base_url: str, request: WireRequest) -> WireRespo
     response = client.request(
         request.method,
         base_url + request.path,
-        params=request.query or None,
+        params=list(request.query) or None,
         # Bytes, so generated non-ASCII header values go out as UTF-8 instead of failing to encode.
-        headers=[(name, value.encode("utf-8")) for name, value in request.headers],
+        headers=[(name.encode("utf-8"), value.encode("utf-8")) for name, value in request.headers],
         content=request.body,
     )
     headers: dict[str, str] = {}

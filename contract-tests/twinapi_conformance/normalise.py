@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from twinapi_conformance.config import NormaliseRule
@@ -28,8 +30,11 @@ class Normaliser:
     def text(self, value: str) -> str:
         for rule in self.rules:
             if rule.pattern is not None:
-                value = rule.pattern.sub(lambda match, rule=rule: self._placeholder(rule, match.group(0)), value)
+                value = rule.pattern.sub(self._replacer(rule), value)
         return value
+
+    def _replacer(self, rule: NormaliseRule) -> Callable[[re.Match[str]], str]:
+        return lambda match: self._placeholder(rule, match.group(0))
 
     def _placeholder(self, rule: NormaliseRule, value: Any) -> str:
         if not rule.correlate:
