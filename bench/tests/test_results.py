@@ -1,0 +1,98 @@
+"""A small real run (two servers, GET /health and one write) has the result shape the report and the JSON need."""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from twinapi_bench import cli, report, run
+
+pytestmark = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench-setup)")
+
+RUN_KEYS = {
+    "mode",
+    "server",
+    "framework",
+    "language",
+    "http_server",
+    "role",
+    "workers",
+    "workload",
+    "request",
+    "connections",
+    "wrk_threads",
+    "requests",
+    "duration_s",
+    "rps",
+    "latency_ms",
+    "errors",
+    "non_2xx",
+    "peak_rss_mb",
+    "server_cpu_s",
+    "loadgen_cpu_s",
+    "valid",
+}
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("results")
+    code = cli.main(
+        [
+            "run",
+            "--quick",
+            "--no-build",
+            "--duration",
+            "1",
+            "--warmup",
+            "0",
+            "--sweep",
+            "--connections",
+            "8",
+            "--only",
+            "health",
+            "update-task",
+            "python-impl/uvicorn",
+            "asgi/uvicorn",
+            "--out",
+            str(out),
+        ]
+    )
+    files = sorted(out.glob("bench-*-quick.json"))
+    assert code == 0 and len(files) == 1
+    data: dict[str, Any] = json.loads(files[0].read_text())
+    data["_out"] = str(out)
+    return data
+
+
+def test_top_level_shape(result: dict[str, Any]) -> None:
+    assert result["schema"] == run.SCHEMA_VERSION
+    assert result["valid"] is True
+    assert {"cpu", "cores", "memory_gb", "python", "node", "wrk"} <= set(result["machine"])
+    assert result["config"]["connections"] == 8 and result["config"]["modes"] == ["single"]
+    assert {s["key"] for s in result["servers"]} == {"python-impl/uvicorn", "asgi/uvicorn"}
+    assert (Path(result["_out"]) / result["chart"]).stat().st_size > 10_000
+
+
+def test_every_run_has_its_measures(result: dict[str, Any]) -> None:
+    runs = {(r["server"], r["workload"]) for r in result["runs"]}
+    assert runs == {
+        ("python-impl/uvicorn", "health"),
+        ("asgi/uvicorn", "health"),
+        ("python-impl/uvicorn", "update-task"),
+    }
+    for r in result["runs"]:
+        assert RUN_KEYS <= set(r)
+        assert r["valid"] and r["requests"] > 0 and r["non_2xx"] == 0
+        assert set(r["latency_ms"]) == {"p50", "p90", "p99", "p999", "max", "mean"}
+        assert r["peak_rss_mb"] > 5 and r["server_cpu_s"] > 0 and r["loadgen_cpu_s"] > 0
+
+
+def test_ratios_and_table(result: dict[str, Any]) -> None:
+    names = {x["name"] for x in result["ratios"]}
+    assert "Python impl / raw ASGI (uvicorn)" in names
+    table = report.markdown(result)
+    assert "| framework | language | server | req/s | p99 | memory |" in table
+    assert "PATCH /tasks/{id} If-Match" in table

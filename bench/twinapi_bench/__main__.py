@@ -1,0 +1,5 @@
+import sys
+
+from twinapi_bench.cli import main
+
+sys.exit(main())

@@ -1,0 +1,289 @@
+"""One benchmark run: seed, start every server, drive every workload alternately, collect the results."""
+
+from __future__ import annotations
+
+import os
+import platform
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from twinapi_bench import seed, servers, wrk
+from twinapi_bench.workloads import BY_KEY, SWEEP, WORKLOADS, Data, Workload, script
+
+SCHEMA_VERSION = 1
+QUICK_REFERENCES = {"fastify", "node-http", "fastapi/uvicorn", "asgi/uvicorn"}
+
+
+@dataclass(frozen=True)
+class Options:
+    quick: bool = False
+    duration_s: float = 10
+    warmup_s: float = 3
+    connections: int = 64
+    sweep: tuple[int, ...] = (1, 16, 64, 256)
+    modes: tuple[str, ...] = ("single", "all")
+    only: tuple[str, ...] = ()
+    granian: bool = True
+    build: bool = True
+    bcrypt_rounds: int = 10
+    log_level: str = "warning"
+    workers: int = os.cpu_count() or 1
+
+    @classmethod
+    def quick_defaults(cls, **overrides: Any) -> Options:
+        base: dict[str, Any] = dict(
+            quick=True, duration_s=2, warmup_s=1, sweep=(1, 256), modes=("single",), granian=False, bcrypt_rounds=6
+        )
+        return cls(**{**base, **overrides})
+
+
+Log = Callable[[str], None]
+
+
+def run(options: Options, log: Log) -> dict[str, Any]:
+    workloads = [w for w in WORKLOADS if not _only_workloads(options) or w.key in options.only]
+    started = datetime.now(UTC)
+    settings = servers.Settings(
+        jwt_secret=secrets.token_urlsafe(48),
+        jwt_ttl_seconds=86_400,
+        bcrypt_rounds=options.bcrypt_rounds,
+        log_level=options.log_level,
+    )
+    result: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "started_at": started.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "config": {
+            "quick": options.quick,
+            "duration_s": options.duration_s,
+            "warmup_s": options.warmup_s,
+            "connections": options.connections,
+            "sweep": list(options.sweep),
+            "modes": list(options.modes),
+            "workers_all_cores": options.workers,
+            "bcrypt_rounds": options.bcrypt_rounds,
+            "log_level": options.log_level,
+            "users": 10,
+            "tasks": 10_000,
+            "wrk_threads": {"single": 1, "all": 2},
+            "only": list(options.only),
+        },
+        "servers": [],
+        "runs": [],
+        "skipped": [],
+    }
+    workdir = Path(tempfile.mkdtemp(prefix="twinapi-bench-"))
+    try:
+        log("preparing: npm ci for bench/node if needed" + (", npm run build in node-impl" if options.build else ""))
+        servers.install_node_refs()
+        if options.build:
+            servers.build_node_impl()
+        log(f"seeding 10 users (bcrypt cost {options.bcrypt_rounds}) and 10,000 tasks")
+        seed_db, data = prepare_database(workdir, settings)
+        for mode in options.modes:
+            _run_mode(mode, options, settings, workloads, seed_db, data, workdir, result, log)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    result["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    result["valid"] = (
+        bool(result["runs"])
+        and all(r["valid"] for r in result["runs"])
+        and not any(s["role"] == "impl" for s in result["skipped"])
+    )
+    return result
+
+
+def _only_workloads(options: Options) -> bool:
+    return any(name in BY_KEY for name in options.only)
+
+
+def _only_servers(options: Options) -> set[str]:
+    return {name for name in options.only if name not in BY_KEY}
+
+
+def prepare_database(workdir: Path, settings: servers.Settings) -> tuple[Path, Data]:
+    """Lets the Python implementation apply the migrations to an empty file, then seeds it directly."""
+    empty = workdir / "empty.db"
+    spec = servers.specs("single", 1, granian=False, references=set())[0]
+    migrating = servers.start(spec, "single", 1, settings, workdir, seed_db=None, db_path=empty)
+    migrating.stop()
+    seeded = workdir / "seed.db"
+    shutil.copyfile(empty, seeded)
+    done = seed.seed(seeded, bcrypt_rounds=settings.bcrypt_rounds)
+    tokens = {u.id: "Bearer " + seed.token(settings.jwt_secret, u.id, settings.jwt_ttl_seconds) for u in done.users}
+    return seeded, Data(done.users, done.task_owners, tokens)
+
+
+def _run_mode(
+    mode: str,
+    options: Options,
+    settings: servers.Settings,
+    workloads: list[Workload],
+    seed_db: Path,
+    data: Data,
+    workdir: Path,
+    result: dict[str, Any],
+    log: Log,
+) -> None:
+    only_servers = _only_servers(options)
+    references = QUICK_REFERENCES if options.quick else None
+    specs = servers.specs(mode, options.workers, granian=options.granian, references=references)
+    specs = [s for s in specs if not only_servers or s.key in only_servers]
+    running: list[servers.Server] = []
+    try:
+        for spec in specs:
+            log(f"[{mode}] starting {spec.key}")
+            try:
+                server = servers.start(spec, mode, options.workers, settings, workdir, seed_db)
+            except servers.ServerError as exc:
+                log(f"[{mode}] {spec.key} skipped: {exc}")
+                result["skipped"].append({"server": spec.key, "mode": mode, "role": spec.role, "reason": str(exc)})
+                continue
+            running.append(server)
+            result["servers"].append(describe(server))
+        impls = [s for s in running if s.spec.role == "impl"]
+        plan: list[tuple[Workload, int, list[servers.Server]]] = []
+        for workload in workloads:
+            targets = running if workload.key == "health" else impls
+            plan.append((workload, options.connections, targets))
+        if mode == "single":
+            for connections in options.sweep:
+                if connections == options.connections:
+                    continue
+                plan += [(BY_KEY[k], connections, impls) for k in SWEEP if BY_KEY[k] in workloads]
+        for i, (workload, connections, targets) in enumerate(plan):
+            # Alternate the order so that drift over the run (heat, a noisy neighbour) hits both sides alike.
+            for server in targets if i % 2 == 0 else list(reversed(targets)):
+                record = measure(server, workload, connections, options, data, workdir)
+                result["runs"].append(record)
+                log(_progress(record))
+    finally:
+        for server in running:
+            server.stop()
+
+
+def measure(
+    server: servers.Server, workload: Workload, connections: int, options: Options, data: Data, workdir: Path
+) -> dict[str, Any]:
+    threads = min(1 if server.mode == "single" else 2, connections)
+    name = f"{server.spec.key.replace('/', '-')}-{server.mode}-{workload.key}-{connections}"
+    url = server.url + workload.path
+    record: dict[str, Any] = {
+        "mode": server.mode,
+        "server": server.spec.key,
+        "framework": server.spec.framework,
+        "language": server.spec.language,
+        "http_server": server.spec.server,
+        "role": server.spec.role,
+        "workers": server.workers,
+        "workload": workload.key,
+        "request": workload.title,
+        "connections": connections,
+        "wrk_threads": threads,
+    }
+    try:
+        if options.warmup_s > 0:
+            warm = script(workload, data, workdir / f"{name}-warmup.lua", threads=threads, db_path=server.db_path)
+            wrk.run(
+                url,
+                warm,
+                connections=connections,
+                threads=threads,
+                duration_s=options.warmup_s,
+                timeout_s=workload.timeout_s,
+            )
+            time.sleep(0.3)  # let the last answers of the warm-up land before versions are read
+        measured = script(workload, data, workdir / f"{name}.lua", threads=threads, db_path=server.db_path)
+        cpu_before = server.cpu_seconds()
+        with servers.peak_rss([server]) as peaks:
+            out = wrk.run(
+                url,
+                measured,
+                connections=connections,
+                threads=threads,
+                duration_s=options.duration_s,
+                timeout_s=workload.timeout_s,
+            )
+        cpu = server.cpu_seconds() - cpu_before
+    except (wrk.WrkError, OSError, ValueError) as exc:
+        return {**record, "valid": False, "error": str(exc)}
+    alive = server.alive()
+    record.update(
+        requests=out.requests,
+        duration_s=round(out.duration_s, 3),
+        rps=round(out.rps, 1),
+        latency_ms={k: round(v, 3) for k, v in out.latency_ms.items()},
+        errors=out.errors,
+        non_2xx=out.errors["status"],
+        peak_rss_mb=round(peaks[server.spec.key] / 2**20, 1),
+        server_cpu_s=round(cpu, 2),
+        loadgen_cpu_s=round(out.loadgen_cpu_s, 2),
+        valid=out.valid and alive,
+    )
+    if not alive:
+        record["error"] = f"the server died during the run:\n{server.log_tail()}"
+    return record
+
+
+def _progress(r: dict[str, Any]) -> str:
+    head = f"[{r['mode']}] {r['workload']:<12} c={r['connections']:<3} {r['server']:<20}"
+    if "rps" not in r:
+        return f"{head} FAILED: {r.get('error', '')[:300]}"
+    lat = r["latency_ms"]
+    flag = "" if r["valid"] else f"  INVALID errors={r['errors']}"
+    return (
+        f"{head} {r['rps']:>9.0f} req/s  p50 {lat['p50']:.2f} ms  p99 {lat['p99']:.2f} ms  "
+        f"rss {r['peak_rss_mb']:.0f} MB{flag}"
+    )
+
+
+def describe(server: servers.Server) -> dict[str, Any]:
+    spec = server.spec
+    return {
+        "key": spec.key,
+        "mode": server.mode,
+        "framework": spec.framework,
+        "language": spec.language,
+        "http_server": spec.server,
+        "role": spec.role,
+        "workers": server.workers,
+        "command": [p.replace("{port}", str(server.port)) for p in spec.command],
+    }
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "node": _version(["node", "--version"]),
+        "wrk": _version(["wrk", "--version"]).split(" [")[0],
+        "executable": sys.executable,
+    }
+
+
+def _version(command: list[str]) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=10)
+    except OSError:
+        return "missing"
+    return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr).strip() else ""
