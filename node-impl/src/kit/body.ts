@@ -56,12 +56,34 @@ export function bodyGate(rules: BodyRules) {
   };
 }
 
-function parseJson(text: string): unknown {
+// Only texts that could hold a lone surrogate escape or an overflowing number pay for a walk over the value.
+const ODD_ESCAPE = /\\u[dD][89a-fA-F]/;
+const BIG_EXPONENT = /[eE][+]?\d{3}/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** I-JSON (RFC 7493), as the Python runtime reads it: no lone surrogates, no numbers beyond a double. */
+function interoperable(value: unknown): boolean {
+  if (typeof value === "string") return !LONE_SURROGATE.test(value);
+  if (typeof value === "number") return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(interoperable);
+  if (typeof value === "object" && value !== null) {
+    return Object.entries(value).every(([key, item]) => !LONE_SURROGATE.test(key) && interoperable(item));
+  }
+  return true;
+}
+
+function parseJson(bytes: Buffer): unknown {
   let value: unknown;
+  let text: string;
   try {
+    text = UTF8.decode(bytes);
     value = JSON.parse(text);
   } catch (error) {
     throw invalid([{ location: "body", message: error instanceof Error ? error.message : String(error) }], NOT_JSON);
+  }
+  if ((ODD_ESCAPE.test(text) || BIG_EXPONENT.test(text)) && !interoperable(value)) {
+    throw invalid([{ location: "body", message: "holds a lone surrogate or a number beyond a double" }], NOT_JSON);
   }
   if (SUSPECT.test(text) && typeof value === "object" && value !== null) {
     try {
@@ -80,9 +102,9 @@ export function registerBodyParsers(app: FastifyInstance, contract: Contract): v
   const declared = new Set(contract.operations.flatMap((operation) => operation.body?.mediaTypes ?? []));
   for (const media of declared) {
     const json = isJsonMedia(media);
-    app.addContentTypeParser(media, { parseAs: json ? "string" : "buffer" }, async (request: FastifyRequest, body: string | Buffer) => {
+    app.addContentTypeParser(media, { parseAs: "buffer" }, async (request: FastifyRequest, body: Buffer) => {
       if (!request.routeOptions.config.body || body.length === 0) return undefined;
-      return json ? parseJson(body.toString()) : body;
+      return json ? parseJson(body) : body;
     });
   }
   // Anything else only reaches a parser on operations without a body (the gate answered 415 for the others).

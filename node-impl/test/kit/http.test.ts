@@ -90,6 +90,17 @@ describe("HTTP conventions of the kit", () => {
     }
   });
 
+  it("400 for JSON that is not I-JSON: lone surrogates, numbers beyond a double, bytes that are not UTF-8", async () => {
+    const payloads = ['{"title":"\\ud800"}', '{"title":"x","notes":"\\udc00a"}', '{"title":1e400}', Buffer.from([0x7b, 0xff, 0x7d])];
+    for (const payload of payloads) {
+      const response = await app.inject({ method: "POST", url: "/tasks", headers: { ...bearer(token), "content-type": "application/json" }, payload });
+      assert.equal(response.statusCode, 400, String(payload));
+      assert.equal(json(response)["detail"], "The request body is not valid JSON.");
+    }
+    const paired = await app.inject({ method: "POST", url: "/tasks", headers: { ...bearer(token), "content-type": "application/json" }, payload: '{"title":"\\ud83d\\ude00"}' });
+    assert.equal(paired.statusCode, 201);
+  });
+
   it("400 for bodies that do not match: no coercion, no removal of extra properties, every error", async () => {
     const response = await app.inject({ method: "POST", url: "/tasks", headers: bearer(token), payload: { title: 123, dueDate: "2023-02-29", extra: true } });
     assert.equal(response.statusCode, 400);
