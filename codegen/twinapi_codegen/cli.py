@@ -6,13 +6,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from twinapi_codegen import generate, writer
+from twinapi_codegen import generate, project, writer
 from twinapi_codegen.errors import SpecError, ToolError
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     cli = argparse.ArgumentParser(prog="twinapi-codegen", description=__doc__)
-    cli.add_argument("command", choices=["generate", "check"], help="write the outputs, or only compare them")
+    cli.add_argument(
+        "command",
+        choices=["generate", "check", "new-project"],
+        help="write the outputs, only compare them, or write a whole new project for the spec into --dest",
+    )
+    cli.add_argument("--dest", type=Path, help="new-project: the new or empty folder to write the project into")
     cli.add_argument("--spec", type=Path, default=Path("openapi.yaml"), help="the OpenAPI 3.0/3.1 document")
     cli.add_argument("--root", type=Path, default=Path("."), help="project root; headers name the spec from it")
     cli.add_argument("--python-out", type=Path, default=Path("python-impl/app/generated"))
@@ -24,6 +29,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
+    if args.command == "new-project":
+        return _new_project(args)
     targets = generate.Targets(
         root=args.root,
         spec=args.spec,
@@ -54,4 +61,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {path}")
     for path in writer.write(scaffolds):
         print(f"scaffolded {path}: it is yours to edit, and never overwritten")
+    return 0
+
+
+def _new_project(args: argparse.Namespace) -> int:
+    if args.dest is None:
+        print("error: new-project needs --dest (DEST=path/to/dir)", file=sys.stderr)
+        return 2
+    try:
+        dest = project.create(args.spec, args.dest)
+    except project.ProjectError as exc:
+        print(f"error: {exc}; nothing was written.", file=sys.stderr)
+        return 1
+    except SpecError as exc:
+        print(f"error: {exc.file} cannot be generated from; nothing was written.", file=sys.stderr)
+        for problem in exc.problems:
+            print("  " + problem.render(exc.file), file=sys.stderr)
+        return 1
+    except ToolError as exc:
+        print(f"error: {exc}\nnothing was written.", file=sys.stderr)
+        return 1
+    print(f"wrote {dest}: cd there, then `make setup`, `make run-python`, `make run-node` (`make help` lists more)")
     return 0

@@ -1,0 +1,163 @@
+"""`new-project`: what a new project holds, what it never holds, and that the manifest (kit.toml) cannot drift."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import DATA, OPENAPI_TYPESCRIPT, ROOT
+
+from twinapi_codegen import project
+from twinapi_codegen.errors import SpecError
+
+MANIFEST = project.load_manifest()
+# What a project needs in any case, besides the kit's copied files.
+REQUIRED = [
+    "openapi.yaml",
+    "Makefile",
+    "README.md",
+    ".gitignore",
+    "requirements.lock",
+    "codegen/pyproject.toml",
+    "codegen/twinapi_codegen/cli.py",
+    "codegen/twinapi_codegen/kit.toml",
+    "python-impl/pyproject.toml",
+    "python-impl/twinapi_runtime/app.py",
+    "python-impl/app/__init__.py",
+    "python-impl/app/generated/models.py",
+    "python-impl/app/generated/routes.py",
+    "python-impl/app/handlers.py",
+    "python-impl/app/main.py",
+    "python-impl/app/__main__.py",
+    "node-impl/package.json",
+    "node-impl/package-lock.json",
+    "node-impl/tsconfig.json",
+    "node-impl/tsconfig.build.json",
+    "node-impl/src/kit/app.ts",
+    "node-impl/src/generated/service.ts",
+    "node-impl/src/generated/schema.ts",
+    "contract-tests/pyproject.toml",
+    "contract-tests/conformance.toml",
+    "contract-tests/schemathesis.toml",
+    "contract-tests/twinapi_conformance/cli.py",
+]
+
+
+def _files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("made") / "api"
+    return project.create(DATA / "params.yaml", dest, openapi_typescript=OPENAPI_TYPESCRIPT)
+
+
+def test_every_tracked_file_is_in_exactly_one_section_of_the_manifest() -> None:
+    if not (ROOT / ".git").exists() or shutil.which("git") is None:
+        pytest.skip("not a git checkout of the kit")
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    wrong = {}
+    for path in tracked.splitlines():
+        sections = MANIFEST.classify(path)
+        if len(sections) != 1:
+            wrong[path] = sections
+    assert not wrong, f"classify these in codegen/twinapi_codegen/kit.toml (file: sections it matches): {wrong}"
+
+
+def test_a_new_project_holds_the_kit_its_spec_and_generated_code(made: Path) -> None:
+    files = _files(made)
+    assert not [f for f in REQUIRED if f not in files]
+    assert set(project.kit_files(MANIFEST)) <= files
+    assert (made / "openapi.yaml").read_bytes() == (DATA / "params.yaml").read_bytes()
+    assert "openapi.yaml" in (made / "python-impl/app/generated/routes.py").read_text().splitlines()[0]
+    assert "Params" in (made / "README.md").read_text() or (made / "README.md").read_text().startswith("# ")
+
+
+def test_a_new_project_holds_none_of_the_example(made: Path) -> None:
+    files = _files(made)
+    example = [f for f in files if any(project.matches(p, f) for p in MANIFEST.sections["example"])]
+    # The example's hand-written entry points share their paths with the scaffolds, never their contents.
+    for path in example:
+        assert (made / path).read_bytes() != (ROOT / path).read_bytes()
+    assert sorted(example) == ["python-impl/app/__main__.py", "python-impl/app/handlers.py", "python-impl/app/main.py"]
+    assert not [f for f in files if f.startswith(("db/", "bench/", "python-impl/tests/", "node-impl/src/app/"))]
+    # The harness's self-test fixtures (their own mini API) and the manifest itself may name these.
+    own = [f for f in files if f != "requirements.lock" and not f.startswith(("contract-tests/tests/", "codegen/"))]
+    text = "\n".join((made / f).read_text(encoding="utf-8", errors="replace") for f in sorted(own))
+    assert not re.findall(r"TaskService|registerUser|better-sqlite3|bcrypt|sqlalchemy|JWT_SECRET", text)
+
+
+def test_the_node_lock_keeps_every_package_still_needed_and_nothing_else(made: Path) -> None:
+    package = json.loads((made / "node-impl/package.json").read_text())
+    lock = json.loads((made / "node-impl/package-lock.json").read_text())
+    roots = [*package["dependencies"], *package["devDependencies"]]
+    assert project._reachable(lock["packages"], roots) == set(lock["packages"]) - {""}
+    assert lock["packages"][""]["dependencies"] == package["dependencies"]
+    assert not set(MANIFEST.npm_example) & set(roots)
+
+
+def test_the_generated_code_of_a_new_project_is_up_to_date(made: Path) -> None:
+    checked = subprocess.run(
+        [sys.executable, "-m", "twinapi_codegen", "check", "--openapi-typescript", str(OPENAPI_TYPESCRIPT)],
+        cwd=made,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_a_destination_that_is_not_empty_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "twinapi_codegen",
+            "new-project",
+            "--spec",
+            str(DATA / "minimal.yaml"),
+            "--dest",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "exists and is not empty" in done.stderr and "Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+def test_a_spec_that_cannot_be_generated_from_leaves_nothing_behind(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("openapi: 3.1.0\ninfo: {title: t}\npaths: {}\n")
+    with pytest.raises(SpecError):
+        project.create(bad, tmp_path / "new" / "api", openapi_typescript=OPENAPI_TYPESCRIPT)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
+
+
+def _recipes(makefile: Path) -> dict[str, list[str]]:
+    recipes: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in makefile.read_text().splitlines():
+        if line.startswith("\t") and current is not None:
+            current.append(line)
+            continue
+        rule = re.match(r"^([^\s:#=][^:=]*?):(?!=)", line)
+        current = recipes.setdefault(rule.group(1), []) if rule and "=" not in line.split(":", 1)[0] else None
+    return recipes
+
+
+def test_the_project_makefile_shares_the_kit_recipes_except_the_declared_differences() -> None:
+    kit = _recipes(ROOT / "Makefile")
+    new = _recipes(project.PROJECT_TEMPLATES / "Makefile")
+    assert set(MANIFEST.makefile_differs) <= set(new), "a declared difference names a target the project lacks"
+    drifted = [t for t in set(kit) & set(new) if t not in MANIFEST.makefile_differs and kit[t] != new[t]]
+    assert not drifted, f"recipes differ from the kit's Makefile; align them or declare why in kit.toml: {drifted}"
