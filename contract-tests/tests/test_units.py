@@ -39,6 +39,16 @@ def test_pointer_rules_match_any_index_and_nothing_else() -> None:
     assert normaliser.body(body) == {"errors": [{"location": "body", "message": "<message>"}], "message": "kept"}
 
 
+def test_set_rules_ignore_order_and_repeats_but_not_a_different_location() -> None:
+    errors = NormaliseRule(
+        why="validators", placeholder="", pattern=None, pointer=("errors",), correlate=False, as_set=True
+    )
+    left, right = Normaliser([MESSAGE, errors]), Normaliser([MESSAGE, errors])
+    a, b, c = ({"location": where, "message": why} for where, why in (("body/a", "1"), ("body/b", "2"), ("body", "3")))
+    assert left.body({"errors": [a, b, a]}) == right.body({"errors": [b, a]})
+    assert left.body({"errors": [a, b]}) != right.body({"errors": [a, c]})
+
+
 def test_correspondence_maps_the_leaders_ids_to_the_followers() -> None:
     left, right = Normaliser([ID]), Normaliser([ID])
     left.body({"id": "id-left"})

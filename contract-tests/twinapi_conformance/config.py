@@ -70,6 +70,8 @@ class NormaliseRule:
     pointer: tuple[str, ...] | None
     # Correlated values are numbered by first appearance, so "the same id twice" is still compared.
     correlate: bool
+    # With a pointer at an array: compare its items as a set (sorted, duplicates dropped) instead of a placeholder.
+    as_set: bool = False
 
 
 @dataclass(frozen=True)
@@ -175,13 +177,17 @@ def _diff(table: dict[str, Any], base: Path) -> DiffSettings:
             raise ConfigError(f"diff.normalise {rule!r}: give exactly one of pattern or pointer")
         if not rule.get("why"):
             raise ConfigError(f"diff.normalise {rule!r}: say why the value legitimately differs")
+        as_set = bool(rule.get("as_set", False))
+        if as_set and pointer is None:
+            raise ConfigError(f"diff.normalise {rule!r}: as_set needs a pointer at an array")
         rules.append(
             NormaliseRule(
                 why=rule["why"],
-                placeholder=_str(rule, "placeholder"),
+                placeholder="" if as_set else _str(rule, "placeholder"),
                 pattern=re.compile(pattern) if pattern is not None else None,
                 pointer=tuple(pointer.split("/")[1:]) if pointer is not None else None,
                 correlate=bool(rule.get("correlate", False)),
+                as_set=as_set,
             )
         )
     return DiffSettings(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -21,9 +22,13 @@ class Normaliser:
         if isinstance(value, dict):
             return {key: self.body(item, (*path, key)) for key, item in value.items()}
         if isinstance(value, list):
-            return [self.body(item, (*path, str(index))) for index, item in enumerate(value)]
+            items = [self.body(item, (*path, str(index))) for index, item in enumerate(value)]
+            if any(rule.as_set and rule.pointer is not None and _matches(rule.pointer, path) for rule in self.rules):
+                unique = {json.dumps(item, sort_keys=True): item for item in items}
+                return [unique[key] for key in sorted(unique)]
+            return items
         for rule in self.rules:
-            if rule.pointer is not None and _matches(rule.pointer, path):
+            if rule.pointer is not None and not rule.as_set and _matches(rule.pointer, path):
                 return self._placeholder(rule, value)
         return self.text(value) if isinstance(value, str) else value
 

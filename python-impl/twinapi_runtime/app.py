@@ -15,6 +15,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 from starlette.types import Lifespan, Receive, Scope, Send
 
@@ -172,6 +173,21 @@ class _Compiler:
         return Body(required=bool(body.get("required", False)), media=media, limit=self.body_limit)
 
 
+class _Segment(Convertor[str]):
+    """A path parameter may be empty (`/tasks/`): it reaches validation, as in Fastify, instead of being a 404."""
+
+    regex = "[^/]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("segment", _Segment())
+
+
 def _starlette_path(path: str) -> tuple[str, dict[str, str]]:
     """Starlette only accepts identifier parameter names; the spec's names are restored before validation."""
     names: dict[str, str] = {}
@@ -179,7 +195,7 @@ def _starlette_path(path: str) -> tuple[str, dict[str, str]]:
     def rename(match: re.Match[str]) -> str:
         safe = f"p{len(names)}"
         names[safe] = match[1]
-        return "{" + safe + "}"
+        return "{" + safe + ":segment}"
 
     return _TEMPLATE.sub(rename, path), names
 

@@ -45,7 +45,12 @@ def test_unknown_route_is_a_problem(client: TestClient) -> None:
 
 
 def test_trailing_slash_is_not_redirected(client: TestClient) -> None:
-    problem(client.get("/tasks/", headers=AUTH, follow_redirects=False), 404)
+    problem(client.get("/health/", follow_redirects=False), 404)
+
+
+def test_an_empty_path_parameter_is_validated(client: TestClient) -> None:
+    body = problem(client.get("/tasks/", headers=AUTH), 400)
+    assert locations(body) == ["path/taskId"]
 
 
 @pytest.mark.parametrize("method", ["PUT", "HEAD", "OPTIONS", "TRACE", "POST"])
