@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { ConfigError, type Env, integer, oneOf, serverSettings } from "../kit/env.js";
 import type { LogLevel } from "../kit/request-context.js";
 
 /** The repository root: this module is node-impl/{src,dist}/app/config.*. */
@@ -25,36 +26,9 @@ export interface Config {
   readonly appEnv: AppEnv;
 }
 
-/** A bad setting; its message names the variable and why, and is all the server prints before exiting. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+export { ConfigError };
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-const DECIMAL = /^[0-9]+$/;
-const LOG_LEVELS: Readonly<Record<string, LogLevel>> = { debug: "debug", info: "info", warning: "warn", error: "error" };
 const APP_ENVS: readonly AppEnv[] = ["production", "development", "test"];
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined) return fallback;
-  const value = DECIMAL.test(raw) ? Number(raw) : Number.NaN;
-  if (!(value >= min && value <= max)) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
-
-function oneOf<T>(env: Env, name: string, fallback: T, choices: Readonly<Record<string, T>>): T {
-  const raw = env[name];
-  if (raw === undefined) return fallback;
-  const value = Object.hasOwn(choices, raw) ? choices[raw] : undefined;
-  if (value === undefined) {
-    throw new ConfigError(`${name} must be one of ${Object.keys(choices).join(", ")}, not ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
 
 /** SQLAlchemy's SQLite URL: `sqlite:///relative/to/cwd.db` or `sqlite:////absolute/path.db`. */
 function databasePath(env: Env): string {
@@ -75,14 +49,12 @@ export function loadConfig(env: Env = process.env): Config {
   if (jwtSecret === undefined) throw new ConfigError("JWT_SECRET is required (at least 32 bytes) unless APP_ENV=development");
   if (Buffer.byteLength(jwtSecret, "utf8") < 32) throw new ConfigError("JWT_SECRET must be at least 32 bytes long");
   return {
-    host: env["HOST"] ?? "127.0.0.1",
-    port: integer(env, "PORT", 3000, 0, 65535),
+    ...serverSettings(env, 3000),
     databasePath: databasePath(env),
     jwtSecret,
     jwtSecretGenerated,
     jwtTtlSeconds: integer(env, "JWT_TTL_SECONDS", 3600, 1, 2 ** 31 - 1),
     bcryptRounds: integer(env, "BCRYPT_ROUNDS", 12, 4, 31),
-    logLevel: oneOf(env, "LOG_LEVEL", "info", LOG_LEVELS),
     appEnv,
   };
 }

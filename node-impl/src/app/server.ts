@@ -1,9 +1,7 @@
 /** The Node server: reads the environment, serves on HOST:PORT, and shuts down gracefully on SIGTERM. */
-import closeWithGrace from "close-with-grace";
-
-import { ContractError } from "../kit/app.js";
+import { failStart, serve } from "../kit/server.js";
 import { createApp } from "./app.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { loadConfig } from "./config.js";
 import { MigrationError } from "./db.js";
 
 async function main(): Promise<void> {
@@ -12,20 +10,9 @@ async function main(): Promise<void> {
   if (config.jwtSecretGenerated) {
     app.log.warn("JWT_SECRET is not set: APP_ENV=development made up a random one, so tokens end with this process");
   }
-  // Stop accepting, finish the requests in flight, close the database (an onClose hook), then exit 0.
-  closeWithGrace({ delay: 10_000, logger: app.log }, async ({ err }) => {
-    if (err) app.log.error({ err }, "shutting down after an unexpected error");
-    await app.close();
-  });
-  await app.listen({ host: config.host, port: config.port });
+  // The database closes in an onClose hook, after the requests in flight.
+  await serve(app, config.host, config.port);
 }
 
-main().catch((error: unknown) => {
-  // Bad configuration or a contract the code does not implement: one line, no stack trace.
-  if (error instanceof ConfigError || error instanceof ContractError || error instanceof MigrationError) {
-    process.stderr.write(`error: ${error.message}\n`);
-  } else {
-    process.stderr.write(`error: the server could not start: ${error instanceof Error ? error.message : String(error)}\n`);
-  }
-  process.exit(1);
-});
+// Bad configuration, a contract the code does not implement or a changed migration: one line, no stack trace.
+main().catch((error: unknown) => failStart(error, [MigrationError]));

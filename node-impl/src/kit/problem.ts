@@ -57,6 +57,14 @@ export class Problem extends Error {
   }
 }
 
+/** What a scaffolded handler throws until it is written: 501 problem+json. */
+export class NotImplementedOperation extends Problem {
+  constructor() {
+    super(501, "This operation is not implemented yet.");
+    this.name = "NotImplementedOperation";
+  }
+}
+
 export function invalid(errors: readonly FieldError[], detail = INVALID_REQUEST): Problem {
   return new Problem(400, detail, { errors });
 }
