@@ -94,8 +94,9 @@ test-node: setup ## The Node implementation's own tests
 test-contract: setup build-node ## The conformance harness with the CI budget (both servers, fuzz + diff + interop)
 	$(PY) -m twinapi_conformance ci
 
-fuzz: setup build-node ## Schemathesis against both servers with the CI budget (SEED=… to replay)
-	$(PY) -m twinapi_conformance fuzz $(if $(SEED),--seed $(SEED))
+fuzz: setup build-node ## Schemathesis against both servers, CI budget (replay: SEED=… MAX_EXAMPLES=… ONLY=node)
+	$(PY) -m twinapi_conformance fuzz $(if $(SEED),--seed $(SEED)) $(if $(MAX_EXAMPLES),--max-examples $(MAX_EXAMPLES)) \
+		$(if $(ONLY),--only $(ONLY))
 
 fuzz-deep: setup build-node ## Ten times the budget with a fresh seed, printed for replay
 	$(PY) -m twinapi_conformance fuzz --deep

@@ -12,10 +12,10 @@ import orjson
 import yaml
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 from starlette.types import Lifespan, Receive, Scope, Send
 
