@@ -1,0 +1,113 @@
+"""One schema-valid request per operation of a spec, sent to running servers: each must answer 501 problem+json.
+
+Run by the corpus as `python -m twinapi_codegen.corpus_probe SPEC NAME=URL...`; prints one JSON line per operation
+and server as it goes, so a probe stopped at its time limit still tells how far it got.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from typing import Any
+
+TIMEOUT = 10.0
+EXAMPLES = 3
+SENT = ("method", "url", "headers", "params", "json", "data", "files", "cookies")
+
+
+def _emit(**record: Any) -> None:
+    print(json.dumps(record), flush=True)
+
+
+def _credentials(spec: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Some value for every security scheme, so requests reach the (scaffolded) security handler."""
+    out: dict[str, dict[str, str]] = {"headers": {}, "params": {}, "cookies": {}}
+    schemes = (spec.get("components") or {}).get("securitySchemes") or {}
+    for scheme in schemes.values() if isinstance(schemes, dict) else []:
+        if not isinstance(scheme, dict):
+            continue
+        kind = scheme.get("type")
+        if kind == "apiKey" and isinstance(scheme.get("name"), str):
+            where = {"header": "headers", "query": "params", "cookie": "cookies"}.get(scheme.get("in", ""))
+            if where:
+                out[where][scheme["name"]] = "any"
+        elif kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
+            out["headers"].setdefault("Authorization", "Basic YW55OmFueQ==")
+        else:
+            out["headers"].setdefault("Authorization", "Bearer any")
+    return out
+
+
+def _collect(operation: Any, found: list[Any]) -> None:
+    """A few schema-valid cases of one operation, made by Schemathesis (derandomized: the same every run)."""
+    from hypothesis import HealthCheck, given, settings
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=EXAMPLES, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    def collect(case: Any) -> None:
+        found.append(case)
+
+    collect()
+
+
+def main(argv: list[str]) -> int:
+    warnings.simplefilter("ignore")
+    import requests
+    import schemathesis
+    import yaml
+
+    spec_path, servers = argv[0], dict(arg.split("=", 1) for arg in argv[1:])
+    with open(spec_path, encoding="utf-8") as fh:
+        credentials = _credentials(yaml.safe_load(fh))
+    schema = schemathesis.openapi.from_path(spec_path)
+    session = requests.Session()
+    for result in schema.get_all_operations():
+        try:
+            operation = result.ok()
+        except Exception as exc:  # an operation Schemathesis cannot read: not a server's fault
+            _emit(kind="unprobed", operation="?", reason=f"schemathesis: {str(exc).splitlines()[0][:200]}")
+            continue
+        label = operation.label
+        found: list[Any] = []
+        try:
+            _collect(operation, found)
+        except Exception as exc:
+            if not found:
+                _emit(kind="unprobed", operation=label, reason=f"no valid request: {str(exc).splitlines()[0][:200]}")
+                continue
+        if not found:
+            _emit(kind="unprobed", operation=label, reason="Schemathesis made no valid request")
+            continue
+        for name, url in servers.items():
+            outcome: dict[str, Any] = {}
+            for case in found:
+                kwargs = case.as_transport_kwargs(base_url=url)
+                kwargs["url"] = kwargs["url"].replace("#", "%23")
+                for key, values in credentials.items():
+                    if values:
+                        kwargs[key] = {**(kwargs.get(key) or {}), **values}
+                try:
+                    response = session.request(**{k: v for k, v in kwargs.items() if k in SENT}, timeout=TIMEOUT)
+                except requests.Timeout:
+                    outcome = {"ok": False, "status": None, "reason": f"no answer within {TIMEOUT:.0f} s"}
+                    break
+                except (requests.RequestException, ValueError, TypeError) as exc:
+                    outcome = {"ok": None, "status": None, "reason": f"unsendable: {type(exc).__name__}: {exc}"[:200]}
+                    continue
+                head = kwargs["method"].upper() == "HEAD"
+                problem = response.headers.get("content-type", "").startswith("application/problem+json")
+                if response.status_code == 501 and (head or problem):
+                    outcome = {"ok": True, "status": 501, "reason": ""}
+                    continue
+                text = " ".join(response.text.split())[:240]
+                reason = "501 without problem+json" if response.status_code == 501 else text
+                outcome = {"ok": False, "status": response.status_code, "reason": reason}
+                break
+            _emit(kind="result", operation=label, server=name, **outcome)
+    _emit(kind="done")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
