@@ -1,17 +1,14 @@
 """`python -m app`: serve the API on HOST:PORT with uvicorn until SIGTERM or Ctrl-C."""
 
-import signal
 import sqlite3
 import sys
 from contextlib import closing
-from types import FrameType
-
-import uvicorn
 
 from app.core.config import ConfigError, load_settings
 from app.core.db import MigrationError, connect, migrate
 from app.main import create_app
-from twinapi_runtime import logs
+from twinapi_runtime import ContractError, MissingOperations, logs
+from twinapi_runtime.server import serve
 
 
 def main() -> int:
@@ -29,28 +26,12 @@ def main() -> int:
     except (MigrationError, OSError, sqlite3.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,  # the runtime writes the access log
-        log_config=None,  # keep the JSON logging set up above
-        log_level=settings.log_level,
-    )
-    server = uvicorn.Server(config)
-    # On SIGTERM uvicorn stops accepting, finishes in-flight requests and runs the lifespan's shutdown, then
-    # re-raises the signal under the handler it found: this one makes that (or an earlier signal) exit 0.
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, _exit)
-    server.run()
-    return 0 if server.started else 1
-
-
-def _exit(sig: int, frame: FrameType | None) -> None:
-    raise SystemExit(0)
+    try:
+        app = create_app(settings)
+    except (MissingOperations, ContractError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return serve(app, host=settings.host, port=settings.port, log_level=settings.log_level)
 
 
 if __name__ == "__main__":
