@@ -41,7 +41,7 @@ class Options:
     @classmethod
     def quick_defaults(cls, **overrides: Any) -> Options:
         base: dict[str, Any] = dict(
-            quick=True, duration_s=2, warmup_s=1, sweep=(1, 256), modes=("single",), granian=False, bcrypt_rounds=6
+            quick=True, duration_s=2, warmup_s=1, sweep=(256,), modes=("single",), granian=False, bcrypt_rounds=6
         )
         return cls(**{**base, **overrides})
 
