@@ -39,6 +39,8 @@ PY_RESERVED_CLASSES = frozenset(
 )
 
 
+NO_RESPONSES = {"default": {"description": "The spec documents no responses for this operation."}}
+
 def is_json(media: str) -> bool:
     base = media.split(";", 1)[0].strip().lower()
     return base == "application/json" or base.endswith("+json")
@@ -123,7 +125,8 @@ def build(doc: Document) -> Context:
             body = doc.resolve(op.get("requestBody"))
             if isinstance(body, dict):
                 entry["body"] = _body(doc, body, name, class_names, taken_classes, ctx.models)
-            for status, response in (op.get("responses") or {}).items():
+            # OpenAPI 3.1 lets an operation document no responses: then any status, without a declared body.
+            for status, response in (op.get("responses") or NO_RESPONSES).items():
                 entry["responses"].append(
                     _response(doc, str(status), doc.resolve(response), name, class_names, taken_classes, ctx.models)
                 )
