@@ -7,15 +7,17 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import openapiGlue from "fastify-openapi-glue";
 
-import { registerBodyParsers, bodyGate } from "./body.js";
-import type { Contract, FormatDefinition, OperationInfo } from "./contract.js";
+import { bodyGate, declaredMediaTypes, registerBodyParsers } from "./body.js";
+import { type Contract, ContractError, type FormatDefinition, type OperationInfo } from "./contract.js";
 import { docs } from "./docs.js";
 import { errorHandler } from "./errors.js";
 import { PROBLEM_JSON, invalid, problemBody, sendProblem } from "./problem.js";
 import { AccessLog, type LogLevel, loggerOptions, requestId } from "./request-context.js";
 import { routeMiss } from "./route-miss.js";
+import { routePath } from "./route-path.js";
 import { authenticator, buildSchemes } from "./security.js";
-import { loadSpec } from "./spec.js";
+import { isOpenApi30, upgrade } from "./openapi30.js";
+import { type Json, loadSpec } from "./spec.js";
 import { RequestValidators } from "./validation.js";
 
 export const BODY_LIMIT = 65536;
@@ -47,9 +49,7 @@ export interface KitOptions {
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
-export class ContractError extends Error {
-  override name = "ContractError";
-}
+export { ContractError };
 
 function missingMethods(owner: object, names: Iterable<[id: string, method: string]>): string[] {
   return [...names].filter(([, method]) => typeof Reflect.get(owner, method) !== "function").map(([id]) => id);
@@ -84,10 +84,12 @@ export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
   requireImplemented(options);
   const { contract } = options;
   const spec = loadSpec(options.specPath);
+  const openapi30 = isOpenApi30(spec);
   const validators = new RequestValidators(spec, options.formats);
   const schemes = buildSchemes(contract, options.securityHandlers);
   const byRoute = new Map(contract.operations.map((op) => [`${op.method} ${op.path}`, op]));
-  const rules = new Map(contract.operations.map((op) => [op, validators.forOperation(op)]));
+  const routes = new Map(contract.operations.map((op) => [op, routePath(op.path)]));
+  const rules = new Map([...routes].map(([op, route]) => [op, validators.forOperation(op, route.names)]));
   const miss = routeMiss(contract);
 
   const app = Fastify({
@@ -116,7 +118,11 @@ export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
   });
   app.setErrorHandler(errorHandler(BODY_LIMIT, miss));
   app.setNotFoundHandler(miss);
-  registerBodyParsers(app, contract);
+  registerBodyParsers(app, declaredMediaTypes(spec));
+  // A request body on GET (or HEAD, TRACE) is what the contract says: Fastify must read it there too.
+  for (const method of new Set(contract.operations.filter((op) => op.body !== null).map((op) => op.method))) {
+    if (["GET", "HEAD", "TRACE"].includes(method)) app.addHttpMethod(method, { hasBody: true, overrideExisting: true });
+  }
 
   const routed = new Set<OperationInfo>();
   app.addHook("onRoute", (route) => {
@@ -128,35 +134,40 @@ export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
     // The kit validates requests itself (all locations, the conventions' coercion); Fastify must not do it again.
     if (route.schema) {
       const { params: _params, querystring: _querystring, headers: _headers, body: _body, ...rest } = route.schema;
-      route.schema = rest;
+      const { cookies: _cookies, ...kept } = rest as typeof rest & { cookies?: unknown };
+      // Response serialisers (fast-json-stringify) read JSON Schema, not OpenAPI 3.0's dialect.
+      route.schema = "response" in kept && openapi30 ? { ...kept, response: upgrade(kept.response as Json) } : kept;
     }
     route.onRequest = authenticate ? [authenticate] : [];
     route.preParsing = rule.body ? [bodyGate(rule.body)] : [];
     route.preValidation = [async (request) => rule.check(request)];
   });
 
+  const routeOptions = (operation: OperationInfo) => {
+    // requireImplemented has made sure that the method exists.
+    const handler = Reflect.get(options.service, operation.handler) as Handler;
+    return {
+      method: operation.method,
+      url: routes.get(operation)?.url ?? operation.path,
+      handler: handler.bind(options.service),
+      config: { operation, body: rules.get(operation)?.body ?? null },
+    };
+  };
   await app.register(openapiGlue, {
     specification: spec,
+    // Cookie parameters are the kit's to read; this only keeps the glue from warning that Fastify does not.
+    addCookieSchema: true,
     operationResolver: (operationId, method, path) => {
       const operation = byRoute.get(`${method} ${path}`);
       if (operation === undefined) {
         throw new ContractError(`${method} ${path} (${operationId}) is not in the generated contract: run \`make generate\``);
       }
-      // requireImplemented has made sure that the method exists.
-      const handler = Reflect.get(options.service, operation.handler) as Handler;
-      return {
-        method,
-        // The glue's own spelling of the path for Fastify (these options are spread over the glue's).
-        url: path.replace(/{(\w+)}/g, ":$1"),
-        handler: handler.bind(options.service),
-        config: { operation, body: rules.get(operation)?.body ?? null },
-      };
+      // Spread over the glue's own route options: the kit's URL and config replace the glue's.
+      return routeOptions(operation);
     },
   });
-  const unrouted = contract.operations.filter((op) => !routed.has(op));
-  if (unrouted.length > 0) {
-    throw new ContractError(`not routed by fastify-openapi-glue: ${unrouted.map((op) => `${op.method} ${op.path}`).join(", ")}`);
-  }
+  // What the glue does not route (TRACE, or an operation marked x-no-fastify-config) the kit routes itself.
+  for (const operation of contract.operations.filter((op) => !routed.has(op))) app.route(routeOptions(operation));
   if (!byRoute.has("GET /openapi.json") && !byRoute.has("GET /docs")) await app.register(docs, { spec });
   return app;
 }

@@ -6,10 +6,9 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import sjson from "secure-json-parse";
 
-import type { Contract } from "./contract.js";
 import { Problem, invalid } from "./problem.js";
-import type { BodyRules } from "./validation.js";
-import { isJsonMedia } from "./validation.js";
+import { type Json, type JsonObject, isObject, resolve } from "./spec.js";
+import { type BodyRules, mediaRules, readForm } from "./validation.js";
 
 const NOT_JSON = "The request body is not valid JSON.";
 // What might hide a "__proto__" or "constructor.prototype" key; only such bodies pay for a scan.
@@ -32,11 +31,6 @@ function mediaTypeOf(request: FastifyRequest): string {
   return request.headers["content-type"]?.split(";", 1)[0]?.trim().toLowerCase() ?? "";
 }
 
-function accepts(mediaTypes: readonly string[], media: string): boolean {
-  if (media === "") return false;
-  return mediaTypes.includes(media) || mediaTypes.includes("*/*") || mediaTypes.includes(`${media.split("/", 1)[0] ?? ""}/*`);
-}
-
 export function unsupportedMediaType(mediaTypes: readonly string[]): Problem {
   return new Problem(415, `The request body must be ${[...mediaTypes].sort().join(" or ")}.`);
 }
@@ -52,7 +46,7 @@ export function bodyGate(rules: BodyRules) {
       if (rules.required) throw invalid([{ location: "body", message: "is required" }]);
       return;
     }
-    if (!accepts(rules.mediaTypes, mediaTypeOf(request))) throw unsupportedMediaType(rules.mediaTypes);
+    if (mediaRules(rules, mediaTypeOf(request)) === undefined) throw unsupportedMediaType(rules.mediaTypes);
   };
 }
 
@@ -96,17 +90,52 @@ function parseJson(bytes: Buffer): unknown {
   return value;
 }
 
-/** Replaces Fastify's parsers: JSON for the JSON media types the contract declares, raw bytes for the others. */
-export function registerBodyParsers(app: FastifyInstance, contract: Contract): void {
-  app.removeAllContentTypeParsers();
-  const declared = new Set(contract.operations.flatMap((operation) => operation.body?.mediaTypes ?? []));
-  for (const media of declared) {
-    const json = isJsonMedia(media);
-    app.addContentTypeParser(media, { parseAs: "buffer" }, async (request: FastifyRequest, body: Buffer) => {
-      if (!request.routeOptions.config.body || body.length === 0) return undefined;
-      return json ? parseJson(body) : body;
-    });
+/** Every media type of a request or response body in the spec (fastify-openapi-glue warns about any without a parser). */
+export function declaredMediaTypes(spec: JsonObject): Set<string> {
+  const found = new Set<string>();
+  const add = (holder: Json | undefined): void => {
+    const content = isObject(holder) ? holder["content"] : undefined;
+    for (const media of isObject(content) ? Object.keys(content) : []) found.add(media.split(";", 1)[0]?.trim().toLowerCase() ?? media);
+  };
+  const paths = spec["paths"];
+  for (const raw of isObject(paths) ? Object.values(paths) : []) {
+    const item = resolve(spec, raw, "").node;
+    for (const op of isObject(item) ? Object.values(item) : []) {
+      if (!isObject(op)) continue;
+      add(resolve(spec, op["requestBody"], "").node);
+      const responses = op["responses"];
+      for (const response of isObject(responses) ? Object.values(responses) : []) add(resolve(spec, response, "").node);
+    }
   }
-  // Anything else only reaches a parser on operations without a body (the gate answered 415 for the others).
-  app.addContentTypeParser("*", async () => undefined);
+  return found;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Replaces Fastify's parsers with one that reads a body as the operation's rules for its media type say: JSON, a
+ * urlencoded form (converted and validated as an object), or raw bytes (multipart, octet-stream, text, ...).
+ */
+export function registerBodyParsers(app: FastifyInstance, mediaTypes: Iterable<string>): void {
+  app.removeAllContentTypeParsers();
+  const parse = async (request: FastifyRequest, body: Buffer): Promise<unknown> => {
+    const rules = request.routeOptions.config.body;
+    if (!rules || body.length === 0) return undefined;
+    const media = mediaRules(rules, mediaTypeOf(request));
+    if (media?.kind === "json") return parseJson(body);
+    if (media?.kind === "form") return readForm(body, media);
+    return body;
+  };
+  let anything = false;
+  for (const media of mediaTypes) {
+    if (media === "*/*") anything = true;
+    else if (media.endsWith("/*")) app.addContentTypeParser(new RegExp(`^${escapeRegExp(media.slice(0, -1))}`), { parseAs: "buffer" }, parse);
+    else app.addContentTypeParser(media, { parseAs: "buffer" }, parse);
+  }
+  // Other media types only reach a parser on operations without a body (the gate answered 415 for the others),
+  // unless an operation takes any media type at all.
+  if (anything) app.addContentTypeParser("*", { parseAs: "buffer" }, parse);
+  else app.addContentTypeParser("*", async () => undefined);
 }

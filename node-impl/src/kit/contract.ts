@@ -1,5 +1,10 @@
 /** What generated code (src/generated) hands the kit: the parts of the spec that are not schemas. */
 
+/** The spec and the generated code disagree, or the spec asks for something the kit cannot serve (said in one line). */
+export class ContractError extends Error {
+  override name = "ContractError";
+}
+
 export type HttpMethod = "GET" | "PUT" | "POST" | "DELETE" | "OPTIONS" | "HEAD" | "PATCH" | "TRACE";
 
 /** OpenAPI path-item order: the order of methods in an `Allow` header. */

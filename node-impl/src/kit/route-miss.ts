@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { type Contract, METHOD_ORDER } from "./contract.js";
 import { Problem, sendProblem } from "./problem.js";
 import { requestPath } from "./request-path.js";
+import { pathShape } from "./route-path.js";
 
 const NO_ROUTE = "No route matches this path.";
 const WRONG_METHOD = "This path does not accept this method.";
@@ -27,14 +28,15 @@ function specificity(path: string): string {
 }
 
 export function routeMiss(contract: Contract) {
+  // Templates that differ only in their parameter names are one path (and one route).
   const methods = new Map<string, Set<string>>();
   for (const { path, method } of contract.operations) {
-    methods.set(path, (methods.get(path) ?? new Set()).add(method));
+    methods.set(pathShape(path), (methods.get(pathShape(path)) ?? new Set()).add(method));
   }
   const known: KnownPath[] = [...methods.entries()]
     .sort(([a], [b]) => specificity(a).localeCompare(specificity(b)))
     .map(([path, documented]) => ({
-      pattern: new RegExp("^" + path.split(/\{[^}/]+\}/).map(escapeRegExp).join("[^/]+") + "$"),
+      pattern: new RegExp("^" + path.split("{}").map(escapeRegExp).join("[^/]*") + "$"),
       methods: documented,
       allow: METHOD_ORDER.filter((method) => documented.has(method)).join(", "),
     }));

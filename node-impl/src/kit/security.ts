@@ -4,7 +4,8 @@
  */
 import type { FastifyRequest } from "fastify";
 
-import type { Contract, OperationInfo } from "./contract.js";
+import { type Contract, ContractError, type OperationInfo } from "./contract.js";
+import { cookiesOf } from "./cookies.js";
 import { Problem } from "./problem.js";
 
 export const MISSING_CREDENTIALS = "A valid bearer token is required.";
@@ -13,7 +14,7 @@ export const MISSING_CREDENTIALS = "A valid bearer token is required.";
 export type SecurityHandler = (credential: string, request: FastifyRequest) => Promise<unknown>;
 
 interface Scheme {
-  readonly kind: "bearer" | "basic" | "header" | "query";
+  readonly kind: "bearer" | "basic" | "header" | "query" | "cookie";
   readonly param: string;
   readonly check: SecurityHandler;
 }
@@ -24,9 +25,12 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 function credentialOf(scheme: Scheme, request: FastifyRequest): string | null {
   if (scheme.kind === "header") return request.headers[scheme.param.toLowerCase()]?.toString() ?? null;
   if (scheme.kind === "query") {
-    const value = (request.query as Record<string, unknown>)[scheme.param];
-    return typeof value === "string" ? value : null;
+    // A repeated key counts once, its last value (as Starlette's query_params.get reads it).
+    const value: unknown = (request.query as Record<string, unknown>)[scheme.param];
+    const last: unknown = Array.isArray(value) ? value.at(-1) : value;
+    return typeof last === "string" ? last : null;
   }
+  if (scheme.kind === "cookie") return cookiesOf(request).get(scheme.param) ?? null;
   // `<scheme> <credential>`: the scheme name in any case, exactly one space, a non-empty credential.
   const parts = (request.headers.authorization ?? "").split(" ");
   if (parts.length !== 2 || parts[0]?.toLowerCase() !== scheme.kind || !parts[1]) return null;
@@ -44,8 +48,8 @@ export function buildSchemes(contract: Contract, handlers: object): Map<string, 
   for (const [name, info] of Object.entries(contract.securitySchemes)) {
     const kind =
       info.type === "http" ? info.scheme : info.type === "apiKey" ? info.in : info.type === "oauth2" || info.type === "openIdConnect" ? "bearer" : null;
-    if (kind !== "bearer" && kind !== "basic" && kind !== "header" && kind !== "query") {
-      throw new Error(`security scheme ${name}: ${info.type} ${kind ?? ""} is not supported`);
+    if (kind !== "bearer" && kind !== "basic" && kind !== "header" && kind !== "query" && kind !== "cookie") {
+      throw new ContractError(`/components/securitySchemes/${name}: ${info.type} ${info.scheme ?? info.in ?? ""} is not supported`);
     }
     // The caller has made sure that every handler exists (see missingMethods).
     const check = Reflect.get(handlers, info.handler) as SecurityHandler;
@@ -60,7 +64,7 @@ export function authenticator(operation: OperationInfo, schemes: ReadonlyMap<str
   const requirements = operation.security.map((requirement) =>
     requirement.map((name) => {
       const scheme = schemes.get(name);
-      if (scheme === undefined) throw new Error(`${operation.id}: no handler for security scheme ${name}`);
+      if (scheme === undefined) throw new ContractError(`${operation.id}: no handler for security scheme ${name}`);
       return scheme;
     }),
   );

@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 
 import { parse } from "yaml";
 
+import { ContractError } from "./contract.js";
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
@@ -13,7 +15,7 @@ export function isObject(value: Json | undefined): value is JsonObject {
 export function loadSpec(path: string): JsonObject {
   // The YAML 1.2 core schema has no timestamps or other non-JSON types, so the result is what JSON would hold.
   const document = parse(readFileSync(path, "utf8")) as Json;
-  if (!isObject(document)) throw new Error(`${path} does not hold an OpenAPI document`);
+  if (!isObject(document)) throw new ContractError(`${path} does not hold an OpenAPI document`);
   return document;
 }
 

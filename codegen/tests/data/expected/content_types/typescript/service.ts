@@ -17,7 +17,7 @@ export type UploadOperation = paths["/upload"]["post"];
 
 /** POST /upload: the route types of `upload`, as Fastify checks them. */
 export interface UploadRoute {
-  Body: NonNullable<UploadOperation["requestBody"]>["content"]["application/json"] | NonNullable<UploadOperation["requestBody"]>["content"]["application/x-www-form-urlencoded"] | NonNullable<UploadOperation["requestBody"]>["content"]["multipart/form-data"];
+  Body: NonNullable<UploadOperation["requestBody"]>["content"]["application/json"] | NonNullable<UploadOperation["requestBody"]>["content"]["application/x-www-form-urlencoded"] | Buffer;
   Reply: {
     201: undefined;
   };
@@ -32,7 +32,7 @@ export type PutBlobOperation = paths["/blob"]["put"];
 
 /** PUT /blob: the route types of `putBlob`, as Fastify checks them. */
 export interface PutBlobRoute {
-  Body: NonNullable<PutBlobOperation["requestBody"]>["content"]["application/octet-stream"];
+  Body: Buffer;
   Reply: {
     200: PutBlobOperation["responses"][200]["content"]["text/plain"];
   };

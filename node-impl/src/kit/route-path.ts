@@ -1,0 +1,55 @@
+/** OpenAPI path templates as routes of Fastify's router (find-my-way). */
+
+const PARAMETER = /^\{([^}/]+)\}$/;
+const TEMPLATE_PART = /(\{[^}/]+\})/;
+// Characters a client sends percent-encoded that the router compares still encoded, so a static node never matches.
+const ENCODED_BY_CLIENTS = /[#?]/;
+
+export interface RoutePath {
+  /** The route for Fastify. */
+  readonly url: string;
+  /** Router parameter name -> the spec's parameter name. */
+  readonly names: ReadonlyMap<string, string>;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * find-my-way takes `:name` for a parameter and `::` for a literal colon, but ends a parameter name only at `-`, `.`,
+ * `/` or `(`. So parameters get positional names (any spec name works, and templates that differ only in their
+ * names become one route), and a segment that is neither plain text nor exactly one parameter (`{name}:cancel`,
+ * `items#all`) becomes one regex node, which the router matches against the decoded segment.
+ */
+export function routePath(path: string): RoutePath {
+  const names = new Map<string, string>();
+  let literals = 0;
+  const parameter = (name: string): string => {
+    const key = `p${names.size}`;
+    names.set(key, name);
+    return key;
+  };
+  const segments = path.split("/").map((segment) => {
+    const whole = PARAMETER.exec(segment)?.[1];
+    if (whole !== undefined) return `:${parameter(whole)}`;
+    if (!segment.includes("{") && !ENCODED_BY_CLIENTS.test(segment)) return segment.replaceAll(":", "::");
+    return segment
+      .split(TEMPLATE_PART)
+      .filter((part) => part !== "")
+      .map((part) => {
+        const name = PARAMETER.exec(part)?.[1];
+        // Greedy, as the Python runtime's `[^/]*` (the router hands a regex node one segment only).
+        if (name !== undefined) return `:${parameter(name)}(.*)`;
+        literals += 1;
+        return `:t${literals}(${escapeRegExp(part)})`;
+      })
+      .join("");
+  });
+  return { url: segments.join("/"), names };
+}
+
+/** The path's shape without parameter names: templates that differ only in their names are one path. */
+export function pathShape(path: string): string {
+  return path.replace(/\{[^}/]+\}/g, "{}");
+}
