@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,3 +35,21 @@ def project(tmp_path: Path) -> Project:
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for the session: the third-party packages are analysed once, not once per generated project."""
+    return tmp_path_factory.mktemp("mypy-cache")
+
+
+def run_mypy(cwd: Path, package: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    """`mypy --strict` over a generated package, as `make lint` would run it in a project."""
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache), "-p", package],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "MYPYPATH": str(cwd)},
+    )

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DATA, Project
+from conftest import DATA, Project, run_mypy
 
 from twinapi_codegen.generate import render, scaffold
 
@@ -63,19 +63,13 @@ def _write(outputs: dict[Path, str]) -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_every_operation_answers_501_with_scaffolded_handlers(case: str, project: Project) -> None:
+def test_every_operation_answers_501_with_scaffolded_handlers(case: str, project: Project, mypy_cache: Path) -> None:
     targets = project(case)
     _write(render(targets))
     _write(scaffold(targets))
     package = targets.root / "python-impl"
     (package / "app" / "__init__.py").write_text("", encoding="utf-8")
-    checked = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "app"],
-        cwd=package,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    checked = run_mypy(package, "app", mypy_cache)
     assert checked.returncode == 0, checked.stdout
     (targets.root / "probe.py").write_text(PROBE, encoding="utf-8")
     probed = subprocess.run(

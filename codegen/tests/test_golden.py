@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, Project
+from conftest import DATA, ROOT, Project, run_mypy
 
 from twinapi_codegen.generate import render
 
@@ -45,7 +45,7 @@ def test_outputs_match_expected(case: str, project: Project) -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_python_output_type_checks(case: str, project: Project) -> None:
+def test_python_output_type_checks(case: str, project: Project, mypy_cache: Path) -> None:
     targets = project(case)
     outputs = render(targets)
     package = targets.root / "python-impl" / "app"
@@ -53,14 +53,7 @@ def test_python_output_type_checks(case: str, project: Project) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     (package / "__init__.py").write_text("", encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "app.generated"],
-        cwd=package.parent,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "MYPYPATH": str(package.parent)},
-    )
+    done = run_mypy(package.parent, "app.generated", mypy_cache)
     assert done.returncode == 0, done.stdout + done.stderr
     imported = subprocess.run(
         [sys.executable, "-c", "import app.generated.routes"], cwd=package.parent, capture_output=True, text=True

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import Project
+from conftest import Project, run_mypy
 
 from twinapi_codegen.generate import render
 
@@ -51,13 +51,13 @@ def _run(cwd: Path, *command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, *command], cwd=cwd, capture_output=True, text=True, env=env, check=False)
 
 
-def test_a_new_operation_is_named_by_mypy_and_by_the_server(project: Project) -> None:
+def test_a_new_operation_is_named_by_mypy_and_by_the_server(project: Project, mypy_cache: Path) -> None:
     targets = project("minimal")
     package = targets.root / "python-impl"
     _write(render(targets))
     (package / "app" / "__init__.py").write_text("", encoding="utf-8")
     (package / "app" / "handlers.py").write_text(HANDLERS, encoding="utf-8")
-    assert _run(package, "-m", "mypy", "--strict", "--no-incremental", "-p", "app").returncode == 0
+    assert run_mypy(package, "app", mypy_cache).returncode == 0
     assert _run(package, "-c", "import app.handlers as h; h.start()").returncode == 0
 
     spec = targets.spec
@@ -65,7 +65,7 @@ def test_a_new_operation_is_named_by_mypy_and_by_the_server(project: Project) ->
     _write(render(targets))
     assert "send_pong" not in (package / "app" / "handlers.py").read_text(encoding="utf-8")  # never touched
 
-    checked = _run(package, "-m", "mypy", "--strict", "--no-incremental", "-p", "app")
+    checked = run_mypy(package, "app", mypy_cache)
     assert checked.returncode != 0
     assert 'abstract attribute "send_pong"' in checked.stdout, checked.stdout
     started = _run(package, "-c", "import app.handlers as h; h.start()")
