@@ -13,21 +13,19 @@ import yaml
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.convertors import Convertor, register_url_convertor
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
-from starlette.types import Lifespan, Receive, Scope, Send
+from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 
 from twinapi_runtime import openapi30
 from twinapi_runtime.binding import Binding, OperationRoute, is_json
 from twinapi_runtime.dispatch import Body, Media, Operation, PathEndpoint, Scheme
 from twinapi_runtime.middleware import RequestContext
-from twinapi_runtime.problems import problem_response
+from twinapi_runtime.problems import NO_ROUTE, problem_response
 from twinapi_runtime.validation import Param, Validators, scalar_kind
 
 BODY_LIMIT = 65536
-NO_ROUTE = "No route matches this path."
 _TEMPLATE = re.compile(r"{([^}/]+)}")
 
 
@@ -209,6 +207,21 @@ async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     await problem_response(404, NO_ROUTE, scope["path"])(scope, receive, send)
 
 
+class ContractApp(FastAPI):
+    """FastAPI with only the middleware a contract needs.
+
+    The runtime's own outermost layer answers every error as a problem, so FastAPI's server-error, exception,
+    telemetry, body-limit and exit-stack layers (which cost time on every request) are left out; middleware a user
+    adds with `add_middleware` still runs, inside the request context.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app: ASGIApp = self.router
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return RequestContext(app)
+
+
 def build_app(
     spec_path: Path,
     binding: Binding,
@@ -220,7 +233,7 @@ def build_app(
     spec = load_spec(spec_path)
     compiler = _Compiler(validation_view(spec), binding, body_limit)
     info = spec.get("info") or {}
-    app = FastAPI(
+    app = ContractApp(
         title=str(info.get("title", "API")),
         version=str(info.get("version", "")),
         openapi_url=None,
@@ -238,8 +251,6 @@ def build_app(
         app.router.routes.append(Route(template, endpoint=PathEndpoint(groups[template])))
     _add_contract_routes(app, spec, groups)
     app.router.default = _not_found
-    app.add_exception_handler(HTTPException, _http_problem)
-    app.add_middleware(RequestContext)
     return app
 
 
@@ -265,9 +276,3 @@ def _add_contract_routes(app: FastAPI, spec: dict[str, Any], groups: dict[str, d
     for path, endpoint in extra:
         if path not in groups:
             app.router.routes.append(Route(path, endpoint, methods=["GET"]))
-
-
-async def _http_problem(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    detail = NO_ROUTE if exc.status_code == 404 else str(exc.detail)
-    return problem_response(exc.status_code, detail, request.url.path, headers=exc.headers)

@@ -7,9 +7,10 @@ import re
 import time
 import uuid
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from twinapi_runtime.problems import problem_response
+from twinapi_runtime.problems import NO_ROUTE, problem_response
 
 REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 UNEXPECTED = "An unexpected error occurred."
@@ -43,6 +44,10 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except HTTPException as exc:  # the framework's own (e.g. a wrong method on /docs)
+            detail = NO_ROUTE if exc.status_code == 404 else str(exc.detail)
+            response = problem_response(exc.status_code, detail, scope["path"], headers=exc.headers)
+            await response(scope, receive, send_with_id)
         except Exception:
             error_log.exception("unhandled error", extra={"fields": {"request_id": request_id}})
             if started:

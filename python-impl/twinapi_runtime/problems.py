@@ -29,6 +29,7 @@ TITLES = {
 }
 
 INVALID_REQUEST = "The request does not match the contract."
+NO_ROUTE = "No route matches this path."
 
 
 class ProblemError(Exception):

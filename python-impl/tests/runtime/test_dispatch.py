@@ -226,3 +226,10 @@ def test_a_password_with_nul_is_refused_by_the_contract(client: TestClient) -> N
 def test_formats_match_the_whole_value(client: TestClient, payload: dict[str, str]) -> None:
     body = problem(client.post("/tasks", json=payload, headers=AUTH), 400)
     assert locations(body) == ["body/dueDate"]
+
+
+def test_the_framework_s_own_errors_are_problems_too(client: TestClient) -> None:
+    response = client.post("/docs")
+    body = problem(response, 405)
+    assert response.headers["allow"] == "GET"
+    assert body["instance"] == "/docs"
