@@ -14,10 +14,10 @@ import { errorHandler } from "./errors.js";
 import { PROBLEM_JSON, invalid, problemBody, sendProblem } from "./problem.js";
 import { AccessLog, type LogLevel, loggerOptions, requestId } from "./request-context.js";
 import { routeMiss } from "./route-miss.js";
-import { routePath } from "./route-path.js";
+import { pathShape, routePath } from "./route-path.js";
 import { authenticator, buildSchemes } from "./security.js";
 import { isOpenApi30, upgrade } from "./openapi30.js";
-import { type Json, loadSpec } from "./spec.js";
+import { type Json, loadSpec, pointer } from "./spec.js";
 import { RequestValidators } from "./validation.js";
 
 export const BODY_LIMIT = 65536;
@@ -89,6 +89,16 @@ export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
   const schemes = buildSchemes(contract, options.securityHandlers);
   const byRoute = new Map(contract.operations.map((op) => [`${op.method} ${op.path}`, op]));
   const routes = new Map(contract.operations.map((op) => [op, routePath(op.path)]));
+  const seen = new Map<string, OperationInfo>();
+  for (const op of contract.operations) {
+    const earlier = seen.get(`${op.method} ${pathShape(op.path)}`);
+    if (earlier !== undefined) {
+      throw new ContractError(
+        `${pointer("paths", op.path, op.method.toLowerCase())}: the same route as ${pointer("paths", earlier.path, earlier.method.toLowerCase())} (path templates that differ only in parameter names are one path)`,
+      );
+    }
+    seen.set(`${op.method} ${pathShape(op.path)}`, op);
+  }
   const rules = new Map([...routes].map(([op, route]) => [op, validators.forOperation(op, route.names)]));
   const miss = routeMiss(contract);
 

@@ -2,8 +2,8 @@
 
 const PARAMETER = /^\{([^}/]+)\}$/;
 const TEMPLATE_PART = /(\{[^}/]+\})/;
-// Characters a client sends percent-encoded that the router compares still encoded, so a static node never matches.
-const ENCODED_BY_CLIENTS = /[#?]/;
+// Text a static node cannot hold: `*` starts a wildcard; `#` and `?` arrive percent-encoded and are compared so.
+const NOT_STATIC = /[#?*]/;
 
 export interface RoutePath {
   /** The route for Fastify. */
@@ -20,7 +20,7 @@ function escapeRegExp(text: string): string {
  * find-my-way takes `:name` for a parameter and `::` for a literal colon, but ends a parameter name only at `-`, `.`,
  * `/` or `(`. So parameters get positional names (any spec name works, and templates that differ only in their
  * names become one route), and a segment that is neither plain text nor exactly one parameter (`{name}:cancel`,
- * `items#all`) becomes one regex node, which the router matches against the decoded segment.
+ * `items#all`, `*.txt`) becomes one regex node, which the router matches against the decoded segment.
  */
 export function routePath(path: string): RoutePath {
   const names = new Map<string, string>();
@@ -33,7 +33,7 @@ export function routePath(path: string): RoutePath {
   const segments = path.split("/").map((segment) => {
     const whole = PARAMETER.exec(segment)?.[1];
     if (whole !== undefined) return `:${parameter(whole)}`;
-    if (!segment.includes("{") && !ENCODED_BY_CLIENTS.test(segment)) return segment.replaceAll(":", "::");
+    if (!segment.includes("{") && !NOT_STATIC.test(segment)) return segment.replaceAll(":", "::");
     return segment
       .split(TEMPLATE_PART)
       .filter((part) => part !== "")

@@ -37,6 +37,8 @@ paths:
       responses: {"200": {description: Logs.}}
   /v1/items#all:
     get: {responses: {"200": {description: A path with a hash in it.}}}
+  /files/*.txt:
+    get: {responses: {"200": {description: An asterisk and not a wildcard.}}}
   /search:
     get:
       parameters:
@@ -108,6 +110,7 @@ const contract: Contract = {
     operation("HEAD", "/v1/jobs/{job-id}"),
     operation("GET", "/v1/jobs/{jobId}/logs", { required: false, mediaTypes: ["application/json"] }),
     operation("GET", "/v1/items#all"),
+    operation("GET", "/files/*.txt"),
     operation("GET", "/search"),
     operation("POST", "/forms", { required: true, mediaTypes: ["application/x-www-form-urlencoded", "application/octet-stream"] }),
     operation("POST", "/readings", { required: true, mediaTypes: ["application/json"] }),
@@ -164,6 +167,8 @@ describe("the kit on real-world spec trouble", () => {
     assert.deepEqual(body(cancelled)["params"], { name: "a:b" });
     assert.equal((await app.inject("/v1/items%23all")).statusCode, 200);
     assert.equal((await app.inject("/v1/items")).statusCode, 404);
+    assert.equal((await app.inject("/files/*.txt")).statusCode, 200);
+    assert.equal((await app.inject("/files/a.txt")).statusCode, 404);
   });
 
   it("serves one template with different parameter names, and HEAD beside GET without adding it to others", async () => {
@@ -233,6 +238,16 @@ describe("the kit on real-world spec trouble", () => {
     assert.equal((await app.inject("/secret")).statusCode, 401);
     assert.equal((await app.inject({ url: "/secret", headers: { cookie: "sid=wrong" } })).statusCode, 401);
     assert.equal(body(await app.inject({ url: "/secret", headers: { cookie: 'sid="letmein"' } }))["principal"], "letmein");
+  });
+
+  it("refuses two operations on one route, naming both", async () => {
+    const twice = { ...contract, operations: [...contract.operations, operation("GET", "/v1/jobs/{id}")] };
+    await assert.rejects(
+      build(SPEC, twice),
+      new ContractError(
+        "/paths/~1v1~1jobs~1{id}/get: the same route as /paths/~1v1~1jobs~1{job-id}/get (path templates that differ only in parameter names are one path)",
+      ),
+    );
   });
 
   it("refuses a schema it cannot use, naming where it is and why", async () => {
