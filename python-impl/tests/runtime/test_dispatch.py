@@ -231,5 +231,5 @@ def test_formats_match_the_whole_value(client: TestClient, payload: dict[str, st
 def test_the_framework_s_own_errors_are_problems_too(client: TestClient) -> None:
     response = client.post("/docs")
     body = problem(response, 405)
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
     assert body["instance"] == "/docs"
