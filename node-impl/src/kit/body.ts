@@ -110,6 +110,8 @@ export function declaredMediaTypes(spec: JsonObject): Set<string> {
   return found;
 }
 
+const MEDIA_TYPE = /^[^\s/;]+\/[^\s/;]+$/;
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
@@ -130,6 +132,8 @@ export function registerBodyParsers(app: FastifyInstance, mediaTypes: Iterable<s
   };
   let anything = false;
   for (const media of mediaTypes) {
+    // Fastify refuses to register what is not `type/subtype` (and answers 415 to a request sending one).
+    if (!MEDIA_TYPE.test(media)) continue;
     if (media === "*/*") anything = true;
     else if (media.endsWith("/*")) app.addContentTypeParser(new RegExp(`^${escapeRegExp(media.slice(0, -1))}`), { parseAs: "buffer" }, parse);
     else app.addContentTypeParser(media, { parseAs: "buffer" }, parse);
