@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from twinapi_bench import report
+from twinapi_bench import report, servers
 from twinapi_bench.run import Options, run
 from twinapi_bench.servers import BENCH, ServerError
 from twinapi_bench.workloads import BY_KEY
@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=["debug", "info", "warning", "error"],
         help="LOG_LEVEL of the servers (default warning: no access log, like the references)",
     )
+    r.add_argument("--tree", type=Path, help="a checkout whose python-impl and node-impl to run (default: this one)")
     r.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON and the PNG")
     args = parser.parse_args(argv)
 
@@ -67,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_granian:
         overrides["granian"] = False
     options = Options.quick_defaults(**overrides) if args.quick else Options(**overrides)  # type: ignore[arg-type]
+
+    if args.tree is not None:
+        servers.use_tree(args.tree.resolve())
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)

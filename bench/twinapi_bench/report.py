@@ -93,7 +93,9 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"{result['config']['duration_s']:g} s per run after {result['config']['warmup_s']:g} s warm-up, "
         f"bcrypt cost {result['config']['bcrypt_rounds']}, LOG_LEVEL={result['config']['log_level']}. "
-        + ("VALID: no errors, no non-2xx." if result["valid"] else "INVALID: see the runs marked !"),
+        + ("VALID: no errors, no non-2xx." if result["valid"] else "INVALID: see the runs marked !")
+        + f" Load average (1/5/15 min) at start {_load(m, 'load_average_start')},"
+        f" at end {_load(m, 'load_average_end')}.",
     ]
     for mode in result["config"]["modes"]:
         health = [
@@ -157,6 +159,10 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _load(machine: dict[str, Any], key: str) -> str:
+    return "/".join(f"{x:g}" for x in machine.get(key) or []) or "?"
+
+
 def _bad(run: dict[str, Any]) -> str:
     return "" if run["valid"] else " !"
 
@@ -209,6 +215,8 @@ def chart(result: dict[str, Any], path: Path) -> Path:
             ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}" if y >= 1 else f"{y:g}"))
             ax.yaxis.set_minor_formatter(NullFormatter())
             ax.margins(y=0.3)
+            if metric == "rps":
+                ax.set_ylim(bottom=1)
             ax.set_title(
                 f"{'Throughput' if metric == 'rps' else 'p99 latency'}, {MODES[mode]}, {c} connections"
                 + (" (higher is better)" if metric == "rps" else " (lower is better)"),

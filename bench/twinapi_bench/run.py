@@ -62,6 +62,7 @@ def run(options: Options, log: Log) -> dict[str, Any]:
         "schema": SCHEMA_VERSION,
         "started_at": started.isoformat(timespec="seconds"),
         "machine": machine(),
+        "source": source(servers.PYTHON_IMPL.parent),
         "config": {
             "quick": options.quick,
             "duration_s": options.duration_s,
@@ -94,6 +95,8 @@ def run(options: Options, log: Log) -> dict[str, Any]:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     result["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    # Other work on the machine during the run is the main source of noise: keep the evidence with the figures.
+    result["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     result["valid"] = (
         bool(result["runs"])
         and all(r["valid"] for r in result["runs"])
@@ -201,7 +204,9 @@ def measure(
                 duration_s=options.warmup_s,
                 timeout_s=workload.timeout_s,
             )
-            time.sleep(0.3)  # let the last answers of the warm-up land before versions are read
+            # Requests wrk abandoned at the end of the warm-up may still be queued (bcrypt above all): measure
+            # from an idle server, and read the task versions only after the last PATCH has landed.
+            wait_idle(server)
         measured = script(workload, data, workdir / f"{name}.lua", threads=threads, db_path=server.db_path)
         cpu_before = server.cpu_seconds()
         with servers.peak_rss([server]) as peaks:
@@ -232,6 +237,18 @@ def measure(
     if not alive:
         record["error"] = f"the server died during the run:\n{server.log_tail()}"
     return record
+
+
+def wait_idle(server: servers.Server, *, timeout: float = 60, busy: float = 0.05, step: float = 0.25) -> None:
+    """Returns once the server used less than `busy` of a core over `step` seconds (or after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    before = server.cpu_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(step)
+        now = server.cpu_seconds()
+        if now - before < busy * step:
+            return
+        before = now
 
 
 def _progress(r: dict[str, Any]) -> str:
@@ -278,7 +295,22 @@ def machine() -> dict[str, Any]:
         "node": _version(["node", "--version"]),
         "wrk": _version(["wrk", "--version"]).split(" [")[0],
         "executable": sys.executable,
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def source(tree: Path) -> dict[str, Any]:
+    """Which code was measured: the tree, its commit, and whether the implementations had uncommitted changes."""
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", "-C", str(tree), *args], capture_output=True, text=True, timeout=30)
+        except OSError:
+            return ""
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    status = git("status", "--porcelain", "--", "python-impl", "node-impl", "db", "openapi.yaml")
+    return {"tree": str(tree), "commit": git("rev-parse", "HEAD") or None, "dirty": bool(status)}
 
 
 def _version(command: list[str]) -> str:

@@ -23,8 +23,17 @@ import psutil  # type: ignore[import-untyped]
 
 BENCH = Path(__file__).resolve().parents[1]
 REPO = BENCH.parent
+# The implementations under test: this checkout's, or another one's (`run --tree`, e.g. a clean snapshot of HEAD
+# while the working tree is being edited). Python servers get it first on PYTHONPATH, ahead of the editable install.
 PYTHON_IMPL = REPO / "python-impl"
 NODE_IMPL = REPO / "node-impl"
+
+
+def use_tree(root: Path) -> None:
+    global PYTHON_IMPL, NODE_IMPL
+    PYTHON_IMPL, NODE_IMPL = root / "python-impl", root / "node-impl"
+
+
 NODE_REFS = BENCH / "node"
 HOST = "127.0.0.1"
 
@@ -379,6 +388,7 @@ def start(
         "BCRYPT_ROUNDS": str(settings.bcrypt_rounds),
         "LOG_LEVEL": settings.log_level,
         "APP_ENV": "production",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PYTHON_IMPL), os.environ.get("PYTHONPATH")])),
         **dict(spec.extra_env),
     }
     command = [part.replace("{port}", str(port)) for part in spec.command]
