@@ -29,7 +29,9 @@ class Targets:
 
 
 def _docline(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    """Text safe inside a triple-quoted docstring, a closing quote at its end included."""
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return text[:-1] + '\\"' if text.endswith('"') else text
 
 
 def _environment() -> jinja2.Environment:
@@ -86,10 +88,13 @@ def scaffold(targets: Targets) -> dict[Path, str]:
     for side, generated in sides:
         if generated is None or not (TEMPLATES / "scaffold" / side).is_dir():
             continue
-        for name, text in _render_all(env, f"scaffold/{side}", variables).items():
-            path = generated.parent / name
+        folder = TEMPLATES / "scaffold" / side
+        for template in sorted(folder.rglob("*.j2")):  # subfolders too: scaffold/typescript/app/ -> src/app/
+            relative = template.relative_to(folder).as_posix()[: -len(".j2")]
+            path = generated.parent / relative
             if not path.exists():
-                outputs[path] = _format_python(name, text) if name.endswith(".py") else text
+                text = env.get_template(f"scaffold/{side}/{relative}.j2").render(variables)
+                outputs[path] = _format_python(path.name, text) if path.name.endswith(".py") else text
     return outputs
 
 
@@ -105,7 +110,13 @@ def render(targets: Targets) -> dict[Path, str]:
         if any(part != ".." for part in relative.parts[:-1]):
             raise ToolError("the spec must sit in a parent folder of the Python output folder")
         files = _render_all(env, "python", variables)
-        files["models.py"] = python_models.generate(variables["models"], variables["openapi"], variables["header"])
+        named = {op.get("params_model") for op in variables["operations"]}
+        named |= {op["body"]["model"] for op in variables["operations"] if op["body"]}
+        named |= {r["model"] for op in variables["operations"] for r in op["responses"]}
+        models = python_models.generate(
+            variables["models"], variables["openapi"], variables["header"], sorted(n for n in named if n)
+        )
+        files["models.py"] = models
         for name, source in files.items():
             outputs[targets.python_dir / name] = _format_python(name, source)
     if targets.typescript_dir is not None:

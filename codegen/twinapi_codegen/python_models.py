@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,8 @@ def _without_patterns(node: Any) -> Any:
     return node
 
 
-def generate(models: dict[str, Any], openapi_version: str, header: str) -> str:
+def generate(models: dict[str, Any], openapi_version: str, header: str, named: Iterable[str] = ()) -> str:
+    """The models module; `named` are the classes the operations layer refers to, which it must define."""
     if not models:
         return f"# {header}\n{EMPTY}"
     document = {
@@ -38,6 +41,20 @@ def generate(models: dict[str, Any], openapi_version: str, header: str) -> str:
         "paths": {},
         "components": {"schemas": _without_patterns(models)},
     }
+    source = _run(document, header, [])
+    if _missing(source, named):
+        # datamodel-code-generator merges an array or scalar component into the models that use it and drops its
+        # class; the operations (which it does not see) may still name it. Then every component keeps its class.
+        source = _run(document, header, ["--no-collapse-root-models"])
+    return source
+
+
+def _missing(source: str, named: Iterable[str]) -> list[str]:
+    defined = set(re.findall(r"^(?:class\s+)?([A-Za-z_][A-Za-z0-9_]*)\b", source, flags=re.MULTILINE))
+    return [name for name in named if name not in defined]
+
+
+def _run(document: dict[str, Any], header: str, extra: list[str]) -> str:
     with tempfile.TemporaryDirectory(prefix="twinapi-models-") as tmp:
         source = Path(tmp) / "models.json"
         target = Path(tmp) / "models.py"
@@ -64,6 +81,7 @@ def generate(models: dict[str, Any], openapi_version: str, header: str) -> str:
             *TYPE_MAPPINGS,
             "--custom-file-header",
             f"# {header}",
+            *extra,
         ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not target.exists():
