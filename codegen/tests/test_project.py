@@ -48,6 +48,15 @@ REQUIRED = [
 ]
 
 
+# The scaffolded handler files: where the example has its hand-written ones, a new project has starting points.
+SCAFFOLD = project.PACKAGE / "templates" / "scaffold"
+SCAFFOLDS = [
+    f"{side_dir}/{template.relative_to(SCAFFOLD / side).as_posix()[: -len('.j2')]}"
+    for side, side_dir in (("python", "python-impl/app"), ("typescript", "node-impl/src"))
+    for template in (SCAFFOLD / side).rglob("*.j2")
+]
+
+
 def _files(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
 
@@ -72,7 +81,7 @@ def test_every_tracked_file_is_in_exactly_one_section_of_the_manifest() -> None:
 
 def test_a_new_project_holds_the_kit_its_spec_and_generated_code(made: Path) -> None:
     files = _files(made)
-    assert not [f for f in REQUIRED if f not in files]
+    assert not [f for f in REQUIRED + SCAFFOLDS if f not in files]
     assert set(project.kit_files(MANIFEST)) <= files
     assert (made / "openapi.yaml").read_bytes() == (DATA / "params.yaml").read_bytes()
     assert "openapi.yaml" in (made / "python-impl/app/generated/routes.py").read_text().splitlines()[0]
@@ -85,8 +94,8 @@ def test_a_new_project_holds_none_of_the_example(made: Path) -> None:
     # The example's hand-written entry points share their paths with the scaffolds, never their contents.
     for path in example:
         assert (made / path).read_bytes() != (ROOT / path).read_bytes()
-    assert sorted(example) == ["python-impl/app/__main__.py", "python-impl/app/handlers.py", "python-impl/app/main.py"]
-    assert not [f for f in files if f.startswith(("db/", "bench/", "python-impl/tests/", "node-impl/src/app/"))]
+    assert sorted(example) == sorted(SCAFFOLDS)
+    assert not [f for f in files if f.startswith(("db/", "bench/", "python-impl/tests/", "node-impl/test/"))]
     # The harness's self-test fixtures (their own mini API) and the manifest itself may name these.
     own = [f for f in files if f != "requirements.lock" and not f.startswith(("contract-tests/tests/", "codegen/"))]
     text = "\n".join((made / f).read_text(encoding="utf-8", errors="replace") for f in sorted(own))
@@ -138,8 +147,9 @@ def test_a_destination_that_is_not_empty_is_refused(tmp_path: Path) -> None:
 def test_a_spec_that_cannot_be_generated_from_leaves_nothing_behind(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("openapi: 3.1.0\ninfo: {title: t}\npaths: {}\n")
-    with pytest.raises(SpecError):
+    with pytest.raises(SpecError) as refused:
         project.create(bad, tmp_path / "new" / "api", openapi_typescript=OPENAPI_TYPESCRIPT)
+    assert refused.value.file == str(bad) and refused.value.problems
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
 
 

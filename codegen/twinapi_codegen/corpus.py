@@ -236,7 +236,10 @@ def check_spec(spec: Path, set_name: str, label: str, work: Path, worker: str, d
     outcome = Outcome(set=set_name, spec=label)
     started = time.monotonic()
     dest = work / "project"
-    left = lambda: deadline - time.monotonic()  # noqa: E731
+
+    def left() -> float:
+        return deadline - time.monotonic()
+
     try:
         try:
             outcome.operations = _operations(json.loads(spec.read_text(encoding="utf-8")))

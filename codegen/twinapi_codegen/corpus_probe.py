@@ -64,7 +64,7 @@ def main(argv: list[str]) -> int:
     session = requests.Session()
     for result in schema.get_all_operations():
         try:
-            operation = result.ok()
+            operation = result.ok()  # type: ignore[union-attr]
         except Exception as exc:  # an operation Schemathesis cannot read: not a server's fault
             _emit(kind="unprobed", operation="?", reason=f"schemathesis: {str(exc).splitlines()[0][:200]}")
             continue

@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 
 from twinapi_codegen import generate, loader, writer
+from twinapi_codegen.errors import SpecError
 
 PACKAGE = Path(__file__).resolve().parent
 KIT_ROOT = PACKAGE.parents[1]
@@ -45,7 +46,6 @@ IGNORED_DIRS = frozenset(
     }
 )
 IGNORED_SUFFIXES = (".pyc", ".pyo")
-NODE_SERVER = "dist/server.js"
 
 
 class ProjectError(Exception):
@@ -159,8 +159,6 @@ def node_package(package: dict[str, Any], lock: dict[str, Any], example: Iterabl
             del package[key][name]
     for name in drop & set(package.get("allowScripts", {})):
         del package["allowScripts"][name]
-    if "start" in package.get("scripts", {}):
-        package["scripts"]["start"] = f"node {NODE_SERVER}"
     package["description"] = "The Node implementation of openapi.yaml: Fastify 5 + fastify-openapi-glue, TypeScript."
     packages = lock["packages"]
     root = packages[""]
@@ -221,6 +219,7 @@ def _check_destination(dest: Path) -> None:
 def create(spec: Path, dest: Path, *, kit_root: Path = KIT_ROOT, openapi_typescript: Path | None = None) -> Path:
     """Writes the project for `spec` into `dest` (new or empty). Raises ProjectError, SpecError or ToolError and
     then leaves the disk as it was."""
+    given = spec
     spec, dest = spec.resolve(), dest.absolute()
     if not spec.is_file():
         raise ProjectError(f"{spec}: no such spec file")
@@ -257,9 +256,11 @@ def create(spec: Path, dest: Path, *, kit_root: Path = KIT_ROOT, openapi_typescr
             _check_destination(dest)  # still empty: nothing else wrote into it meanwhile
             dest.rmdir()
         os.replace(staging, dest)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
         if first_missing is not None:
             shutil.rmtree(first_missing, ignore_errors=True)
+        if isinstance(exc, SpecError):  # name the user's spec, not the copy in the staging folder
+            raise SpecError(str(given), exc.problems) from None
         raise
     return dest
