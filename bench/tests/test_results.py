@@ -31,6 +31,7 @@ RUN_KEYS = {
     "non_2xx",
     "peak_rss_mb",
     "server_cpu_s",
+    "server_cpu_us_per_request",
     "loadgen_cpu_s",
     "valid",
 }

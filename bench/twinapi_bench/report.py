@@ -25,6 +25,9 @@ def ratios(result: dict[str, Any]) -> list[dict[str, Any]]:
         a, b = find(result, mode, num, workload, c), find(result, mode, den, workload, c)
         if a and b:
             value = _metric(a, metric) / _metric(b, metric)
+            # The same ratio from CPU time per request (the denominator's over the numerator's).
+            cpu_a, cpu_b = a.get("server_cpu_us_per_request"), b.get("server_cpu_us_per_request")
+            by_cpu = round(cpu_b / cpu_a, 3) if metric == "rps" and cpu_a and cpu_b else None
             met = value <= target if metric == "peak_rss_mb" else value >= target
             op = "<=" if metric == "peak_rss_mb" else ">="
             out.append(
@@ -36,6 +39,7 @@ def ratios(result: dict[str, Any]) -> list[dict[str, Any]]:
                     "denominator": den,
                     "metric": metric,
                     "value": round(value, 3),
+                    "value_by_cpu": by_cpu,
                     "target": f"{op} {target}",
                     "met": met,
                 }
@@ -54,6 +58,7 @@ def ratios(result: dict[str, Any]) -> list[dict[str, Any]]:
                     "denominator": None,
                     "metric": "p99_ms",
                     "value": round(value, 2),
+                    "value_by_cpu": None,
                     "target": f"<= {ms} ms",
                     "met": value <= ms and r["errors"]["timeout"] == 0,
                 }
@@ -125,28 +130,37 @@ def markdown(result: dict[str, Any]) -> str:
             "",
             f"### The implementations per workload, {MODES[mode]}",
             "",
-            "| workload | conn | implementation | req/s | p50 | p99 | max | RSS | CPU server | CPU wrk |",
-            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| workload | conn | implementation | req/s | p50 | p99 | max | RSS | CPU server | µs CPU/req | CPU wrk |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         order = {w: i for i, w in enumerate(dict.fromkeys(r["workload"] for r in result["runs"]))}
         for r in sorted(
             impl, key=lambda r: (r["connections"] != c, order[r["workload"]], r["connections"], r["server"])
         ):
             if "rps" not in r:
-                lines.append(f"| {r['request']} | {r['connections']} | {r['server']} ! | failed | | | | | | |")
+                lines.append(f"| {r['request']} | {r['connections']} | {r['server']} ! | failed | | | | | | | |")
                 continue
             lat = r["latency_ms"]
             lines.append(
                 f"| {r['request']} | {r['connections']} | {r['server']}{_bad(r)} | {r['rps']:,.0f} | "
                 f"{lat['p50']:.2f} ms | {lat['p99']:.2f} ms | {lat['max']:.0f} ms | {r['peak_rss_mb']:.0f} MB | "
-                f"{r['server_cpu_s']:.1f} s | {r['loadgen_cpu_s']:.1f} s |"
+                f"{r['server_cpu_s']:.1f} s | {r.get('server_cpu_us_per_request') or 0:.0f} | "
+                f"{r['loadgen_cpu_s']:.1f} s |"
             )
     found = result.get("ratios") or ratios(result)
     if found:
-        lines += ["", "### Targets", "", "| mode | measure | value | target | |", "|---|---|---:|---|---|"]
+        lines += [
+            "",
+            "### Targets (ratios of req/s; beside them the same ratio from server CPU time per request)",
+            "",
+            "| mode | measure | value | by CPU/request | target | |",
+            "|---|---|---:|---:|---|---|",
+        ]
         for x in found:
+            cpu = "" if x.get("value_by_cpu") is None else f"{x['value_by_cpu']:g}"
             lines.append(
-                f"| {x['mode']} | {x['name']} | {x['value']:g} | {x['target']} | {'met' if x['met'] else 'MISSED'} |"
+                f"| {x['mode']} | {x['name']} | {x['value']:g} | {cpu} | {x['target']} | "
+                f"{'met' if x['met'] else 'MISSED'} |"
             )
     bad = [r for r in result["runs"] if not r["valid"]]
     if bad or result["skipped"]:

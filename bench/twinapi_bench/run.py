@@ -231,6 +231,8 @@ def measure(
         non_2xx=out.errors["status"],
         peak_rss_mb=round(peaks[server.spec.key] / 2**20, 1),
         server_cpu_s=round(cpu, 2),
+        # CPU per answer is far less sensitive than req/s to other work on a shared machine.
+        server_cpu_us_per_request=round(cpu / out.requests * 1e6, 1) if out.requests else None,
         loadgen_cpu_s=round(out.loadgen_cpu_s, 2),
         valid=out.valid and alive,
     )
