@@ -20,7 +20,7 @@ from twinapi_bench import seed, servers, wrk
 from twinapi_bench.workloads import BY_KEY, SWEEP, WORKLOADS, Data, Workload, script
 
 SCHEMA_VERSION = 1
-QUICK_REFERENCES = {"fastify", "node-http", "fastapi/uvicorn", "asgi/uvicorn"}
+QUICK_REFERENCES = {"fastify", "fastapi/uvicorn", "asgi/uvicorn"}  # the ones the targets divide by
 
 
 @dataclass(frozen=True)
