@@ -334,6 +334,8 @@ def _probe(outcome: Outcome, dest: Path, servers: dict[str, Server], work: Path,
 
 def failure_class(stage: str, reason: str) -> str:
     """A stage plus the reason with its specifics (names, numbers, quoted text) taken out."""
+    if stage == "refusal":  # "file:line: /pointer: message" -> the message
+        reason = re.sub(r"^\S+:\d+: \S*: ", "", reason)
     if stage == "mypy":
         code = re.search(r"\[([a-z-]+)\]\s*$", reason)
         reason = code.group(1) if code else reason.split(": error:")[-1]

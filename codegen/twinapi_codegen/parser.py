@@ -41,6 +41,7 @@ PY_RESERVED_CLASSES = frozenset(
 
 NO_RESPONSES = {"default": {"description": "The spec documents no responses for this operation."}}
 
+
 def is_json(media: str) -> bool:
     base = media.split(";", 1)[0].strip().lower()
     return base == "application/json" or base.endswith("+json")

@@ -21,6 +21,37 @@ EMPTY = '''"""No schemas: the contract defines no models."""
 '''
 
 
+def _without_null_defaults(node: Any) -> Any:
+    """`default: null` on a schema whose type admits no null describes no value; pydantic would be handed `str =
+    None`. Such a field is simply optional (and stays required when the schema says so)."""
+    if isinstance(node, dict):
+        out = {k: _without_null_defaults(v) for k, v in node.items()}
+        kind = out.get("type")
+        if "default" in out and out["default"] is None and isinstance(kind, str) and kind != "null":
+            if out.get("nullable") is not True:
+                del out["default"]
+        return out
+    if isinstance(node, list):
+        return [_without_null_defaults(v) for v in node]
+    return node
+
+
+def _overrides_note(source: str) -> str:
+    """A model that redeclares, narrower, a field of the model it extends (allOf) is sound for pydantic, which
+    validates every instance, but an incompatible override for mypy; only then does the module tell mypy so."""
+    fields: dict[str, set[str]] = {}
+    bases: dict[str, list[str]] = {}
+    for block in re.split(r"\n(?=class )", source):
+        head = re.match(r"class (\w+)(?:\(([^)]*)\))?:", block)
+        if head:
+            fields[head[1]] = set(re.findall(r"^    (\w+): ", block, flags=re.MULTILINE))
+            bases[head[1]] = [name.strip() for name in (head[2] or "").split(",")]
+    if not any(fields[cls] & fields.get(base, set()) for cls in bases for base in bases[cls]):
+        return source
+    first, _, rest = source.partition("\n")
+    return f'{first}\n# mypy: disable-error-code="assignment"\n{rest}'
+
+
 def _without_patterns(node: Any) -> Any:
     """Patterns are ECMA-262 and checked by the runtime's validator; pydantic would compile them as Rust or
     Python regexes, refusing valid ones (named groups, identity escapes) when the models are imported."""
@@ -39,14 +70,14 @@ def generate(models: dict[str, Any], openapi_version: str, header: str, named: I
         "openapi": openapi_version,
         "info": {"title": "models", "version": "0"},
         "paths": {},
-        "components": {"schemas": _without_patterns(models)},
+        "components": {"schemas": _without_null_defaults(_without_patterns(models))},
     }
     source = _run(document, header, [])
     if _missing(source, named):
         # datamodel-code-generator merges an array or scalar component into the models that use it and drops its
         # class; the operations (which it does not see) may still name it. Then every component keeps its class.
         source = _run(document, header, ["--no-collapse-root-models"])
-    return source
+    return _overrides_note(source)
 
 
 def _missing(source: str, named: Iterable[str]) -> list[str]:
