@@ -13,11 +13,14 @@ DEV_ENV := APP_ENV=$${APP_ENV:-development}
 
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node-impl/node_modules/.installed
-PY_SOURCES := codegen python-impl contract-tests
-MYPY_TARGETS := codegen/twinapi_codegen python-impl/twinapi_runtime python-impl/app contract-tests/twinapi_conformance
+PY_SOURCES := codegen python-impl contract-tests bench
+MYPY_TARGETS := codegen/twinapi_codegen python-impl/twinapi_runtime python-impl/app contract-tests/twinapi_conformance \
+	bench/twinapi_bench
+BENCH_NODE := bench/node/node_modules/.installed
 
 .PHONY: help setup lock generate check-generated build-node run run-python run-node test lint fmt \
-        test-codegen update-golden test-python test-node test-contract fuzz fuzz-deep clean
+        test-codegen update-golden test-python test-node test-contract fuzz fuzz-deep \
+        bench-setup bench bench-quick test-bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -67,7 +70,7 @@ run-python: setup ## The Python server (HOST, PORT=8000 and the other settings f
 run-node: setup build-node ## The Node server (HOST, PORT=3000 and the other settings from the environment)
 	$(DEV_ENV) HOST=$(HOST) PORT=$${PORT:-3000} node node-impl/dist/app/server.js
 
-test: lint test-codegen check-generated test-python test-node test-contract ## Everything CI runs: lint, generator, both implementations, the contract
+test: lint test-codegen check-generated test-python test-node test-contract test-bench bench-quick ## Everything CI runs: lint, generator, both implementations, the contract, the benchmark's upkeep
 
 lint: setup ## ruff, mypy --strict and tsc --noEmit
 	$(VENV)/bin/ruff check $(PY_SOURCES)
@@ -101,7 +104,24 @@ fuzz: setup build-node ## Schemathesis against both servers, CI budget (replay: 
 fuzz-deep: setup build-node ## Ten times the budget with a fresh seed, printed for replay
 	$(PY) -m twinapi_conformance fuzz --deep
 
+bench-setup: setup ## wrk (Debian) and the Node reference servers of the benchmark; idempotent
+	@command -v wrk >/dev/null 2>&1 || { s=; [ "$$(id -u)" = 0 ] || s=sudo; $$s apt-get update -qq && $$s apt-get install -y -qq wrk; }
+	@$(MAKE) --no-print-directory $(BENCH_NODE)
+
+$(BENCH_NODE): bench/node/package.json bench/node/package-lock.json
+	cd bench/node && npm ci --no-audit --no-fund
+	touch $@
+
+bench: bench-setup build-node ## Both implementations beside the reference servers (~25 min); table, JSON and PNG in bench/results/
+	$(PY) -m twinapi_bench run --no-build
+
+bench-quick: bench-setup build-node ## The benchmark in about 80 s, to prove it still runs (asserts no speed)
+	$(PY) -m twinapi_bench run --quick --no-build
+
+test-bench: bench-setup ## The benchmark harness's own tests
+	$(PY) -m pytest -q bench/tests
+
 clean: ## Remove installs, builds, reports and local data
-	rm -rf $(VENV) node-impl/node_modules node-impl/dist contract-tests/reports data
+	rm -rf $(VENV) node-impl/node_modules node-impl/dist contract-tests/reports data bench/results bench/node/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} + 2>/dev/null || true
 	rm -rf .mypy_cache .ruff_cache .pytest_cache
