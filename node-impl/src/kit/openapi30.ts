@@ -1,4 +1,4 @@
-/** OpenAPI 3.0 schemas in the JSON Schema 2020-12 terms Ajv speaks (3.1 documents are already there). */
+/** OpenAPI 3.0 schemas in the JSON Schema 2020-12 terms Ajv speaks (3.1 documents are already there, nearly). */
 import { type Json, type JsonObject, isObject } from "./spec.js";
 
 /** `nullable` becomes a null type (or enum member); boolean `exclusiveMinimum/Maximum` become numeric ones. */
@@ -34,7 +34,21 @@ export function isOpenApi30(spec: JsonObject): boolean {
   return typeof version === "string" && version.startsWith("3.0");
 }
 
-/** The document as the validators read it: a 3.0 one upgraded, a 3.1 one as it is. */
+/** A 3.1 document's leftover boolean `nullable`s, which JSON Schema 2020-12 knows nothing of (Ajv does, as 3.0 means it). */
+function withoutNullable(node: Json): Json {
+  if (Array.isArray(node)) return node.map(withoutNullable);
+  if (!isObject(node)) return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([key, value]) => key !== "nullable" || typeof value !== "boolean")
+      .map(([key, value]) => [key, withoutNullable(value)]),
+  );
+}
+
+/**
+ * The document as the validators read it: a 3.0 one upgraded; in a 3.1 one `nullable` is an annotation, as for the
+ * Python runtime's validator (Ajv would make it allow null, or refuse it without a `type`).
+ */
 export function validationView(spec: JsonObject): JsonObject {
-  return isOpenApi30(spec) ? (upgrade(spec) as JsonObject) : spec;
+  return (isOpenApi30(spec) ? upgrade(spec) : withoutNullable(spec)) as JsonObject;
 }

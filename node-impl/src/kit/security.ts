@@ -49,7 +49,7 @@ export function buildSchemes(contract: Contract, handlers: object): Map<string, 
     const kind =
       info.type === "http" ? info.scheme : info.type === "apiKey" ? info.in : info.type === "oauth2" || info.type === "openIdConnect" ? "bearer" : null;
     if (kind !== "bearer" && kind !== "basic" && kind !== "header" && kind !== "query" && kind !== "cookie") {
-      throw new ContractError(`/components/securitySchemes/${name}: ${info.type} ${info.scheme ?? info.in ?? ""} is not supported`);
+      throw new ContractError(`/components/securitySchemes/${name}: ${[info.type, info.scheme ?? info.in].filter(Boolean).join(" ")} is not supported`);
     }
     // The caller has made sure that every handler exists (see missingMethods).
     const check = Reflect.get(handlers, info.handler) as SecurityHandler;

@@ -47,6 +47,8 @@ export interface MediaRules {
   readonly kind: "json" | "form" | "raw";
   /** Null when the spec gives no schema to check. */
   readonly validate: ValidateFunction | null;
+  /** Fills in the schema's defaults (as openapi-typescript's types promise), run on a body that passed validation. */
+  readonly fill: ValidateFunction | null;
   /** Form fields: their scalar kind, for the shared string conversion. */
   readonly fields: ReadonlyMap<string, ScalarKind>;
   /** Form fields that are arrays. */
@@ -135,12 +137,21 @@ function formatsUsed(node: Json, found = new Set<string>()): Set<string> {
 /** Compiles, once at start, the validators of every operation's parameters and body from the spec itself. */
 export class RequestValidators {
   private readonly ajv: Ajv2020;
+  /** Fills in body defaults once a body passed validation, which saw it as sent (a default may be invalid: `default: null`). */
+  private readonly filler: Ajv2020;
   private readonly spec: JsonObject;
 
   constructor(document: JsonObject, formats: Readonly<Record<string, FormatDefinition>>) {
     this.spec = validationView(document);
-    this.ajv = new Ajv2020({
-      strict: true,
+    this.ajv = this.ajvFor(formats, false);
+    this.filler = this.ajvFor(formats, true);
+  }
+
+  private ajvFor(formats: Readonly<Record<string, FormatDefinition>>, useDefaults: boolean): Ajv2020 {
+    const ajv = new Ajv2020({
+      // The filler only fills in defaults, and strict mode would refuse those it cannot place (under `oneOf`, ...).
+      strict: !useDefaults,
+      logger: useDefaults ? false : undefined,
       // Strict mode's lints of valid schemas (`properties` without `type: object`, a `required` name without a
       // property, `items` without `minItems`) would refuse documents that are correct; unknown keywords stay errors.
       strictTypes: false,
@@ -149,28 +160,28 @@ export class RequestValidators {
       allErrors: true,
       coerceTypes: false,
       removeAdditional: false,
-      // Body defaults are applied so that request bodies have the shape openapi-typescript's types promise.
-      useDefaults: true,
+      useDefaults,
       // `type: [string, "null"]` is how OpenAPI 3.1 spells nullable.
       allowUnionTypes: true,
       keywords: [...OPENAPI_KEYWORDS, ...extensionKeys(this.spec)],
       code: { regExp: ecmaRegExp },
     });
     for (const [name, definition] of Object.entries(formats)) {
-      this.ajv.addFormat(name, { type: "string", validate: calendarCheck(definition) });
+      ajv.addFormat(name, { type: "string", validate: calendarCheck(definition) });
     }
     for (const name of formatsUsed(this.spec)) {
-      if (!Object.hasOwn(formats, name)) this.ajv.addFormat(name, true);
+      if (!Object.hasOwn(formats, name)) ajv.addFormat(name, true);
     }
     // The document sits under $defs with its own $id, so `#/components/...` refs resolve inside it while only
     // the schemas actually referenced get compiled (and checked by strict mode).
-    this.ajv.addSchema({ $id: `${SPEC_ID}:holder`, $defs: { document: { ...this.spec, $id: SPEC_ID } } });
+    ajv.addSchema({ $id: `${SPEC_ID}:holder`, $defs: { document: { ...this.spec, $id: SPEC_ID } } });
+    return ajv;
   }
 
-  private compile(schemaPointer: string): ValidateFunction {
+  private compile(schemaPointer: string, ajv = this.ajv): ValidateFunction {
     const fragment = schemaPointer.replace(NOT_FRAGMENT_SAFE, (char) => encodeURIComponent(char));
     try {
-      return this.ajv.compile({ $ref: `${SPEC_ID}#${fragment}` });
+      return ajv.compile({ $ref: `${SPEC_ID}#${fragment}` });
     } catch (error) {
       throw new ContractError(`${schemaPointer}: the schema cannot be used: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -248,6 +259,11 @@ export class RequestValidators {
     };
   }
 
+  private bodyChecks(schemaPointer: string | null): Pick<MediaRules, "validate" | "fill"> {
+    if (schemaPointer === null) return { validate: null, fill: null };
+    return { validate: this.compile(schemaPointer), fill: this.compile(schemaPointer, this.filler) };
+  }
+
   private body(raw: Json | undefined, where: string): BodyRules | null {
     const { node, where: at } = resolve(this.spec, raw, where);
     if (!isObject(node)) return null;
@@ -258,7 +274,7 @@ export class RequestValidators {
       const hasSchema = isObject(entry) && "schema" in entry;
       const schemaPointer = at + pointer("content", mediaType, "schema");
       if (isJsonMedia(key)) {
-        media.set(key, { kind: "json", validate: hasSchema ? this.compile(schemaPointer) : null, fields: new Map(), arrays: new Set() });
+        media.set(key, { kind: "json", ...this.bodyChecks(hasSchema ? schemaPointer : null), fields: new Map(), arrays: new Set() });
       } else if (key === FORM && hasSchema) {
         const schema = resolve(this.spec, entry["schema"], schemaPointer).node;
         const properties = isObject(schema) && isObject(schema["properties"]) ? schema["properties"] : {};
@@ -270,9 +286,9 @@ export class RequestValidators {
           if (isArray) arrays.add(field);
           fields.set(field, this.scalarKind(isArray && isObject(property) ? property["items"] : value));
         }
-        media.set(key, { kind: "form", validate: this.compile(schemaPointer), fields, arrays });
+        media.set(key, { kind: "form", ...this.bodyChecks(schemaPointer), fields, arrays });
       } else {
-        media.set(key, { kind: "raw", validate: null, fields: new Map(), arrays: new Set() });
+        media.set(key, { kind: "raw", ...this.bodyChecks(null), fields: new Map(), arrays: new Set() });
       }
     }
     return { required: node["required"] === true, mediaTypes: [...media.keys()], media };
@@ -416,8 +432,9 @@ function buildCheck(params: readonly Param[], body: BodyRules | null, pathNames:
       else errors.push(...errorsOf(param.validate, param.location));
     }
     const media = body && mediaRules(body, request.headers["content-type"]?.split(";", 1)[0]?.trim().toLowerCase() ?? "");
-    if (media?.validate && request.body !== undefined && !media.validate(request.body)) {
-      errors.push(...errorsOf(media.validate, "body"));
+    if (media?.validate && request.body !== undefined) {
+      if (!media.validate(request.body)) errors.push(...errorsOf(media.validate, "body"));
+      else media.fill?.(request.body);
     }
     if (errors.length > 0) throw invalid(errors);
     request.params = path;

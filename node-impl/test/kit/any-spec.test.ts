@@ -33,7 +33,7 @@ paths:
       requestBody:
         content:
           application/json:
-            schema: {properties: {since: {type: integer, format: int64}}}
+            schema: {properties: {since: {type: integer, format: int64}, limit: {type: integer, default: 10}, tag: {type: string, default: null}}}
       responses: {"200": {description: Logs.}}
   /v1/items#all:
     get: {responses: {"200": {description: A path with a hash in it.}}}
@@ -183,9 +183,10 @@ describe("the kit on real-world spec trouble", () => {
     assert.deepEqual(body(await app.inject("/v1/jobs/x"))["errors"], [{ location: "path/job-id", message: "must be integer" }]);
   });
 
-  it("reads and validates a request body on GET", async () => {
+  it("reads and validates a request body on GET, then fills in its defaults (valid or not)", async () => {
     const headers = { "content-type": "application/json" };
-    assert.deepEqual(body(await app.inject({ method: "GET", url: "/v1/jobs/1/logs", headers, payload: '{"since":5}' }))["body"], { since: 5 });
+    const read = await app.inject({ method: "GET", url: "/v1/jobs/1/logs", headers, payload: '{"since":5}' });
+    assert.deepEqual(body(read)["body"], { since: 5, limit: 10, tag: null });
     const bad = await app.inject({ method: "GET", url: "/v1/jobs/1/logs", headers, payload: '{"since":"x"}' });
     assert.equal(bad.statusCode, 400);
     assert.deepEqual(body(bad)["errors"], [{ location: "body/since", message: "must be integer" }]);
