@@ -84,6 +84,15 @@ def build(doc: Document) -> Context:
     taken_classes = set(class_names.values())
     problems: list[Problem] = []
     ctx.security_schemes = _security_schemes(doc)
+    for scheme in ctx.security_schemes:
+        if scheme["type"] == "mutualTLS":
+            problems.append(
+                doc.problem(
+                    pointer("components", "securitySchemes", scheme["name"]),
+                    "mutualTLS cannot be served: the client certificate is checked by whatever terminates TLS, "
+                    "not by the application; describe what reaches the application instead (e.g. an apiKey header)",
+                )
+            )
     scheme_names = {s["name"] for s in ctx.security_schemes}
     taken_ids: set[str] = set()
     taken_py: set[str] = set()
