@@ -1,0 +1,158 @@
+"""Any valid spec, Node side: the generated TypeScript plus the scaffolded service pass `tsc` (strict), and the
+scaffolded server, a real process, answers 501 problem+json to a schema-valid request for every operation.
+
+Each fixture in data/ holds one class of real-world trouble (see test_any_spec.py for the Python side). Every case
+is a project laid out like this repository (node-impl's kit, package.json, tsconfig and node_modules shared); one
+`tsc` run checks them all, then each case's server runs under tsx on a free port and is stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+import schemathesis
+from conftest import DATA, OPENAPI_TYPESCRIPT, ROOT
+from hypothesis import HealthCheck, given, settings
+from schemathesis import Case
+from schemathesis.schemas import APIOperation
+
+from twinapi_codegen.generate import Targets, render, scaffold
+
+NODE_IMPL = ROOT / "node-impl"
+CASES = sorted(p.stem for p in DATA.glob("*.yaml"))
+SERVED = [case for case in CASES if case != "tasks"]  # the example API: its own tests serve it
+LISTENING = re.compile(r"listening at http://127\.0\.0\.1:(\d+)")
+EXAMPLES = 3
+
+
+def _project(root: Path, spec: Path) -> Targets:
+    """A project with this repository's layout: the spec at the root, node-impl sharing the kit and its packages."""
+    node = root / "node-impl"
+    (node / "src").mkdir(parents=True)
+    shutil.copy(spec, root / "openapi.yaml")
+    for name in ("package.json", "tsconfig.json"):
+        shutil.copy(NODE_IMPL / name, node / name)
+    (node / "node_modules").symlink_to(NODE_IMPL / "node_modules", target_is_directory=True)
+    shutil.copytree(NODE_IMPL / "src" / "kit", node / "src" / "kit")
+    targets = Targets(
+        root=root,
+        spec=root / "openapi.yaml",
+        python_dir=None,
+        typescript_dir=node / "src" / "generated",
+        openapi_typescript=OPENAPI_TYPESCRIPT,
+    )
+    for path, text in {**render(targets), **scaffold(targets)}.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    scaffolds = [node / "src" / "app" / name for name in ("service.ts", "server.ts")]
+    assert all(p.exists() for p in scaffolds), "scaffold() must render templates/scaffold/typescript/app/ into src/app/"
+    return targets
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("node-any-spec")
+    specs = {case: DATA / f"{case}.yaml" for case in CASES} | {"example": ROOT / "openapi.yaml"}
+    return {case: _project(base / case, spec).root for case, spec in specs.items()}
+
+
+@pytest.fixture(scope="module")
+def tsc_errors(projects: dict[str, Path]) -> dict[str, list[str]]:
+    """One strict `tsc --noEmit` over every project at once (the packages' types are read once); errors by case."""
+    base = next(iter(projects.values())).parent
+    (base / "node_modules").symlink_to(NODE_IMPL / "node_modules", target_is_directory=True)
+    (base / "tsconfig.json").write_text(
+        '{"extends": "%s", "compilerOptions": {"rootDir": ".", "noEmit": true}, "include": ["*/node-impl/src"]}'
+        % (NODE_IMPL / "tsconfig.json"),
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [str(NODE_IMPL / "node_modules" / ".bin" / "tsc"), "-p", str(base / "tsconfig.json"), "--pretty", "false"],
+        cwd=base,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    errors: dict[str, list[str]] = {case: [] for case in projects}
+    for line in done.stdout.splitlines():
+        case = line.split("/", 1)[0]
+        errors.setdefault(case if case in errors else "", []).append(line)
+    assert done.returncode == 0 or any(errors.values()), done.stdout + done.stderr
+    return errors
+
+
+@pytest.mark.parametrize("case", [*CASES, "example"])
+def test_generated_typescript_and_scaffold_pass_strict_tsc(case: str, tsc_errors: dict[str, list[str]]) -> None:
+    assert tsc_errors[case] == [], "\n".join(tsc_errors[case])
+    assert tsc_errors.get("", []) == [], "\n".join(tsc_errors[""])
+
+
+@contextmanager
+def _serving(node: Path) -> Iterator[str]:
+    """The scaffolded server on 127.0.0.1 (port 0: a free one), as a real process; stopped by its PID."""
+    process = subprocess.Popen(
+        ["node", "--import", "tsx", "src/app/server.ts"],
+        cwd=node,
+        env={"PATH": os.environ["PATH"], "HOST": "127.0.0.1", "PORT": "0", "LOG_LEVEL": "info"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if found := LISTENING.search(line):
+            break
+    else:
+        pytest.fail(f"the scaffolded server did not start (exit {process.wait(timeout=10)}):\n{''.join(seen)}")
+    try:
+        yield f"http://127.0.0.1:{found[1]}"
+    finally:
+        os.kill(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=10) == 0, process.stdout.read()
+
+
+def _examples(operation: APIOperation) -> list[Case]:
+    """A few schema-valid requests for one operation, made by Schemathesis from the spec itself."""
+    found: list[Case] = []
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=EXAMPLES, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    def collect(case: Case) -> None:
+        found.append(case)
+
+    collect()
+    return found
+
+
+@pytest.mark.parametrize("case", SERVED)
+def test_every_operation_answers_501_with_scaffolded_handlers(case: str, projects: dict[str, Path]) -> None:
+    failures = []
+    with _serving(projects[case] / "node-impl") as url, requests.Session() as session, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for result in schemathesis.openapi.from_path(projects[case] / "openapi.yaml").get_all_operations():
+            operation = result.ok()
+            examples = _examples(operation)
+            assert examples, f"{operation.label}: Schemathesis made no valid request"
+            for example in examples:
+                kwargs = example.as_transport_kwargs(base_url=url)
+                kwargs["url"] = kwargs["url"].replace("#", "%23")
+                allowed = ("method", "url", "headers", "params", "json", "data", "files", "cookies")
+                response = session.request(**{k: v for k, v in kwargs.items() if k in allowed}, timeout=10)
+                problem = response.headers.get("content-type", "").startswith("application/problem+json")
+                head = kwargs["method"].upper() == "HEAD"
+                if response.status_code != 501 or (head and response.content) or not (head or problem):
+                    failures.append(f"{operation.label}: {response.status_code} {response.text[:300]}")
+                    break
+    assert not failures, "\n".join(failures)
