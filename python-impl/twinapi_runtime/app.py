@@ -12,7 +12,6 @@ import orjson
 import yaml
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -171,36 +170,60 @@ class _Compiler:
         return Body(required=bool(body.get("required", False)), media=media, limit=self.body_limit)
 
 
-class _Segment(Convertor[str]):
-    """A path parameter may be empty (`/tasks/`): it reaches validation, as in Fastify, instead of being a 404."""
+def _path_pattern(path: str) -> tuple[str, dict[str, str]]:
+    """A path template as a regex whose groups have safe names, mapped back to the spec's parameter names.
 
-    regex = "[^/]*"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("segment", _Segment())
-
-
-def _starlette_path(path: str) -> tuple[str, dict[str, str]]:
-    """Starlette only accepts identifier parameter names; the spec's names are restored before validation."""
+    A parameter may be empty (`/tasks/`): it reaches validation, as in Fastify, instead of being a 404.
+    """
     names: dict[str, str] = {}
-
-    def rename(match: re.Match[str]) -> str:
+    parts, last = [], 0
+    for match in _TEMPLATE.finditer(path):
         safe = f"p{len(names)}"
         names[safe] = match[1]
-        return "{" + safe + ":segment}"
+        parts += [re.escape(path[last : match.start()]), f"(?P<{safe}>[^/]*)"]
+        last = match.end()
+    parts.append(re.escape(path[last:]))
+    return "".join(parts), names
 
-    return _TEMPLATE.sub(rename, path), names
+
+def _specificity(path: str) -> tuple[tuple[int, int], ...]:
+    # Concrete segments win over templated ones, as OpenAPI specifies (/tasks/search before /tasks/{id}), and
+    # within a segment, more literal text wins (/jobs/{name}:cancel before /jobs/{name}).
+    return tuple((int("{" in seg), -len(_TEMPLATE.sub("", seg))) for seg in path.split("/"))
 
 
-def _specificity(path: str) -> tuple[int, ...]:
-    # Concrete segments win over templated ones, as OpenAPI specifies (/tasks/search before /tasks/{id}).
-    return tuple(1 if "{" in segment else 0 for segment in path.split("/"))
+class PathRouter:
+    """Finds a request's path template: one dict lookup for concrete paths, then the templates, most concrete first.
+
+    Anything else (the docs, a path the contract lacks) goes on to FastAPI's router.
+    """
+
+    def __init__(self, fallback: ASGIApp) -> None:
+        self.fallback = fallback
+        self.exact: dict[str, PathEndpoint] = {}
+        self.templates: list[tuple[re.Pattern[str], PathEndpoint]] = []
+
+    def add(self, path: str, pattern: str, endpoint: PathEndpoint) -> None:
+        if _TEMPLATE.search(path) is None:
+            self.exact[path] = endpoint
+        else:
+            self.templates.append((re.compile(pattern), endpoint))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            endpoint = self.exact.get(path)
+            if endpoint is None:
+                for pattern, candidate in self.templates:
+                    match = pattern.fullmatch(path)
+                    if match is not None:
+                        scope["path_params"] = match.groupdict()
+                        endpoint = candidate
+                        break
+            if endpoint is not None:
+                await endpoint(scope, receive, send)
+                return
+        await self.fallback(scope, receive, send)
 
 
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
@@ -215,8 +238,11 @@ class ContractApp(FastAPI):
     adds with `add_middleware` still runs, inside the request context.
     """
 
+    contract_router: PathRouter
+
     def build_middleware_stack(self) -> ASGIApp:
-        app: ASGIApp = self.router
+        self.contract_router.fallback = self.router
+        app: ASGIApp = self.contract_router
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
         return RequestContext(app)
@@ -243,13 +269,16 @@ def build_app(
         redirect_slashes=False,
     )
     groups: dict[str, dict[str, Operation]] = {}
+    shapes: dict[str, str] = {}  # templates that differ only in parameter names are one path
     for route in binding.routes:
-        template, names = _starlette_path(route.path)
-        groups.setdefault(template, {})[route.method] = compiler.operation(route, names)
+        pattern, names = _path_pattern(route.path)
+        groups.setdefault(pattern, {})[route.method] = compiler.operation(route, names)
+        shapes.setdefault(pattern, route.path)
     _require_complete(spec, binding)
-    for template in sorted(groups, key=_specificity):
-        app.router.routes.append(Route(template, endpoint=PathEndpoint(groups[template])))
-    _add_contract_routes(app, spec, groups)
+    app.contract_router = PathRouter(app.router)
+    for pattern in sorted(groups, key=lambda p: _specificity(shapes[p])):
+        app.contract_router.add(shapes[pattern], pattern, PathEndpoint(groups[pattern]))
+    _add_contract_routes(app, spec, set(shapes.values()))
     app.router.default = _not_found
     return app
 
@@ -262,7 +291,7 @@ def _require_complete(spec: dict[str, Any], binding: Binding) -> None:
                 raise ContractError(f"{method.upper()} {path} has no generated route: run `make generate`")
 
 
-def _add_contract_routes(app: FastAPI, spec: dict[str, Any], groups: dict[str, dict[str, Operation]]) -> None:
+def _add_contract_routes(app: FastAPI, spec: dict[str, Any], taken: set[str]) -> None:
     """The spec itself (not a re-derived one) and Swagger UI, unless the contract uses those paths itself."""
     document = orjson.dumps(spec)
 
@@ -274,5 +303,5 @@ def _add_contract_routes(app: FastAPI, spec: dict[str, Any], groups: dict[str, d
 
     extra: list[tuple[str, Callable[[Request], Any]]] = [("/openapi.json", openapi), ("/docs", docs)]
     for path, endpoint in extra:
-        if path not in groups:
+        if path not in taken:
             app.router.routes.append(Route(path, endpoint, methods=["GET"]))
