@@ -12,7 +12,11 @@ def upgrade(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     out = {key: upgrade(value) for key, value in node.items()}
-    if out.pop("nullable", False) is True:
+    # Only the boolean keyword: a property that happens to be named `nullable` holds a schema and stays.
+    nullable = out.get("nullable")
+    if isinstance(nullable, bool):
+        del out["nullable"]
+    if nullable is True:
         kind = out.get("type")
         if isinstance(kind, str):
             out["type"] = [kind, "null"]
