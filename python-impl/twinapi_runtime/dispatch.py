@@ -19,11 +19,10 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from twinapi_runtime.binding import Call, Context, Endpoint, RawBody
-from twinapi_runtime.problems import ProblemError, from_error, invalid, problem_response
+from twinapi_runtime.problems import METHOD_ORDER, ProblemError, from_error, invalid, problem_response
 from twinapi_runtime.validation import Param, coerce, errors_of
 
 ABSENT = object()  # no request body at all, unlike a JSON `null` body, which is validated like any other value
-METHOD_ORDER = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
 MISSING_CREDENTIALS = "A valid bearer token is required."
 NOT_JSON = "The request body is not valid JSON."
 

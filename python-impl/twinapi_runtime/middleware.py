@@ -10,7 +10,7 @@ import uuid
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from twinapi_runtime.problems import NO_ROUTE, problem_response
+from twinapi_runtime.problems import METHOD_ORDER, NO_ROUTE, problem_response
 
 REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 UNEXPECTED = "An unexpected error occurred."
@@ -46,7 +46,11 @@ class RequestContext:
             await self.app(scope, receive, send_with_id)
         except HTTPException as exc:  # the framework's own (e.g. a wrong method on /docs)
             detail = NO_ROUTE if exc.status_code == 404 else str(exc.detail)
-            response = problem_response(exc.status_code, detail, scope["path"], headers=exc.headers)
+            headers = dict(exc.headers or {})
+            if "Allow" in headers:  # Starlette builds it from a set: put it in the contract's fixed order
+                allowed = {m.strip() for m in headers["Allow"].split(",")}
+                headers["Allow"] = ", ".join(m for m in METHOD_ORDER if m in allowed)
+            response = problem_response(exc.status_code, detail, scope["path"], headers=headers)
             await response(scope, receive, send_with_id)
         except Exception:
             error_log.exception("unhandled error", extra={"fields": {"request_id": request_id}})

@@ -30,6 +30,8 @@ TITLES = {
 
 INVALID_REQUEST = "The request does not match the contract."
 NO_ROUTE = "No route matches this path."
+# The order of methods in an Allow header: OpenAPI's path-item order, the same in both implementations.
+METHOD_ORDER = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
 
 
 class ProblemError(Exception):
