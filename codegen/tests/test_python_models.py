@@ -13,9 +13,11 @@ def test_a_null_default_on_a_type_without_null_is_dropped_and_kept_elsewhere() -
             "b": {"type": "string", "nullable": True, "default": None},
             "c": {"type": ["string", "null"], "default": None},
             "d": {"type": "string", "default": "x"},
+            "e": {"type": "integer", "nullable": False},
         },
     }
     out = _without_null_defaults(schema)["properties"]
+    assert out["e"] == {"type": "integer"}
     assert "default" not in out["a"]
     assert out["b"]["default"] is None and out["c"]["default"] is None and out["d"]["default"] == "x"
 

@@ -26,6 +26,8 @@ def _without_null_defaults(node: Any) -> Any:
     None`. Such a field is simply optional (and stays required when the schema says so)."""
     if isinstance(node, dict):
         out = {k: _without_null_defaults(v) for k, v in node.items()}
+        if out.get("nullable") is False:  # the default; spelled out, it makes the generator emit `int = None`
+            del out["nullable"]
         kind = out.get("type")
         if "default" in out and out["default"] is None and isinstance(kind, str) and kind != "null":
             if out.get("nullable") is not True:
