@@ -20,7 +20,7 @@ BENCH_NODE := bench/node/node_modules/.installed
 
 .PHONY: help setup lock generate check-generated build-node run run-python run-node test lint fmt \
         test-codegen update-golden test-python test-node test-contract fuzz fuzz-deep \
-        bench-setup bench bench-quick test-bench clean
+        bench-setup bench bench-quick test-bench new-project corpus clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -120,6 +120,13 @@ bench-quick: bench-setup build-node ## The benchmark in about 80 s, to prove it 
 
 test-bench: bench-setup ## The benchmark harness's own tests
 	$(PY) -m pytest -q bench/tests
+
+new-project: setup ## A new project from a spec: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir
+	@test -n "$(DEST)" || { echo "usage: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir" >&2; exit 2; }
+	$(PY) -m twinapi_codegen new-project --spec $(SPEC) --dest $(DEST)
+
+corpus: setup build-node ## Generate, type-check, boot and probe both servers for every spec of a public corpus (~25 min)
+	$(PY) -m twinapi_codegen.corpus $(CORPUS_ARGS)
 
 clean: ## Remove installs, builds, reports and local data
 	rm -rf $(VENV) node-impl/node_modules node-impl/dist contract-tests/reports data bench/results bench/node/node_modules
