@@ -8,7 +8,7 @@ import sjson from "secure-json-parse";
 
 import { Problem, invalid } from "./problem.js";
 import { type Json, type JsonObject, isObject, resolve } from "./spec.js";
-import { type BodyRules, mediaRules, readForm } from "./validation.js";
+import { type BodyRules, POISONED, mediaRules, readForm } from "./validation.js";
 
 const NOT_JSON = "The request body is not valid JSON.";
 // What might hide a "__proto__" or "constructor.prototype" key; only such bodies pay for a scan.
@@ -83,8 +83,9 @@ function parseJson(bytes: Buffer): unknown {
     try {
       sjson.scan(value, POISON_CHECK);
     } catch {
-      // Fastify's prototype-poisoning guard, kept; reported as the invalid data it is.
-      throw invalid([{ location: "body", message: "must not have a __proto__ or constructor.prototype property" }]);
+      // Fastify's prototype-poisoning guard, kept, but refused only after the schema had its say, so that a body
+      // that is invalid anyway gets the same errors as from the Python implementation.
+      POISONED.add(value);
     }
   }
   return value;

@@ -382,6 +382,9 @@ class Sources {
   }
 }
 
+/** Parsed JSON bodies holding a `__proto__` or `constructor.prototype` key: refused once they pass their schema. */
+export const POISONED = new WeakSet<object>();
+
 function buildCheck(params: readonly Param[], body: BodyRules | null, pathNames: ReadonlyMap<string, string>): RequestCheck {
   return (request) => {
     if (body?.required === true && request.body === undefined) {
@@ -437,6 +440,9 @@ function buildCheck(params: readonly Param[], body: BodyRules | null, pathNames:
       else media.fill?.(request.body);
     }
     if (errors.length > 0) throw invalid(errors);
+    if (typeof request.body === "object" && request.body !== null && POISONED.has(request.body)) {
+      throw invalid([{ location: "body", message: "must not have a __proto__ or constructor.prototype property" }]);
+    }
     request.params = path;
   };
 }
