@@ -41,14 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         outputs = generate.render(targets)
         scaffolds = generate.scaffold(targets) if args.command == "generate" else {}
-    except SpecError as exc:
-        print(f"error: {exc.file} cannot be generated from; nothing was written.", file=sys.stderr)
-        for problem in exc.problems:
-            print("  " + problem.render(exc.file), file=sys.stderr)
-        return 1
-    except ToolError as exc:
-        print(f"error: {exc}\nnothing was written.", file=sys.stderr)
-        return 1
+    except (SpecError, ToolError) as exc:
+        return _refused(exc)
     if args.command == "check":
         changed = writer.differences(outputs)
         if changed:
@@ -64,6 +58,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _refused(exc: SpecError | ToolError) -> int:
+    if isinstance(exc, SpecError):
+        print(f"error: {exc.file} cannot be generated from; nothing was written.", file=sys.stderr)
+        for problem in exc.problems:
+            print("  " + problem.render(exc.file), file=sys.stderr)
+    else:
+        print(f"error: {exc}\nnothing was written.", file=sys.stderr)
+    return 1
+
+
 def _new_project(args: argparse.Namespace) -> int:
     if args.dest is None:
         print("error: new-project needs --dest (DEST=path/to/dir)", file=sys.stderr)
@@ -73,13 +77,7 @@ def _new_project(args: argparse.Namespace) -> int:
     except project.ProjectError as exc:
         print(f"error: {exc}; nothing was written.", file=sys.stderr)
         return 1
-    except SpecError as exc:
-        print(f"error: {exc.file} cannot be generated from; nothing was written.", file=sys.stderr)
-        for problem in exc.problems:
-            print("  " + problem.render(exc.file), file=sys.stderr)
-        return 1
-    except ToolError as exc:
-        print(f"error: {exc}\nnothing was written.", file=sys.stderr)
-        return 1
+    except (SpecError, ToolError) as exc:
+        return _refused(exc)
     print(f"wrote {dest}: cd there, then `make setup`, `make run-python`, `make run-node` (`make help` lists more)")
     return 0
