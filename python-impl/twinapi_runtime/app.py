@@ -40,11 +40,9 @@ def load_spec(path: Path) -> dict[str, Any]:
 
 
 def validation_view(spec: dict[str, Any]) -> dict[str, Any]:
-    """The document as the validator reads it: 3.0 schema dialect upgraded to 2020-12."""
-    if str(spec.get("openapi", "")).startswith("3.0"):
-        upgraded: dict[str, Any] = openapi30.upgrade(spec)
-        return upgraded
-    return spec
+    """The document as the validator reads it: OpenAPI's `nullable` and boolean bounds in 2020-12 terms."""
+    upgraded: dict[str, Any] = openapi30.upgrade(spec)
+    return upgraded
 
 
 def _pointer(*parts: str) -> str:

@@ -16,7 +16,7 @@ import { AccessLog, type LogLevel, loggerOptions, requestId } from "./request-co
 import { routeMiss } from "./route-miss.js";
 import { pathShape, routePath } from "./route-path.js";
 import { authenticator, buildSchemes } from "./security.js";
-import { isOpenApi30, upgrade } from "./openapi30.js";
+import { upgrade } from "./openapi30.js";
 import { type Json, loadSpec, pointer } from "./spec.js";
 import { RequestValidators } from "./validation.js";
 
@@ -84,7 +84,6 @@ export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
   requireImplemented(options);
   const { contract } = options;
   const spec = loadSpec(options.specPath);
-  const openapi30 = isOpenApi30(spec);
   const validators = new RequestValidators(spec, options.formats);
   const schemes = buildSchemes(contract, options.securityHandlers);
   const byRoute = new Map(contract.operations.map((op) => [`${op.method} ${op.path}`, op]));
@@ -145,8 +144,8 @@ export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
     if (route.schema) {
       const { params: _params, querystring: _querystring, headers: _headers, body: _body, ...rest } = route.schema;
       const { cookies: _cookies, ...kept } = rest as typeof rest & { cookies?: unknown };
-      // Response serialisers (fast-json-stringify) read JSON Schema, not OpenAPI 3.0's dialect.
-      route.schema = "response" in kept && openapi30 ? { ...kept, response: upgrade(kept.response as Json) } : kept;
+      // Response serialisers (fast-json-stringify) read JSON Schema, not OpenAPI's `nullable` or boolean bounds.
+      route.schema = "response" in kept ? { ...kept, response: upgrade(kept.response as Json) } : kept;
     }
     route.onRequest = authenticate ? [authenticate] : [];
     route.preParsing = rule.body ? [bodyGate(rule.body)] : [];

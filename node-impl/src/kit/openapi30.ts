@@ -1,19 +1,15 @@
-/** OpenAPI 3.0 schemas in the JSON Schema 2020-12 terms Ajv speaks (3.1 documents are already there, nearly). */
+/**
+ * OpenAPI's own schema keywords in the JSON Schema 2020-12 terms Ajv speaks. 3.0 documents need it; 3.1 documents
+ * converted from 3.0 keep `nullable` and boolean bounds often enough that they are read the same way (as Schemathesis
+ * and the Python runtime read them): `nullable: true` always means null is allowed.
+ */
 import { type Json, type JsonObject, isObject } from "./spec.js";
 
-/** `nullable` becomes a null type (or enum member); boolean `exclusiveMinimum/Maximum` become numeric ones. */
+/** `nullable` becomes a null type, enum member or branch; boolean `exclusiveMinimum/Maximum` become numeric ones. */
 export function upgrade(node: Json): Json {
   if (Array.isArray(node)) return node.map(upgrade);
   if (!isObject(node)) return node;
   const out: JsonObject = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, upgrade(value)]));
-  // Only the boolean keyword: a property that happens to be named `nullable` keeps its schema.
-  if (typeof out["nullable"] === "boolean") {
-    const type = out["type"];
-    const choices = out["enum"];
-    if (out["nullable"] && typeof type === "string") out["type"] = [type, "null"];
-    if (out["nullable"] && Array.isArray(choices) && !choices.includes(null)) out["enum"] = [...choices, null];
-    delete out["nullable"];
-  }
   for (const [bound, exclusive] of [
     ["maximum", "exclusiveMaximum"],
     ["minimum", "exclusiveMinimum"],
@@ -26,29 +22,22 @@ export function upgrade(node: Json): Json {
       delete out[bound];
     }
   }
+  // Only the boolean keyword: a property that happens to be named `nullable` keeps its schema.
+  const nullable = out["nullable"];
+  if (typeof nullable !== "boolean") return out;
+  delete out["nullable"];
+  if (!nullable) return out;
+  const type = out["type"];
+  const choices = out["enum"];
+  if (Array.isArray(choices) && !choices.includes(null)) out["enum"] = [...choices, null];
+  if (typeof type === "string") out["type"] = [type, "null"];
+  else if (Array.isArray(type)) out["type"] = type.includes("null") ? type : [...type, "null"];
+  // No type to widen (`$ref` or `allOf` beside `nullable`): null is one more branch.
+  else if (!Array.isArray(choices)) return { anyOf: [out, { type: "null" }] };
   return out;
 }
 
-export function isOpenApi30(spec: JsonObject): boolean {
-  const version = spec["openapi"];
-  return typeof version === "string" && version.startsWith("3.0");
-}
-
-/** A 3.1 document's leftover boolean `nullable`s, which JSON Schema 2020-12 knows nothing of (Ajv does, as 3.0 means it). */
-function withoutNullable(node: Json): Json {
-  if (Array.isArray(node)) return node.map(withoutNullable);
-  if (!isObject(node)) return node;
-  return Object.fromEntries(
-    Object.entries(node)
-      .filter(([key, value]) => key !== "nullable" || typeof value !== "boolean")
-      .map(([key, value]) => [key, withoutNullable(value)]),
-  );
-}
-
-/**
- * The document as the validators read it: a 3.0 one upgraded; in a 3.1 one `nullable` is an annotation, as for the
- * Python runtime's validator (Ajv would make it allow null, or refuse it without a `type`).
- */
+/** The document as the validators and serialisers read it. */
 export function validationView(spec: JsonObject): JsonObject {
-  return (isOpenApi30(spec) ? upgrade(spec) : withoutNullable(spec)) as JsonObject;
+  return upgrade(spec) as JsonObject;
 }

@@ -20,3 +20,13 @@ def test_boolean_bounds_become_numeric() -> None:
 def test_a_property_named_nullable_is_kept() -> None:
     schema = {"type": "object", "properties": {"nullable": {"type": "string", "nullable": False}}}
     assert upgrade(schema) == {"type": "object", "properties": {"nullable": {"type": "string"}}}
+
+
+def test_nullable_beside_a_reference_adds_a_null_branch() -> None:
+    schema = {"$ref": "#/components/schemas/Task", "nullable": True}
+    assert upgrade(schema) == {"anyOf": [{"$ref": "#/components/schemas/Task"}, {"type": "null"}]}
+
+
+def test_nullable_widens_a_list_of_types_once() -> None:
+    assert upgrade({"type": ["string", "integer"], "nullable": True}) == {"type": ["string", "integer", "null"]}
+    assert upgrade({"type": ["string", "null"], "nullable": True}) == {"type": ["string", "null"]}
