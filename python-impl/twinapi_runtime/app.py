@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 
-from twinapi_runtime import openapi30
+from twinapi_runtime import dialect
 from twinapi_runtime.binding import Binding, OperationRoute, is_json
 from twinapi_runtime.dispatch import Body, Media, Operation, PathEndpoint, Scheme
 from twinapi_runtime.middleware import RequestContext
@@ -40,8 +40,8 @@ def load_spec(path: Path) -> dict[str, Any]:
 
 
 def validation_view(spec: dict[str, Any]) -> dict[str, Any]:
-    """The document as the validator reads it: OpenAPI's `nullable` and boolean bounds in 2020-12 terms."""
-    upgraded: dict[str, Any] = openapi30.upgrade(spec)
+    """The document as the validator reads it: OpenAPI's nullable, bounds and discriminators in 2020-12 terms."""
+    upgraded: dict[str, Any] = dialect.discriminated(dialect.upgrade(spec))
     return upgraded
 
 

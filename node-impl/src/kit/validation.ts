@@ -9,7 +9,7 @@ import type { FastifyRequest } from "fastify";
 
 import { ContractError, type FormatDefinition, type OperationInfo } from "./contract.js";
 import { cookiesOf } from "./cookies.js";
-import { validationView } from "./openapi30.js";
+import { validationView } from "./dialect.js";
 import { type FieldError, invalid } from "./problem.js";
 import { type Json, type JsonObject, extensionKeys, isObject, pointer, resolve } from "./spec.js";
 
