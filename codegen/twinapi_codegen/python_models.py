@@ -54,13 +54,22 @@ def _overrides_note(source: str) -> str:
     return f'{first}\n# mypy: disable-error-code="assignment"\n{rest}'
 
 
-def _without_patterns(node: Any) -> Any:
-    """Patterns are ECMA-262 and checked by the runtime's validator; pydantic would compile them as Rust or
-    Python regexes, refusing valid ones (named groups, identity escapes) when the models are imported."""
+def _without_runtime_checks(node: Any) -> Any:
+    """Keywords the runtime's validator settles, which would make the models stricter than the schema.
+
+    Patterns are ECMA-262; pydantic would compile them as Rust or Python regexes, refusing valid ones (named groups,
+    identity escapes) when the models are imported. A discriminator would become a tagged union whose tags are the
+    mapping's only, refusing the implicit tags (schema names) and a schema mapped under two tags; a plain union
+    accepts what the validator accepted.
+    """
     if isinstance(node, dict):
-        return {k: _without_patterns(v) for k, v in node.items() if not (k == "pattern" and isinstance(v, str))}
+        return {
+            k: _without_runtime_checks(v)
+            for k, v in node.items()
+            if not (k == "pattern" and isinstance(v, str)) and not (k == "discriminator" and isinstance(v, dict))
+        }
     if isinstance(node, list):
-        return [_without_patterns(v) for v in node]
+        return [_without_runtime_checks(v) for v in node]
     return node
 
 
@@ -72,7 +81,7 @@ def generate(models: dict[str, Any], openapi_version: str, header: str, named: I
         "openapi": openapi_version,
         "info": {"title": "models", "version": "0"},
         "paths": {},
-        "components": {"schemas": _without_null_defaults(_without_patterns(models))},
+        "components": {"schemas": _without_null_defaults(_without_runtime_checks(models))},
     }
     source = _run(document, header, [])
     if _missing(source, named):

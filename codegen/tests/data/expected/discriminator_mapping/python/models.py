@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, RootModel
 
 
 class Cat(BaseModel):
@@ -23,4 +23,4 @@ class Dog(BaseModel):
 
 
 class UpdatePetBody(RootModel[Cat | Dog]):
-    root: Annotated[Cat | Dog, Field(discriminator="kind")]
+    root: Cat | Dog

@@ -34,8 +34,5 @@ class Dog(BaseModel):
 class Pet(RootModel[Cat | Dog]):
     root: Annotated[
         Cat | Dog,
-        Field(
-            discriminator="pet_type",
-            json_schema_extra={"externalDocs": {"url": "https://example.com/pets"}},
-        ),
+        Field(json_schema_extra={"externalDocs": {"url": "https://example.com/pets"}}),
     ]
