@@ -23,6 +23,8 @@ from twinapi_runtime.problems import METHOD_ORDER, ProblemError, from_error, inv
 from twinapi_runtime.validation import Param, coerce, errors_of
 
 ABSENT = object()  # no request body at all, unlike a JSON `null` body, which is validated like any other value
+POISONED = object()  # a JSON body holding a prototype-poisoning key: refused once the schema has had its say
+POISON = {"location": "body", "message": "must not have a __proto__ or constructor.prototype property"}
 MISSING_CREDENTIALS = "A valid bearer token is required."
 NOT_JSON = "The request body is not valid JSON."
 
@@ -104,6 +106,8 @@ class Operation:
                 errors += errors_of(media.validator, checked, "body")
             if errors:
                 raise invalid(errors)
+            if body is POISONED:
+                raise invalid([POISON])
             return await self.endpoint(ctx, Call(principal, params, None if body is ABSENT else body))
         except ProblemError as error:
             return from_error(error, ctx.path)
@@ -148,7 +152,9 @@ class Operation:
                 value = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
                 raise invalid([{"location": "body", "message": str(exc)}], NOT_JSON) from None
-            return value, media, value
+            # Only texts that could spell such a key (maybe as \u escapes) pay for the walk.
+            suspect = b"proto" in raw or b"\\u" in raw
+            return value, media, POISONED if suspect and poisoned(value) else value
         delivered = RawBody(content_type, bytes(raw))
         if media.kind == "form":
             return _form(delivered.content, media), media, delivered
@@ -241,6 +247,21 @@ def _raw_values(request: Request, param: Param, path_params: dict[str, str]) -> 
         return [", ".join(lines)] if lines else []
     value = request.cookies.get(param.name)
     return [] if value is None else [value]
+
+
+def poisoned(value: Any) -> bool:
+    """Fastify's prototype-poisoning guard, in both implementations alike: a `__proto__` key, or a `constructor`
+    holding a `prototype`, would let a naive merge in a Node handler reach Object.prototype."""
+    if isinstance(value, list):
+        return any(poisoned(item) for item in value)
+    if not isinstance(value, dict):
+        return False
+    if "__proto__" in value:
+        return True
+    constructor = value.get("constructor")
+    if isinstance(constructor, dict) and "prototype" in constructor:
+        return True
+    return any(poisoned(item) for item in value.values())
 
 
 def _form(raw: bytes, media: Media) -> dict[str, Any]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from conftest import AUTH, Recorder
 from starlette.testclient import TestClient
 
 from app.generated import models
+from twinapi_runtime.dispatch import POISON, poisoned
 
 PROBLEM = "application/problem+json; charset=utf-8"
 TASK_ID = "6c1b8a46-3c2f-4f8e-9d5a-2b7f0e1d9c3a"
@@ -233,3 +235,23 @@ def test_the_framework_s_own_errors_are_problems_too(client: TestClient) -> None
     body = problem(response, 405)
     assert response.headers["allow"] == "GET, HEAD"
     assert body["instance"] == "/docs"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"a": {"__proto__": {"admin": true}}}', b'[{"constructor": {"prototype": {}}}]', b'{"\\u005f_proto__": 1}'],
+)
+def test_prototype_poisoning_keys_are_found_at_any_depth(raw: bytes) -> None:
+    assert poisoned(orjson.loads(raw))
+
+
+@pytest.mark.parametrize("raw", [b'{"proto": 1, "constructor": "x"}', b'{"constructor": {"name": "x"}}'])
+def test_lookalike_keys_are_not_poison(raw: bytes) -> None:
+    assert not poisoned(orjson.loads(raw))
+
+
+def test_poisoning_keys_are_refused_only_after_the_schema_errors(client: TestClient) -> None:
+    headers = {**AUTH, "content-type": "application/json"}
+    body = problem(client.post("/tasks", content=b'{"title": 7, "__proto__": {}}', headers=headers), 400)
+    assert [error["message"] for error in body["errors"]].count(POISON["message"]) == 0
+    assert "body/title" in locations(body)
