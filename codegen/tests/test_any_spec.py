@@ -82,3 +82,42 @@ def test_every_operation_answers_501_with_scaffolded_handlers(case: str, project
         env={"PYTHONPATH": str(package), "PATH": "/usr/bin:/bin"},
     )
     assert probed.returncode == 0, probed.stdout + probed.stderr
+
+
+EMPTY_BODIES = """
+import sys
+from starlette.testclient import TestClient
+from app.main import create_app
+
+client = TestClient(create_app(), raise_server_exceptions=False)
+for media_type, method, path, status in [
+    ("application/octet-stream", "PUT", "/blob", 501),
+    ("application/x-www-form-urlencoded", "POST", "/upload", 501),
+    ("application/json", "POST", "/upload", 400),
+]:
+    response = client.request(method, path, content=b"", headers={"content-type": media_type})
+    print(media_type, response.status_code, response.text)
+    assert response.status_code == status
+    if status == 400:
+        assert response.json()["errors"] == [{"location": "body", "message": "is required"}]
+"""
+
+
+def test_an_empty_body_is_a_value_except_in_json(project: Project) -> None:
+    """Zero bytes are a value of a text, binary or form body (an empty form is {}), never of a JSON one."""
+    targets = project("content_types")
+    _write(render(targets))
+    _write(scaffold(targets))
+    package = targets.root / "python-impl"
+    (package / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (targets.root / "empty.py").write_text(EMPTY_BODIES, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(targets.root / "empty.py")],
+        cwd=targets.root,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={"PYTHONPATH": str(package), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

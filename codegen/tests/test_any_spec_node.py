@@ -156,3 +156,20 @@ def test_every_operation_answers_501_with_scaffolded_handlers(case: str, project
                     failures.append(f"{operation.label}: {response.status_code} {response.text[:300]}")
                     break
     assert not failures, "\n".join(failures)
+
+
+# Zero bytes are a value of a text, binary or form body (an empty form is {}), never of a JSON one.
+EMPTY_BODIES = [("application/octet-stream", "/blob", 501), ("application/x-www-form-urlencoded", "/upload", 501)]
+EMPTY_BODIES += [("application/json", "/upload", 400)]
+
+
+@pytest.mark.parametrize(("media_type", "path", "status"), EMPTY_BODIES)
+def test_an_empty_body_is_a_value_except_in_json(
+    media_type: str, path: str, status: int, projects: dict[str, Path]
+) -> None:
+    with _serving(projects["content_types"] / "node-impl") as url:
+        method = "PUT" if path == "/blob" else "POST"
+        response = requests.request(method, url + path, data=b"", headers={"content-type": media_type}, timeout=10)
+    assert response.status_code == status, response.text
+    if status == 400:
+        assert response.json()["errors"] == [{"location": "body", "message": "is required"}]

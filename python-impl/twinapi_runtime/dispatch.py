@@ -132,10 +132,13 @@ class Operation:
         assert body is not None
         length = request.headers.get("content-length")
         chunked = "chunked" in request.headers.get("transfer-encoding", "").lower()
-        if (length is None or length.strip() == "0") and not chunked:
-            return self._absent()
         content_type = request.headers.get("content-type", "")
         media = body.match(content_type.split(";", 1)[0].strip().lower())
+        if (length is None or length.strip() == "0") and not chunked:
+            # Zero bytes are a value of text, binary and form bodies (an empty form is {}); no JSON value is empty.
+            if not content_type or media is None or media.kind == "json":
+                return self._absent()
+            return self._delivered(media, content_type, b"")
         if media is None:
             raise ProblemError(415, f"The request body must be {' or '.join(sorted(body.media))}.")
         if length is not None and length.isdigit() and int(length) > body.limit:
@@ -145,7 +148,7 @@ class Operation:
             raw += chunk
             if len(raw) > body.limit:
                 raise _too_large(body.limit)
-        if not raw:
+        if not raw and media.kind == "json":
             return self._absent()
         if media.kind == "json":
             try:
@@ -155,7 +158,11 @@ class Operation:
             # Only texts that could spell such a key (maybe as \u escapes) pay for the walk.
             suspect = b"proto" in raw or b"\\u" in raw
             return value, media, POISONED if suspect and poisoned(value) else value
-        delivered = RawBody(content_type, bytes(raw))
+        return self._delivered(media, content_type, bytes(raw))
+
+    @staticmethod
+    def _delivered(media: Media, content_type: str, raw: bytes) -> tuple[Any, Media | None, Any]:
+        delivered = RawBody(content_type, raw)
         if media.kind == "form":
             return _form(delivered.content, media), media, delivered
         return None, None, delivered

@@ -42,11 +42,15 @@ export function tooLarge(limit: number): Problem {
 /** The preParsing hook of an operation that declares a body. */
 export function bodyGate(rules: BodyRules) {
   return async function gate(request: FastifyRequest): Promise<void> {
+    const media = mediaRules(rules, mediaTypeOf(request));
     if (!hasBody(request)) {
-      if (rules.required) throw invalid([{ location: "body", message: "is required" }]);
+      // Zero bytes are a value of text, binary and form bodies (an empty form is {}); no JSON value is empty.
+      if (rules.required && (media === undefined || media.kind === "json")) {
+        throw invalid([{ location: "body", message: "is required" }]);
+      }
       return;
     }
-    if (mediaRules(rules, mediaTypeOf(request)) === undefined) throw unsupportedMediaType(rules.mediaTypes);
+    if (media === undefined) throw unsupportedMediaType(rules.mediaTypes);
   };
 }
 
@@ -125,10 +129,10 @@ export function registerBodyParsers(app: FastifyInstance, mediaTypes: Iterable<s
   app.removeAllContentTypeParsers();
   const parse = async (request: FastifyRequest, body: Buffer): Promise<unknown> => {
     const rules = request.routeOptions.config.body;
-    if (!rules || body.length === 0) return undefined;
-    const media = mediaRules(rules, mediaTypeOf(request));
-    if (media?.kind === "json") return parseJson(body);
-    if (media?.kind === "form") return readForm(body, media);
+    const media = rules ? mediaRules(rules, mediaTypeOf(request)) : undefined;
+    if (media === undefined || (media.kind === "json" && body.length === 0)) return undefined;
+    if (media.kind === "json") return parseJson(body);
+    if (media.kind === "form") return readForm(body, media);
     return body;
   };
   let anything = false;
