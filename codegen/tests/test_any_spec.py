@@ -121,3 +121,36 @@ def test_an_empty_body_is_a_value_except_in_json(project: Project) -> None:
         env={"PYTHONPATH": str(package), "PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+EMPTY_OBJECTS = """
+from starlette.testclient import TestClient
+from app.main import create_app
+
+client = TestClient(create_app(), raise_server_exceptions=False)
+found = client.get("/near", params={"page[size]": "1"})
+assert found.status_code == 501, found.text
+missing = client.get("/near")
+assert missing.status_code == 400, missing.text
+assert [error["location"] for error in missing.json()["errors"]] == ["query/page"], missing.text
+"""
+
+
+def test_a_required_object_parameter_sent_as_nothing_is_the_empty_object(project: Project) -> None:
+    """{} serialises to nothing as an exploded form or deepObject query parameter; it is validated, not missing."""
+    targets = project("params")
+    _write(render(targets))
+    _write(scaffold(targets))
+    package = targets.root / "python-impl"
+    (package / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (targets.root / "objects.py").write_text(EMPTY_OBJECTS, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(targets.root / "objects.py")],
+        cwd=targets.root,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={"PYTHONPATH": str(package), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -223,14 +223,15 @@ def _object_value(request: Request, param: Param, path_params: dict[str, str]) -
             for key, value in request.query_params.multi_items()
             if key.startswith(prefix) and key.endswith("]")
         }
-        return found or None
+        return found if found or param.required else None
     if param.location == "query" and param.explode:
         exploded = {
             name: coerce(request.query_params[name], kind)
             for name, kind in fields.items()
             if name in request.query_params
         }
-        return exploded or None
+        # {} serialises to nothing in both styles: for a required parameter, nothing is that value.
+        return exploded if exploded or param.required else None
     raw = _raw_values(request, param, path_params)
     if not raw:
         return None

@@ -359,14 +359,15 @@ class Sources {
           found[field] = coerce(text, kind(field));
         }
       }
-      return Object.keys(found).length > 0 ? found : null;
+      return Object.keys(found).length > 0 || param.required ? found : null;
     }
     if (param.in === "query" && param.explode) {
       for (const field of fields.keys()) {
         const text = last(this.query[field]);
         if (text !== undefined) found[field] = coerce(text, kind(field));
       }
-      return Object.keys(found).length > 0 ? found : null;
+      // {} serialises to nothing in both styles: for a required parameter, nothing is that value.
+      return Object.keys(found).length > 0 || param.required ? found : null;
     }
     const raw = this.values(param)[0];
     if (raw === undefined) return null;

@@ -32,3 +32,25 @@ class SearchParams(BaseModel):
     tags: list[str] | None = None
     session: str | None = None
     x_trace: Annotated[int | None, Field(alias="X-Trace")] = None
+
+
+class Where(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    lat: float | None = None
+
+
+class Page(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    size: int
+
+
+class NearParams(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+    )
+    where: Where
+    page: Page

@@ -26,12 +26,26 @@ class Search204:
 SearchResponse: TypeAlias = Search204
 
 
+@dataclass(frozen=True, slots=True)
+class Near204:
+    """204: Found."""
+
+    pass
+
+
+NearResponse: TypeAlias = Near204
+
+
 class Operations(Protocol):
     """One method per operation."""
 
     # GET /search
     async def search(self, ctx: Context, params: models.SearchParams) -> SearchResponse:
         """GET /search"""
+
+    # GET /near
+    async def near(self, ctx: Context, params: models.NearParams) -> NearResponse:
+        """GET /near"""
 
 
 class SecurityHandlers(Protocol[P_co]):

@@ -15,6 +15,7 @@ from . import models
 from .formats import FORMATS
 from .operations import (
     Search204,
+    Near204,
     Operations,
     SecurityHandlers,
 )
@@ -25,6 +26,7 @@ P = TypeVar("P")
 
 OPERATIONS: dict[str, str] = {
     "search": "search",
+    "near": "near",
 }
 SECURITY_SCHEMES: dict[str, str] = {}
 
@@ -48,8 +50,23 @@ def bind(operations: Operations, security: SecurityHandlers[P]) -> Binding:
             )
         assert_never(result)
 
+    async def near(ctx: Context, call: Call) -> Response:
+        result = await operations.near(
+            ctx,
+            as_model(models.NearParams, call.params, "params"),
+        )
+        if isinstance(result, Near204):
+            return respond(
+                204,
+                None,
+                None,
+                None,
+            )
+        assert_never(result)
+
     routes = [
         OperationRoute("search", "GET", "/search", search),
+        OperationRoute("near", "GET", "/near", near),
     ]
     authenticators: dict[str, Any] = {}
     return Binding(routes=routes, authenticators=authenticators, formats=FORMATS)

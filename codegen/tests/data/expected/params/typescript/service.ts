@@ -31,6 +31,22 @@ export type SearchReply = FastifyReply<SearchRoute>;
 /** The bodies `search` may answer with: only those the contract documents. */
 export type SearchResult = SearchRoute["Reply"][keyof SearchRoute["Reply"]];
 
+/** GET /near as openapi-typescript describes it. */
+export type NearOperation = paths["/near"]["get"];
+
+/** GET /near: the route types of `near`, as Fastify checks them. */
+export interface NearRoute {
+  Querystring: NonNullable<NearOperation["parameters"]["query"]>;
+  Body: undefined;
+  Reply: {
+    204: undefined;
+  };
+}
+export type NearRequest = FastifyRequest<NearRoute>;
+export type NearReply = FastifyReply<NearRoute>;
+/** The bodies `near` may answer with: only those the contract documents. */
+export type NearResult = NearRoute["Reply"][keyof NearRoute["Reply"]];
+
 /** Implement every method; a missing one fails `tsc` here and stops the server at start. */
 export interface Service {
   /** GET /search */
@@ -38,6 +54,11 @@ export interface Service {
     request: SearchRequest,
     reply: SearchReply,
   ): Promise<SearchResult>;
+  /** GET /near */
+  near(
+    request: NearRequest,
+    reply: NearReply,
+  ): Promise<NearResult>;
 }
 
 /**
@@ -49,6 +70,7 @@ export interface SecurityHandlers {
 
 export const operationIds = [
   "search",
+  "near",
 ] as const;
 
 /** What the kit needs to know about each operation besides its schemas, which it reads from the spec itself. */
@@ -63,6 +85,14 @@ export const contract = {
       handler: "search",
       method: "GET",
       path: "/search",
+      security: [],
+      body: null,
+    },
+    {
+      id: "near",
+      handler: "near",
+      method: "GET",
+      path: "/near",
       security: [],
       body: null,
     },
