@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 from twinapi_runtime import logs
 from twinapi_runtime.app import ContractError
 from twinapi_runtime.binding import MissingOperations
+from twinapi_runtime.validation import InvalidPattern
 
 
 class EnvError(ValueError):
@@ -63,7 +64,7 @@ def serve_from_env(create_app: Callable[[], ASGIApp], *, default_port: int) -> i
         level = log_level_from_env()
         logs.configure(level)
         app = create_app()
-    except (EnvError, MissingOperations, ContractError) as exc:
+    except (EnvError, MissingOperations, ContractError, InvalidPattern) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return serve(app, host=host, port=port, log_level=level)
