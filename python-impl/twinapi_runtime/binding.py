@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -10,7 +11,10 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from twinapi_runtime.problems import INVALID_REQUEST, ProblemError
+from twinapi_runtime.problems import ProblemError
+
+error_log = logging.getLogger("twinapi.error")
+MODEL_REFUSED = "The server could not read a request that the contract accepts."
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +47,45 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def as_model(model: type[M], value: Any, where: str) -> M:
-    """Validated data as its generated model; the schema already passed, so a refusal here is a 400 too."""
+    """Validated data as its generated model.
+
+    The schema already passed, and a model must take whatever its schema takes: a refusal here is the kit's defect,
+    not the client's, so it is a 500 whose log line names the model and what it refused.
+    """
     try:
         return model.model_validate(value)
     except ValidationError as exc:
-        errors = [{"location": "/".join([where, *map(str, e["loc"])]), "message": e["msg"]} for e in exc.errors()]
-        raise ProblemError(400, INVALID_REQUEST, errors=errors) from None
+        refused = exc
+    whole = _whole_numbers(value)
+    if whole is not value:
+        try:
+            return model.model_validate(whole)
+        except ValidationError as exc:
+            refused = exc
+    errors = [{"location": "/".join([where, *map(str, e["loc"])]), "message": e["msg"]} for e in refused.errors()]
+    error_log.error(
+        "a generated model refused a value its schema accepts",
+        extra={"fields": {"model": model.__name__, "errors": errors}},
+    )
+    raise ProblemError(500, MODEL_REFUSED)
+
+
+# Pydantic turns a float into an int only within 64 bits; JSON Schema calls any number without a fraction an
+# integer (1e20 included), and a JSON parser hands such numbers over as floats.
+_INT64 = 2**63
+
+
+def _whole_numbers(value: Any) -> Any:
+    """The value with every float that is a whole number beyond 64 bits as an int; the same object if none is."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) >= _INT64 else value
+    if isinstance(value, dict):
+        items = {key: _whole_numbers(item) for key, item in value.items()}
+        return items if any(items[key] is not value[key] for key in value) else value
+    if isinstance(value, list):
+        listed = [_whole_numbers(item) for item in value]
+        return listed if any(new is not old for new, old in zip(listed, value, strict=True)) else value
+    return value
 
 
 Endpoint = Callable[[Context, Call], Awaitable[Response]]
