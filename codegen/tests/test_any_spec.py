@@ -130,14 +130,16 @@ from app.main import create_app
 client = TestClient(create_app(), raise_server_exceptions=False)
 found = client.get("/near", params={"page[size]": "1"})
 assert found.status_code == 501, found.text
+no_ids = client.get("/near?page[size]=1&ids=")
+assert no_ids.status_code == 501, no_ids.text
 missing = client.get("/near")
 assert missing.status_code == 400, missing.text
 assert [error["location"] for error in missing.json()["errors"]] == ["query/page"], missing.text
 """
 
 
-def test_a_required_object_parameter_sent_as_nothing_is_the_empty_object(project: Project) -> None:
-    """{} serialises to nothing as an exploded form or deepObject query parameter; it is validated, not missing."""
+def test_empty_serialisations_are_empty_values(project: Project) -> None:
+    """{} serialises to nothing as an exploded form or deepObject query parameter; [] unexploded to `ids=`."""
     targets = project("params")
     _write(render(targets))
     _write(scaffold(targets))

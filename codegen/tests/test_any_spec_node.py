@@ -175,11 +175,13 @@ def test_an_empty_body_is_a_value_except_in_json(
         assert response.json()["errors"] == [{"location": "body", "message": "is required"}]
 
 
-def test_a_required_object_parameter_sent_as_nothing_is_the_empty_object(projects: dict[str, Path]) -> None:
-    """{} serialises to nothing as an exploded form or deepObject query parameter; it is validated, not missing."""
+def test_empty_serialisations_are_empty_values(projects: dict[str, Path]) -> None:
+    """{} serialises to nothing as an exploded form or deepObject query parameter; [] unexploded to `ids=`."""
     with _serving(projects["params"] / "node-impl") as url:
         found = requests.get(url + "/near", params={"page[size]": "1"}, timeout=10)
+        no_ids = requests.get(url + "/near?page[size]=1&ids=", timeout=10)
         missing = requests.get(url + "/near", timeout=10)
     assert found.status_code == 501, found.text
+    assert no_ids.status_code == 501, no_ids.text
     assert missing.status_code == 400, missing.text
     assert [error["location"] for error in missing.json()["errors"]] == ["query/page"], missing.text

@@ -198,7 +198,8 @@ class Operation:
                     values[param.name] = param.default
                 continue
             if param.array:
-                items = raw if param.explode or len(raw) > 1 else raw[0].split(",")
+                # Unexploded, the empty list is the empty string (`a=`), not a list of one empty string.
+                items = raw if param.explode or len(raw) > 1 else raw[0].split(",") if raw[0] else []
                 value: Any = [coerce(item, param.kind) for item in items]
             elif len(raw) > 1:
                 errors.append({"location": param.where, "message": "must be given at most once"})

@@ -423,7 +423,8 @@ function buildCheck(params: readonly Param[], body: BodyRules | null, pathNames:
           continue;
         }
         if (param.array) {
-          const items = param.explode || raw.length > 1 ? raw : (raw[0] ?? "").split(",");
+          // Unexploded, the empty list is the empty string (`a=`), not a list of one empty string.
+          const items = param.explode || raw.length > 1 ? raw : raw[0] ? raw[0].split(",") : [];
           value = items.map((item) => coerce(item, param.kind));
         } else if (raw.length > 1) {
           errors.push({ location: param.location, message: "must be given at most once" });

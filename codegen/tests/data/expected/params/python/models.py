@@ -54,3 +54,4 @@ class NearParams(BaseModel):
     )
     where: Where
     page: Page
+    ids: list[int] | None = None

@@ -90,6 +90,7 @@ export interface operations {
                 page: {
                     size: number;
                 };
+                ids?: number[];
             };
             header?: never;
             path?: never;
