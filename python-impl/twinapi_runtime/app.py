@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 import yaml
@@ -26,6 +27,9 @@ from twinapi_runtime.validation import Param, Validators, scalar_kind
 
 BODY_LIMIT = 65536
 _TEMPLATE = re.compile(r"{([^}/]+)}")
+_ENCODED_SLASH = re.compile(r"%2f", re.IGNORECASE)
+# Stands for a %2F while the template is matched: a noncharacter, which no real path holds.
+_SLASH_MARK = "\uffff"
 
 
 class ContractError(Exception):
@@ -212,16 +216,32 @@ class PathRouter:
             path = scope["path"]
             endpoint = self.exact.get(path)
             if endpoint is None:
+                path, marked = _with_encoded_slashes(scope)
                 for pattern, candidate in self.templates:
                     match = pattern.fullmatch(path)
                     if match is not None:
-                        scope["path_params"] = match.groupdict()
+                        params = match.groupdict()
+                        if marked:
+                            params = {key: value.replace(_SLASH_MARK, "/") for key, value in params.items()}
+                        scope["path_params"] = params
                         endpoint = candidate
                         break
             if endpoint is not None:
                 await endpoint(scope, receive, send)
                 return
         await self.fallback(scope, receive, send)
+
+
+def _with_encoded_slashes(scope: Scope) -> tuple[str, bool]:
+    """The decoded path, except that a %2F stays inside its segment (as in the Node kit's router): a parameter may
+    hold a slash, sent encoded (`/items/a%2Fb` is one item). The server's decoded path has lost that difference."""
+    raw = scope.get("raw_path")
+    if not raw or b"%2" not in raw or _SLASH_MARK in scope["path"]:
+        return scope["path"], False
+    text = raw.decode("latin-1")
+    if _ENCODED_SLASH.search(text) is None:
+        return scope["path"], False
+    return unquote(_ENCODED_SLASH.sub(_SLASH_MARK, text), errors="replace"), True
 
 
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:

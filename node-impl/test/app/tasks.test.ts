@@ -122,6 +122,12 @@ describe("tasks", () => {
     assert.equal(response.statusCode, 400);
     assert.equal((json(response)["errors"] as { location: string }[])[0]?.location, "path/taskId");
   });
+
+  it("keeps an encoded slash inside its path parameter", async () => {
+    const response = await app.inject({ url: "/tasks/a%2Fb", headers: bearer(token) });
+    assert.equal(response.statusCode, 400);
+    assert.equal((json(response)["errors"] as { location: string }[])[0]?.location, "path/taskId");
+  });
 });
 
 describe("listing", () => {

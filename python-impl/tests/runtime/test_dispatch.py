@@ -255,3 +255,8 @@ def test_poisoning_keys_are_refused_only_after_the_schema_errors(client: TestCli
     body = problem(client.post("/tasks", content=b'{"title": 7, "__proto__": {}}', headers=headers), 400)
     assert [error["message"] for error in body["errors"]].count(POISON["message"]) == 0
     assert "body/title" in locations(body)
+
+
+def test_an_encoded_slash_stays_inside_its_path_parameter(client: TestClient) -> None:
+    body = problem(client.get("/tasks/a%2Fb", headers=AUTH), 400)
+    assert locations(body) == ["path/taskId"]
