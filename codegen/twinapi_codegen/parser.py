@@ -196,15 +196,19 @@ def _model_for(schema: Any, wanted: str, class_names: dict[str, str], taken: set
 
 
 def _params(doc: Document, shared: Any, own: Any) -> list[dict[str, Any]]:
+    """The parameters of an operation: its own override the path item's with the same name and location (the later
+    one wins, in the place of the first). Header names are case-insensitive in HTTP: `X-Id` and `x-id` are one."""
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for group in (shared, own):
         for raw in group or []:
             param = doc.resolve(raw)
             if isinstance(param, dict) and "name" in param and "in" in param:
-                merged[(param["name"], param["in"])] = param
+                name, location = str(param["name"]), str(param["in"])
+                merged[(name.lower() if location == "header" else name, location)] = param
     taken: set[str] = set()
     out = []
-    for (name, location), param in merged.items():
+    for param in merged.values():
+        name, location = str(param["name"]), str(param["in"])
         out.append(
             {
                 "name": name,
