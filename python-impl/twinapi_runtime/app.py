@@ -58,6 +58,7 @@ class _Compiler:
         self.spec = spec
         self.validators = Validators(spec, binding.formats)
         self.body_limit = body_limit
+        self.authenticators = binding.authenticators
         self.schemes = self._schemes(binding)
 
     def resolve(self, node: Any) -> Any:
@@ -87,10 +88,23 @@ class _Compiler:
                 kind = "bearer"
             elif kind == "apiKey":
                 kind = scheme.get("in")
-            if kind not in ("bearer", "basic", "header", "query", "cookie"):
+            elif kind == "mutualTLS":
+                kind = "opaque"  # checked by whatever terminates TLS: the handler decides from the request
+            if kind not in ("bearer", "basic", "header", "query", "cookie", "opaque"):
                 raise ContractError(f"security scheme {name!r}: {scheme.get('type')} is not supported")
             found[name] = Scheme(name, kind, str(scheme.get("name", "")), binding.authenticators[name])
         return found
+
+    def _scheme(self, name: str, route: OperationRoute) -> Scheme:
+        """A declared scheme, or one the spec only names in a requirement: its handler decides from the request."""
+        if name in self.schemes:
+            return self.schemes[name]
+        if name not in self.authenticators:
+            raise ContractError(
+                f"{route.method} {route.path}: no handler for security scheme {name!r}: run `make generate`"
+            )
+        self.schemes[name] = Scheme(name, "opaque", "", self.authenticators[name])
+        return self.schemes[name]
 
     def operation(self, route: OperationRoute, path_names: dict[str, str]) -> Operation:
         item = self.resolve((self.spec.get("paths") or {}).get(route.path))
@@ -101,7 +115,7 @@ class _Compiler:
         security = op.get("security", self.spec.get("security", []))
         params = self._params(item, op, base, route.method.lower())
         body = self._body(op.get("requestBody"), base + _pointer(route.method.lower(), "requestBody"))
-        requirements = [[self.schemes[name] for name in sorted(req)] for req in security or []]
+        requirements = [[self._scheme(name, route) for name in sorted(req)] for req in security or []]
         return Operation(route.endpoint, requirements, params, body, path_names)
 
     def _params(self, item: dict[str, Any], op: dict[str, Any], base: str, method: str) -> list[Param]:

@@ -36,11 +36,13 @@ class Scheme:
     """Where a security scheme's credentials travel, and the handler that checks them."""
 
     name: str
-    kind: str  # bearer, basic, header, query or cookie
+    kind: str  # bearer, basic, header, query, cookie, or opaque (mutualTLS, undeclared: the kit cannot read them)
     param: str
     check: Authenticator
 
     def credentials(self, request: Request) -> str | None:
+        if self.kind == "opaque":
+            return ""  # always "present": the handler decides from the request, so access never opens by default
         if self.kind in ("bearer", "basic"):
             parts = request.headers.get("authorization", "").split(" ")
             if len(parts) != 2 or parts[0].lower() != self.kind or not parts[1]:
@@ -123,7 +125,7 @@ class Operation:
                 return principal
         if self.optional_auth:
             return None
-        challenge = "Basic" if all(s.kind == "basic" for r in self.security for s in r) else "Bearer"
+        challenge = "Basic" if all(s.kind in ("basic", "opaque") for r in self.security for s in r) else "Bearer"
         raise ProblemError(401, MISSING_CREDENTIALS, headers={"WWW-Authenticate": challenge})
 
     async def _read_body(self, request: Request) -> tuple[Any, Media | None, Any]:

@@ -13,7 +13,8 @@ export const METHOD_ORDER: readonly HttpMethod[] = ["GET", "PUT", "POST", "DELET
 export interface SecuritySchemeInfo {
   /** The SecurityHandlers method that checks this scheme's credential. */
   readonly handler: string;
-  readonly type: string;
+  /** The spec's type; null for a name a security requirement uses without declaring it. */
+  readonly type: string | null;
   readonly scheme: string | null;
   readonly in: string | null;
   readonly param: string | null;

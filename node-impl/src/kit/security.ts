@@ -14,7 +14,8 @@ export const MISSING_CREDENTIALS = "A valid bearer token is required.";
 export type SecurityHandler = (credential: string, request: FastifyRequest) => Promise<unknown>;
 
 interface Scheme {
-  readonly kind: "bearer" | "basic" | "header" | "query" | "cookie";
+  /** opaque: a credential the kit cannot read (mutualTLS, or a name the spec never declares); the handler decides. */
+  readonly kind: "bearer" | "basic" | "header" | "query" | "cookie" | "opaque";
   readonly param: string;
   readonly check: SecurityHandler;
 }
@@ -23,6 +24,8 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 function credentialOf(scheme: Scheme, request: FastifyRequest): string | null {
+  // Always "present": the handler is called with "" and decides from the request, so access never opens by default.
+  if (scheme.kind === "opaque") return "";
   if (scheme.kind === "header") return request.headers[scheme.param.toLowerCase()]?.toString() ?? null;
   if (scheme.kind === "query") {
     // A repeated key counts once, its last value (as Starlette's query_params.get reads it).
@@ -46,9 +49,18 @@ function credentialOf(scheme: Scheme, request: FastifyRequest): string | null {
 export function buildSchemes(contract: Contract, handlers: object): Map<string, Scheme> {
   const schemes = new Map<string, Scheme>();
   for (const [name, info] of Object.entries(contract.securitySchemes)) {
+    // A null type: the spec names the scheme in a requirement without declaring it.
     const kind =
-      info.type === "http" ? info.scheme : info.type === "apiKey" ? info.in : info.type === "oauth2" || info.type === "openIdConnect" ? "bearer" : null;
-    if (kind !== "bearer" && kind !== "basic" && kind !== "header" && kind !== "query" && kind !== "cookie") {
+      info.type === "http"
+        ? info.scheme
+        : info.type === "apiKey"
+          ? info.in
+          : info.type === "oauth2" || info.type === "openIdConnect"
+            ? "bearer"
+            : info.type === "mutualTLS" || info.type === null
+              ? "opaque"
+              : null;
+    if (kind !== "bearer" && kind !== "basic" && kind !== "header" && kind !== "query" && kind !== "cookie" && kind !== "opaque") {
       throw new ContractError(`/components/securitySchemes/${name}: ${[info.type, info.scheme ?? info.in].filter(Boolean).join(" ")} is not supported`);
     }
     // The caller has made sure that every handler exists (see missingMethods).
@@ -69,7 +81,7 @@ export function authenticator(operation: OperationInfo, schemes: ReadonlyMap<str
     }),
   );
   const optional = requirements.some((requirement) => requirement.length === 0);
-  const challenge = requirements.flat().every((scheme) => scheme.kind === "basic") ? "Basic" : "Bearer";
+  const challenge = requirements.flat().every((scheme) => scheme.kind === "basic" || scheme.kind === "opaque") ? "Basic" : "Bearer";
 
   return async function authenticate(request: FastifyRequest): Promise<void> {
     for (const requirement of requirements) {
