@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from twinapi_codegen.python_models import _overrides_note, _without_null_defaults
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+from conftest import DATA, Project
+from pydantic import ValidationError
+from twinapi_runtime import as_model
+from twinapi_runtime.validation import Validators, errors_of
+
+from twinapi_codegen.generate import render
+from twinapi_codegen.python_models import _open_kind, _overrides_note, _without_null_defaults, generate
 
 
 def test_a_null_default_on_a_type_without_null_is_dropped_and_kept_elsewhere() -> None:
@@ -28,3 +42,80 @@ def test_mypy_is_told_only_when_a_model_redeclares_a_field_of_its_base() -> None
     narrowed = base + "\n\nclass B(A):\n    data: list[int] | None = None\n"
     assert _overrides_note(plain) == plain
     assert _overrides_note(narrowed).splitlines()[1] == '# mypy: disable-error-code="assignment"'
+
+
+def _models(case: str, project: Project) -> ModuleType:
+    """The generated models module of a fixture spec, imported."""
+    targets = project(case)
+    assert targets.python_dir is not None
+    source = render(targets)[targets.python_dir / "models.py"]
+    path = targets.root / f"models_{case}.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(f"generated_models_{case}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# Every value the request schema (UserDocument: allOf of two schemas with properties but no type) accepts.
+ACCEPTED = ["text", 5, 2.5, True, None, [1, "x"], {"version": "1", "user": "not an object either"}]
+
+
+@pytest.mark.parametrize("value", ACCEPTED)
+def test_a_schema_without_type_takes_every_value_it_accepts(value: Any, project: Project) -> None:
+    models = _models("open_schemas", project)
+    spec = yaml.safe_load((DATA / "open_schemas.yaml").read_text(encoding="utf-8"))
+    assert not errors_of(Validators(spec, {}).compile("/components/schemas/UserDocument"), value, "body")
+    document = as_model(models.UserDocument, value, "body")
+    assert document.model_dump(mode="json", by_alias=True, exclude_unset=True) == value
+
+
+def test_an_object_reading_keeps_its_class_and_base(project: Project) -> None:
+    models = _models("open_schemas", project)
+    document = as_model(models.UserDocument, {"version": "1", "user": {"name": "a"}}, "body").root
+    assert isinstance(document, models.UserDocumentObject) and isinstance(document, models.DocumentObject)
+    assert isinstance(document.user, models.UserObject)
+
+
+def test_a_typed_allof_member_keeps_the_object_reading_only(project: Project) -> None:
+    models = _models("open_schemas", project)
+    with pytest.raises(ValidationError):
+        models.Holder.model_validate({"typed": "text"})
+    assert models.Holder.model_validate({"tags": 3, "inline": "x"}).tags == 3
+
+
+def test_open_kinds() -> None:
+    models = {"A": {"properties": {}}, "B": {"allOf": [{"$ref": "#/components/schemas/A"}, {"required": ["x"]}]}}
+    assert _open_kind(models["B"], models) == "object"
+    assert _open_kind({"allOf": [{"$ref": "#/components/schemas/A"}, {"type": "object"}]}, models) == "pinned"
+    assert _open_kind({"items": {}}, models) == "array"
+    assert _open_kind({"minLength": 1}, models) is None
+    assert _open_kind({"properties": {}, "items": {}}, models) == "pinned"
+
+
+def test_pattern_properties_do_not_make_a_model_refuse_a_key(tmp_path: Path) -> None:
+    # The schema lets `x-a` through (it matches the pattern) and, without additionalProperties: false, `other` too;
+    # the generator would forbid the first and make a dict whose keys must match `^x-` for the second.
+    schemas = {
+        "Closed": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"name": {"type": "string"}},
+            "patternProperties": {"^x-": {"type": "integer"}},
+        },
+        "Map": {"type": "object", "patternProperties": {"^x-": {"type": "integer"}}},
+        "Named": {"type": "object", "properties": {"patternProperties": {"type": "object"}}},
+    }
+    source = generate(schemas, "3.1.0", "header", ["Closed", "Map", "Named"])
+    path = tmp_path / "pattern_models.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("generated_pattern_models", path)
+    assert spec is not None and spec.loader is not None
+    models = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = models
+    spec.loader.exec_module(models)
+    assert models.Closed.model_validate({"name": "a", "x-a": 1}).name == "a"
+    assert models.Map.model_validate({"x-a": 1, "other": "s"}) is not None
+    assert "pattern_properties" in models.Named.model_fields  # a property of that name is not the keyword

@@ -54,23 +54,133 @@ def _overrides_note(source: str) -> str:
     return f'{first}\n# mypy: disable-error-code="assignment"\n{rest}'
 
 
-def _without_runtime_checks(node: Any) -> Any:
+def _without_runtime_checks(node: Any, names: bool = False) -> Any:
     """Keywords the runtime's validator settles, which would make the models stricter than the schema.
 
     Patterns are ECMA-262; pydantic would compile them as Rust or Python regexes, refusing valid ones (named groups,
     identity escapes) when the models are imported. A discriminator would become a tagged union whose tags are the
     mapping's only, refusing the implicit tags (schema names) and a schema mapped under two tags; a plain union
-    accepts what the validator accepted.
+    accepts what the validator accepted. `patternProperties` would become a dict whose keys must match a pattern,
+    or extra keys forbidden beside `additionalProperties: false`, refusing keys the schema lets through; such an
+    object's model takes any further key instead. `names`: the node maps names to schemas (`properties`).
     """
-    if isinstance(node, dict):
-        return {
-            k: _without_runtime_checks(v)
-            for k, v in node.items()
-            if not (k == "pattern" and isinstance(v, str)) and not (k == "discriminator" and isinstance(v, dict))
-        }
     if isinstance(node, list):
         return [_without_runtime_checks(v) for v in node]
-    return node
+    if not isinstance(node, dict):
+        return node
+    if names:
+        return {k: _without_runtime_checks(v) for k, v in node.items()}
+    out = {
+        k: _without_runtime_checks(v, k in ("properties", "$defs", "dependentSchemas"))
+        for k, v in node.items()
+        if not (k == "pattern" and isinstance(v, str)) and not (k == "discriminator" and isinstance(v, dict))
+    }
+    if isinstance(out.get("patternProperties"), dict):
+        del out["patternProperties"]
+        if "additionalProperties" in out:
+            out["additionalProperties"] = True
+    return out
+
+
+# Keywords from which datamodel-code-generator infers a type the schema does not state: a schema with `properties`
+# but no `type` becomes a model class, one with `items` a list, though JSON Schema lets any other value through.
+_OBJECT_WORDS = frozenset({"properties", "patternProperties", "propertyNames"})
+_ARRAY_WORDS = frozenset({"items", "prefixItems"})
+_PINNED = frozenset({"type", "enum", "const", "anyOf", "oneOf", "not"})
+_OTHER_VALUES = {
+    "object": {"type": ["string", "integer", "number", "boolean", "array", "null"]},
+    "array": {"type": ["string", "integer", "number", "boolean", "object", "null"]},
+}
+_COMPONENT = "#/components/schemas/"
+
+
+def _open_kind(schema: Any, models: dict[str, Any], seen: frozenset[str] = frozenset()) -> str | None:
+    """`object` or `array` when the schema reads as one to the generator without requiring it; `pinned` when it
+    (or an allOf member) states its type; None when it infers nothing."""
+    if not isinstance(schema, dict):
+        return None
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        name = ref[len(_COMPONENT) :] if ref.startswith(_COMPONENT) else None
+        if name is None or name not in models or name in seen:
+            return "pinned"
+        return _open_kind(models[name], models, seen | {name})
+    if _PINNED & schema.keys():
+        return "pinned"
+    kinds = {"object"} if _OBJECT_WORDS & schema.keys() else set()
+    kinds |= {"array"} if _ARRAY_WORDS & schema.keys() else set()
+    for member in schema.get("allOf") or []:
+        kind = _open_kind(member, models, seen)
+        if kind is not None:
+            kinds.add(kind)
+    return kinds.pop() if len(kinds) == 1 and "pinned" not in kinds else ("pinned" if kinds else None)
+
+
+def _open_values(models: dict[str, Any]) -> dict[str, Any]:
+    """Models that take every value their schemas take, where a schema describes an object or an array without
+    saying it must be one (`properties` without `type: object` lets a string through).
+
+    Such a schema becomes a union of its object (or array) reading and every other JSON type; a component keeps
+    its name for the union and gets `<Name>Object` for the object reading, which `allOf` extends as before.
+    """
+    # A bare `$ref` is the union of the component it names already.
+    kinds = {
+        name: None if isinstance(schema, dict) and "$ref" in schema else _open_kind(schema, models, frozenset({name}))
+        for name, schema in models.items()
+    }
+    readings: dict[str, str] = {}
+    for name, kind in kinds.items():
+        if kind == "object":
+            reading, n = f"{name}Object", 1
+            while reading in models or reading in readings.values():
+                n += 1
+                reading = f"{name}Object{n}"
+            readings[name] = reading
+
+    def walk(node: Any, wrap: bool) -> Any:
+        if isinstance(node, list):
+            return [walk(item, True) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "allOf" and isinstance(value, list):
+                out[key] = [_object_reading(member, readings) for member in walk_members(value)]
+            elif key in ("properties", "patternProperties", "$defs", "dependentSchemas") and isinstance(value, dict):
+                out[key] = {k: walk(v, True) for k, v in value.items()}
+            elif key in ("example", "examples", "default", "enum", "const") or key.startswith("x-"):
+                out[key] = value
+            else:
+                out[key] = walk(value, True)
+        kind = _open_kind(node, models) if wrap and "$ref" not in node else None
+        if kind in _OTHER_VALUES:
+            return {"anyOf": [{**out, "type": kind}, _OTHER_VALUES[kind]]}
+        return out
+
+    def walk_members(members: list[Any]) -> list[Any]:
+        return [walk(member, False) for member in members]
+
+    out: dict[str, Any] = {}
+    for name, schema in models.items():
+        walked = walk(schema, False)
+        kind = kinds[name]
+        if name in readings:
+            out[readings[name]] = {**walked, "type": "object"}
+            out[name] = {"anyOf": [{"$ref": _COMPONENT + readings[name]}, _OTHER_VALUES["object"]]}
+        elif kind == "array":
+            out[name] = {"anyOf": [{**walked, "type": "array"}, _OTHER_VALUES["array"]]}
+        else:
+            out[name] = walked
+    return out
+
+
+def _object_reading(member: Any, readings: dict[str, str]) -> Any:
+    """An allOf member that refers to a component read as an object refers to that reading (its class)."""
+    if isinstance(member, dict) and isinstance(member.get("$ref"), str) and member["$ref"].startswith(_COMPONENT):
+        name = member["$ref"][len(_COMPONENT) :]
+        if name in readings:
+            return {**member, "$ref": _COMPONENT + readings[name]}
+    return member
 
 
 def generate(models: dict[str, Any], openapi_version: str, header: str, named: Iterable[str] = ()) -> str:
@@ -81,7 +191,7 @@ def generate(models: dict[str, Any], openapi_version: str, header: str, named: I
         "openapi": openapi_version,
         "info": {"title": "models", "version": "0"},
         "paths": {},
-        "components": {"schemas": _without_null_defaults(_without_runtime_checks(models))},
+        "components": {"schemas": _open_values(_without_null_defaults(_without_runtime_checks(models)))},
     }
     source = _run(document, header, [])
     if _missing(source, named):
