@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -92,3 +93,56 @@ def test_a_failed_run_leaves_earlier_outputs_untouched(spec: Path) -> None:
     assert _run(spec, "generate") == 1
     after = {p: p.read_bytes() for p in spec.rglob("*") if p.is_file() and p.suffix in (".py", ".ts")}
     assert before == after
+
+
+WARNING = re.compile(r"^(?P<file>.+):(?P<line>\d+): (?P<pointer>/\S*): warning: (?P<reason>.+)$")
+
+
+def test_warnings_are_located_and_do_not_stop_generation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(DATA / "lenient.yaml", tmp_path / "openapi.yaml")
+    assert _run(tmp_path, "generate") == 0
+    err = capsys.readouterr().err.splitlines()
+    found = [WARNING.match(line) for line in err]
+    assert all(found), err  # nothing but warnings, each a file:line: pointer: warning: reason
+    assert {m["file"] for m in found if m} == {str(tmp_path / "openapi.yaml")}
+    pointers = [m["pointer"] for m in found if m]
+    assert len(pointers) == len(set(pointers)) == 7  # each once, though the spec is read more than once
+    assert "/paths/~1readings/get/parameters/2/schema/enum" in pointers
+    models = (tmp_path / "py" / "app" / "generated" / "models.py").read_text(encoding="utf-8")
+    assert "lt=100" in models and '"10"' not in models
+    assert (tmp_path / "ts" / "schema.ts").exists()
+    assert _run(tmp_path, "check") == 0
+
+
+def test_new_project_warnings_name_the_users_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "mine.yaml"
+    shutil.copy(DATA / "lenient.yaml", spec)
+    assert main(["new-project", "--spec", str(spec), "--dest", str(tmp_path / "project")]) == 0
+    captured = capsys.readouterr()
+    found = [WARNING.match(line) for line in captured.err.splitlines()]
+    assert found and all(m and m["file"] == str(spec) for m in found), captured.err
+    assert (tmp_path / "project" / "openapi.yaml").read_text(encoding="utf-8") == spec.read_text(encoding="utf-8")
+
+
+def test_warnings_come_with_a_refusal_too(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _break(spec, "          minLength: 8\n", "          minLength: 8\n          enum: [a, a]\n          maximum: x\n")
+    assert _run(spec, "generate") == 1
+    err = capsys.readouterr().err
+    assert "/components/schemas/NewUser/properties/password/enum: warning: enum lists 'a' more than once" in err
+    assert "/components/schemas/NewUser/properties/password/maximum: not a valid JSON Schema" in err
+
+
+def test_a_failure_of_the_generator_itself_is_one_line_not_a_traceback(
+    spec: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(targets: object) -> None:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr("twinapi_codegen.generate.render", broken)
+    assert _run(spec, "generate") == 1
+    err = capsys.readouterr().err
+    assert "error: twinapi-codegen failed unexpectedly on" in err and "KeyError: 'surprise'" in err
+    assert "Traceback" not in err
+    monkeypatch.setenv("TWINAPI_TRACEBACK", "1")
+    with pytest.raises(KeyError):
+        _run(spec, "generate")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from twinapi_codegen import generate, project, writer
+from twinapi_codegen import errors, generate, project, writer
 from twinapi_codegen.errors import SpecError, ToolError
 
 
@@ -29,8 +30,23 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
-    if args.command == "new-project":
-        return _new_project(args)
+    # Warnings do not stop generation; each is printed once as it is found, named as the user named the spec
+    # (new-project reads a copy of it).
+    with errors.collecting(lambda warning: print(warning.render(str(args.spec)), file=sys.stderr)):
+        try:
+            return _new_project(args) if args.command == "new-project" else _generate(args)
+        except Exception as exc:  # the generator's own failure, not the spec's: one line, and how to see more
+            if os.environ.get("TWINAPI_TRACEBACK"):
+                raise
+            print(
+                f"error: twinapi-codegen failed unexpectedly on {args.spec}: {type(exc).__name__}: {exc}\n"
+                "Set TWINAPI_TRACEBACK=1 to see where, and please report it with the spec.",
+                file=sys.stderr,
+            )
+            return 1
+
+
+def _generate(args: argparse.Namespace) -> int:
     targets = generate.Targets(
         root=args.root,
         spec=args.spec,

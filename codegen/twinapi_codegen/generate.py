@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from twinapi_codegen import loader, parser, python_models, typescript
+from twinapi_codegen import errors, loader, parser, python_models, typescript
 from twinapi_codegen.errors import ToolError
 from twinapi_codegen.formats import FORMATS
 
@@ -70,12 +72,15 @@ def _render_all(env: jinja2.Environment, folder: str, variables: dict[str, Any])
 
 
 def _variables(targets: Targets) -> dict[str, Any]:
-    doc = loader.load(targets.spec)
+    doc = loader.load(targets.spec).for_generation()
     ctx = parser.build(doc)
+    for warning in getattr(ctx, "warnings", ()):  # located, and generation goes on
+        errors.warn(warning)
     variables = ctx.template_vars(os.path.relpath(targets.spec, targets.root))
     variables["formats"] = FORMATS
     variables["openapi"] = str(doc.data["openapi"])
     variables["models"] = ctx.models
+    variables["document"] = doc
     return variables
 
 
@@ -121,7 +126,13 @@ def render(targets: Targets) -> dict[Path, str]:
             outputs[targets.python_dir / name] = _format_python(name, source)
     if targets.typescript_dir is not None:
         files = _render_all(env, "typescript", variables)
-        files["schema.ts"] = typescript.generate(targets.spec, targets.openapi_typescript, variables["header"])
+        doc: loader.Document = variables["document"]
+        with tempfile.TemporaryDirectory(prefix="twinapi-spec-") as tmp:
+            spec = targets.spec
+            if doc.adjusted:  # the types are made from the document as generated from, like the models
+                spec = Path(tmp) / "openapi.json"
+                spec.write_text(json.dumps(doc.data), encoding="utf-8")
+            files["schema.ts"] = typescript.generate(spec, targets.openapi_typescript, variables["header"])
         for name, source in files.items():
             outputs[targets.typescript_dir / name] = source
     return outputs

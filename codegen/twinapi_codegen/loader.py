@@ -2,26 +2,52 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 from jsonschema import Draft202012Validator
+from jsonschema_path import SchemaPath
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
-from twinapi_codegen.errors import Problem, SpecError, pointer
+from twinapi_codegen import dialect
+from twinapi_codegen.errors import Problem, SpecError, pointer, warn
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 class Document:
-    """A parsed spec plus the source line of every node, so errors can point into the file."""
+    """A parsed spec plus the source line of every node, so errors can point into the file.
 
-    def __init__(self, path: Path, data: dict[str, Any], lines: dict[str, int]) -> None:
+    `warnings` are what the generator forgives in it, located. `for_generation()` is the document the generated
+    code is made from, when that differs from the file (`adjusted`): see `load`.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        data: dict[str, Any],
+        lines: dict[str, int],
+        warnings: list[Problem] | None = None,
+    ) -> None:
         self.path = path
         self.data = data
         self._lines = lines
+        self.warnings = list(warnings or [])
+        self._served: dict[str, Any] | None = None  # set by `load` when generation reads something else
+        self.adjusted = False  # whether this is such a document
+
+    def for_generation(self) -> Document:
+        """The document as generated from: itself, or a copy with what the generator forgives settled."""
+        if self._served is None:
+            return self
+        doc = Document(self.path, self._served, self._lines, self.warnings)
+        doc.adjusted = True
+        return doc
 
     def line(self, ptr: str) -> int | None:
         while True:
@@ -33,6 +59,9 @@ class Document:
 
     def problem(self, ptr: str, message: str) -> Problem:
         return Problem(ptr, message, self.line(ptr))
+
+    def warning(self, ptr: str, message: str) -> Problem:
+        return Problem(ptr, message, self.line(ptr), warning=True)
 
     def resolve(self, node: Any) -> Any:
         """Follows local `$ref`s until a non-reference node."""
@@ -64,7 +93,12 @@ def _index_lines(node: yaml.Node, ptr: str, out: dict[str, int]) -> None:
 
 
 def load(path: Path) -> Document:
-    """Reads and validates the document; raises SpecError naming every problem found."""
+    """Reads and validates the document; raises SpecError naming every problem found.
+
+    What does not stop the document from being served becomes a located warning (also handed to
+    `errors.warn`), and the generator reads the document the way the runtimes do: a 3.1 document's 3.0-style
+    `nullable` and boolean bounds upgraded, each enum value once, no default that its own schema refuses.
+    """
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -83,13 +117,19 @@ def load(path: Path) -> Document:
     if node is not None:
         _index_lines(node, "", lines)
     doc = Document(path, data, lines)
-    problems = _validate(doc)
+    problems, served = _validate(doc)
+    doc.warnings.sort(key=lambda w: (w.line or 0, w.pointer))
+    for found in doc.warnings:
+        warn(found)
     if problems:
         raise SpecError(name, problems)
+    doc._served = served
     return doc
 
 
-def _validate(doc: Document) -> list[Problem]:
+def _validate(doc: Document) -> tuple[list[Problem], dict[str, Any] | None]:
+    """The problems that refuse the document, and the document to generate from if it is not the file's own.
+    Warnings go to doc.warnings."""
     data = doc.data
     version = str(data.get("openapi", ""))
     if version.startswith("3.1"):
@@ -97,20 +137,173 @@ def _validate(doc: Document) -> list[Problem]:
     elif version.startswith("3.0"):
         validator = OpenAPIV30SpecValidator
     else:
-        return [doc.problem("/openapi", f"unsupported OpenAPI version {version!r}; 3.0.x and 3.1.x are supported")]
-    problems = _schema_problems(doc) if version.startswith("3.1") else []
+        unsupported = f"unsupported OpenAPI version {version!r}; 3.0.x and 3.1.x are supported"
+        return [doc.problem("/openapi", unsupported)], None
+    modern = version.startswith("3.1")
+    try:
+        # YAML turns 200 into an int key and a date into a date; the runtimes read the document as JSON data.
+        plain = json.loads(json.dumps(data, default=str))
+    except ValueError as exc:  # e.g. a recursive YAML alias
+        return [doc.problem("", f"the document is not JSON data: {exc}")], None
+    for ptr, repeated in dialect.repeated_enums(plain):
+        shown = ", ".join(repr(v) for v in repeated[:5])
+        if len(repeated) > 5:
+            shown += f" and {len(repeated) - 5} other values"
+        doc.warnings.append(doc.warning(ptr, f"enum lists {shown} more than once; each value is taken once"))
+    view = copy.deepcopy(plain)
+    dialect.settle(view)
+    if modern:
+        for ptr, message in dialect.boolean_bounds(plain):
+            doc.warnings.append(doc.warning(ptr, message))
+        for ptr, declared in dialect.foreign_dialects(plain):
+            doc.warnings.append(
+                doc.warning(
+                    ptr,
+                    f"the dialect {declared} is not followed: every schema is read as JSON Schema 2020-12 (with "
+                    "OpenAPI 3.0's boolean bounds and `nullable` understood), as the runtimes validate it",
+                )
+            )
+        view = dialect.upgrade(view, nullable=False)  # nodes stay where they are in the source
+    problems = _dangling_references(doc, plain) or (_schema_problems(doc, view) if modern else [])
     if problems:
-        return problems
+        return problems, None
+    defaults: list[tuple[str, str]] = []
+    empty_responses: set[str] = set()
     try:
         # The validator is not fond of non-string keys (YAML turns 200 into an int); JSON round-trip fixes that.
         # Patterns are ECMA-262, which it would check with Python's `re`; the schemas were checked above.
-        plain = _without_patterns(json.loads(json.dumps(data, default=str)))
-        for err in validator(plain).iter_errors():
-            ptr = pointer(*err.absolute_path) if err.absolute_path else ""
+        for err in _locating_validator(validator, view, defaults)(_without_patterns(view)).iter_errors():
+            ptr = _real_pointer(view, getattr(err, "located", None) or tuple(err.absolute_path))
+            if ptr.endswith("/responses") and _at(view, ptr) == {}:
+                empty_responses.add(ptr)
+                continue
             problems.append(doc.problem(ptr, err.message.split("\n", 1)[0]))
     except Exception as exc:  # the validator itself can fail on exotic documents; report, never trace
-        problems.append(doc.problem("", f"the document could not be validated: {exc}"))
+        if not problems:  # its later checks trip over what its first one already refused
+            problems.append(doc.problem("", f"the document could not be validated: {exc or type(exc).__name__}"))
+    for ptr in sorted(empty_responses):
+        doc.warnings.append(
+            doc.warning(ptr, "the operation documents no responses; it is generated to answer any status, bodiless")
+        )
+    dropped: set[str] = set()
+    for ptr, message in defaults:
+        if ptr not in dropped:
+            dropped.add(ptr)
+            doc.warnings.append(
+                doc.warning(ptr, f"the default does not match its schema ({message}); the generated code leaves it out")
+            )
+    served = view
+    for ptr in dropped:
+        parent = _at(served, ptr.rsplit("/", 1)[0])
+        if isinstance(parent, dict):
+            parent.pop("default", None)
+    if modern:
+        served = dialect.upgrade(served)
+    return problems, None if served == plain else served
+
+
+OPENAPI_FIELDS = frozenset(
+    {"openapi", "info", "jsonSchemaDialect", "servers", "paths", "webhooks", "components", "security", "tags"}
+)
+
+
+def _dangling_references(doc: Document, data: dict[str, Any]) -> list[Problem]:
+    """Local references to nothing. (A `#/$defs/...` reference inside a schema with its own `$id` is that schema's
+    business: only references into the OpenAPI document's own fields are followed here.)"""
+    problems = []
+    for ptr, node in dialect.walk(data):
+        ref = node.get("$ref")
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            continue
+        target = unquote(ref[1:])
+        if target.split("/")[1] in OPENAPI_FIELDS and not _exists(data, target):
+            problems.append(doc.problem(ptr + "/$ref", f"{ref} points to nothing in the document"))
     return problems
+
+
+def _exists(data: Any, ptr: str) -> bool:
+    """Whether the node at a pointer exists (it may be null)."""
+    parent, last = ptr.rsplit("/", 1)
+    container = _at(data, parent) if parent else data
+    key = last.replace("~1", "/").replace("~0", "~")
+    if isinstance(container, dict):
+        return key in container
+    return isinstance(container, list) and key.isdigit() and int(key) < len(container)
+
+
+def _at(data: Any, ptr: str) -> Any:
+    """The node at a pointer, or None."""
+    node = data
+    for raw in ptr.split("/")[1:] if ptr else []:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def _real_pointer(data: Any, parts: tuple[Any, ...]) -> str:
+    """Where a path the validator walked (through references) is in the document: the pointer of the node itself."""
+    node, ptr = data, ""
+    for i, raw in enumerate(parts):
+        part = str(raw)
+        seen: set[str] = set()
+        while not (isinstance(node, dict) and part in node) and isinstance(node, dict):
+            ref = node.get("$ref")
+            if not isinstance(ref, str) or not ref.startswith("#") or ref in seen:
+                break
+            seen.add(ref)
+            ptr = unquote(ref[1:])
+            node = _at(data, ptr)
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return ptr + pointer(*parts[i:])
+        ptr += pointer(part)
+    return ptr
+
+
+def _locating_validator(base: Any, view: dict[str, Any], defaults: list[tuple[str, str]]) -> Any:
+    """The spec validator, its checks made to say where they looked.
+
+    Its keyword checks (a schema against its dialect, a default against its schema, duplicate parameters) report
+    no location; each error here carries `located`, the path the check was walking. A default its schema refuses
+    is no refusal: it goes to `defaults` as (pointer of the default, why).
+    """
+    keywords: dict[str, Any] = {}
+    for name, cls in base.keyword_validators.items():
+        if name == "default":
+            keywords[name] = _checking_defaults(cls, view, defaults)
+        else:
+            keywords[name] = _locating(cls)
+    return type(f"Located{base.__name__}", (base,), {"keyword_validators": keywords})
+
+
+def _locating(cls: Any) -> Any:
+    def __call__(self: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        where = next((a for a in args if isinstance(a, SchemaPath)), None)
+        for err in cls.__call__(self, *args, **kwargs):
+            if where is not None and getattr(err, "located", None) is None:
+                err.located = (*where.parts, *err.absolute_path)
+            yield err
+
+    return type(cls.__name__, (cls,), {"__call__": __call__})
+
+
+def _checking_defaults(cls: Any, view: dict[str, Any], defaults: list[tuple[str, str]]) -> Any:
+    def __call__(self: Any, schema: SchemaPath, value: Any) -> Iterator[Any]:
+        for err in cls.__call__(self, schema, value):
+            inner = pointer(*err.absolute_path)
+            message = err.message.split("\n", 1)[0] + (f" at {inner} of it" if inner else "")
+            defaults.append((_real_pointer(view, (*schema.parts, "default")), message))
+        return iter(())
+
+    return type(cls.__name__, (cls,), {"__call__": __call__})
 
 
 def _without_patterns(node: Any) -> Any:
@@ -121,12 +314,12 @@ def _without_patterns(node: Any) -> Any:
     return node
 
 
-def _schema_problems(doc: Document) -> list[Problem]:
+def _schema_problems(doc: Document, data: dict[str, Any]) -> list[Problem]:
     """Checks each schema object against JSON Schema 2020-12, with its own location (the spec validator loses it)."""
     problems = []
     # No format checks: `pattern` is an ECMA-262 regex, which Python's `re` would wrongly refuse.
     meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
-    for ptr, schema in iter_schemas(doc.data):
+    for ptr, schema in iter_schemas(data):
         for err in meta.iter_errors(schema):
             inner = pointer(*err.absolute_path) if err.absolute_path else ""
             problems.append(doc.problem(ptr + inner, f"not a valid JSON Schema: {err.message}"))
