@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 TIMEOUT = 10.0
@@ -83,21 +84,52 @@ def _nested(value: Any, inside: bool = False) -> bool:
     return False
 
 
-def _unserialisable(case: Any) -> bool:
+def _structured(definition: dict[str, Any]) -> bool:
+    """Whether a parameter's schema nests objects or arrays inside its object or array."""
+    schema = definition.get("schema")
+    bundle = schema.get("x-bundled", {}) if isinstance(schema, dict) else {}
+
+    def resolve(node: Any) -> Any:
+        for _ in range(32):
+            ref = node.get("$ref") if isinstance(node, dict) else None
+            if not isinstance(ref, str) or not ref.startswith("#/x-bundled/"):
+                break
+            node = bundle.get(ref.rsplit("/", 1)[1], {})
+        return node
+
+    def compound(node: Any) -> bool:
+        node = resolve(node)
+        return isinstance(node, dict) and (node.get("type") in ("object", "array") or "properties" in node)
+
+    schema = resolve(schema)
+    if not isinstance(schema, dict):
+        return False
+    if schema.get("type") == "array":
+        return compound(schema.get("items"))
+    return any(compound(field) for field in (schema.get("properties") or {}).values())
+
+
+def _unserialisable(case: Any, structured: set[str]) -> bool:
     """Whether a parameter holds objects inside objects or arrays, which OpenAPI's styles have no serialisation
     for: what Schemathesis sends then is not the value it generated, so the answer says nothing of the server."""
-    parts = (case.query, case.headers, case.cookies, case.path_parameters)
-    return any(_nested(value) for part in parts if isinstance(part, dict) for value in part.values())
+    found = (case.query, case.headers, case.cookies, case.path_parameters)
+    parts = [part for part in found if isinstance(part, Mapping)]  # headers: a CaseInsensitiveDict
+    if any(name in part and part[name] not in ("", None) for part in parts for name in structured):
+        return True
+    return any(_nested(value) for part in parts for value in part.values())
 
 
 def _collect(operation: Any, found: list[Any]) -> None:
     """A few schema-valid cases of one operation, made by Schemathesis (derandomized: the same every run)."""
     from hypothesis import HealthCheck, assume, given, settings
 
+    groups = (operation.headers, operation.cookies, operation.path_parameters)
+    structured = {param.name for group in groups for param in group if _structured(param.definition)}
+
     @given(case=operation.as_strategy())
     @settings(max_examples=EXAMPLES, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
     def collect(case: Any) -> None:
-        assume(not _poison(case) and not _unserialisable(case))
+        assume(not _poison(case) and not _unserialisable(case, structured))
         found.append(case)
 
     collect()
