@@ -146,6 +146,7 @@ _BINARY_PROPERTIES = frozenset(
     Uppercase Upper Variation_Selector VS White_Space space XID_Continue XIDC XID_Start XIDS""".split()
 )
 _SYNTAX = frozenset("^$\\.*+?()[]{}|/")
+_RUST_META = frozenset("\\.+*?()|[]{}^$#&-~")
 _CLASS_ESCAPES = frozenset("dDwWsS")
 _CONTROLS = {"f": "\\f", "n": "\\n", "r": "\\r", "t": "\\t", "v": "\\x0B"}
 _QUANTIFIER = re.compile(r"\{[0-9]+(?:,[0-9]*)?\}")
@@ -174,10 +175,10 @@ def _known_property(name: str) -> bool:
 
 
 def _literal(char: str) -> str:
-    """One character, spelled so that the Rust engine reads it literally."""
+    """One character, spelled so that the Rust engine reads it literally (where `\\<` would be a word boundary)."""
     if not char.isprintable():
         return f"\\x{{{ord(char):X}}}"
-    return "\\" + char if char.isascii() and not char.isalnum() and char not in " _\"'" else char
+    return "\\" + char if char in _RUST_META else char
 
 
 def _hex(text: str, size: int) -> bool:

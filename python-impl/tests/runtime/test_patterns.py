@@ -28,6 +28,8 @@ NODE_READS = [
     (r"^[^]$", {"\n": True}),
     (r"^[\w\-]+$", {"a-b": True, "a b": False}),
     (r"^\d{3}$", {"123": True, "١٢٣": False}),
+    (r"^\<a\>$", {"<a>": True, "a": False}),  # `\<` is a word boundary to the Rust engine
+    (r"^[\w&&\d]$", {"&": True, "a": True}),  # `&&` is an intersection to it
 ]
 
 
