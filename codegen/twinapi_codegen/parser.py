@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from twinapi_codegen.errors import Problem, SpecError, pointer
+from twinapi_codegen.errors import Problem, SpecError, pointer, warn
 from twinapi_codegen.loader import HTTP_METHODS, Document
 from twinapi_codegen.naming import camel, pascal, snake, unique
 
@@ -84,16 +84,7 @@ def build(doc: Document) -> Context:
     taken_classes = set(class_names.values())
     problems: list[Problem] = []
     ctx.security_schemes = _security_schemes(doc)
-    for scheme in ctx.security_schemes:
-        if scheme["type"] == "mutualTLS":
-            problems.append(
-                doc.problem(
-                    pointer("components", "securitySchemes", scheme["name"]),
-                    "mutualTLS cannot be served: the client certificate is checked by whatever terminates TLS, "
-                    "not by the application; describe what reaches the application instead (e.g. an apiKey header)",
-                )
-            )
-    scheme_names = {s["name"] for s in ctx.security_schemes}
+    declared = {s["name"] for s in ctx.security_schemes}
     taken_ids: set[str] = set()
     taken_py: set[str] = set()
     taken_ts: set[str] = set()
@@ -114,8 +105,9 @@ def build(doc: Document) -> Context:
             requirements = [sorted(req) for req in security]
             for req in requirements:
                 for scheme in req:
-                    if scheme not in scheme_names:
-                        problems.append(doc.problem(base + "/security", f"unknown security scheme {scheme!r}"))
+                    if scheme not in declared:
+                        declared.add(scheme)
+                        _undeclared(ctx, scheme, base + "/security" if "security" in op else "/security")
             entry = {
                 "id": op_id,
                 "py_name": unique(snake(op_id), taken_py),
@@ -305,11 +297,14 @@ def _response(
     return entry
 
 
+# Schemes whose credentials the kit cannot read from the request: their handler is called with "" for every request
+# that needs them and decides from the request itself (mutualTLS: the header a TLS-terminating proxy sets).
+OPAQUE_SCHEMES = frozenset({"mutualTLS"})
+
+
 def _security_schemes(doc: Document) -> list[dict[str, Any]]:
     schemes = ((doc.data.get("components") or {}).get("securitySchemes")) or {}
-    taken_py: set[str] = set()
-    taken_ts: set[str] = set()
-    out = []
+    out: list[dict[str, Any]] = []
     for name, scheme in schemes.items():
         scheme = doc.resolve(scheme)
         if not isinstance(scheme, dict):
@@ -321,8 +316,30 @@ def _security_schemes(doc: Document) -> list[dict[str, Any]]:
                 "scheme": str(scheme.get("scheme", "")).lower() or None,
                 "in": scheme.get("in"),
                 "param": scheme.get("name"),
-                "py_name": unique(snake(name), taken_py),
-                "ts_name": unique(camel(name), taken_ts),
+                "opaque": scheme.get("type") in OPAQUE_SCHEMES,
+                "py_name": unique(snake(name), {s["py_name"] for s in out}),
+                "ts_name": unique(camel(name), {s["ts_name"] for s in out}),
             }
         )
     return out
+
+
+def _undeclared(ctx: Context, name: str, where: str) -> None:
+    """A name a security requirement uses without declaring it: still a handler (access stays closed), and a warning."""
+    message = (
+        f"security scheme {name!r} is not declared in /components/securitySchemes; its handler is called with empty "
+        'credentials ("") for every request that needs it and decides from the request itself'
+    )
+    warn(ctx.doc.warning(where, message))
+    ctx.security_schemes.append(
+        {
+            "name": name,
+            "type": None,
+            "scheme": None,
+            "in": None,
+            "param": None,
+            "opaque": True,
+            "py_name": unique(snake(name), {s["py_name"] for s in ctx.security_schemes}),
+            "ts_name": unique(camel(name), {s["ts_name"] for s in ctx.security_schemes}),
+        }
+    )
