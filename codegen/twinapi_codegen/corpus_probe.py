@@ -114,8 +114,11 @@ def _unserialisable(case: Any, structured: set[str]) -> bool:
     for: what Schemathesis sends then is not the value it generated, so the answer says nothing of the server."""
     found = (case.query, case.headers, case.cookies, case.path_parameters)
     parts = [part for part in found if isinstance(part, Mapping)]  # headers: a CaseInsensitiveDict
-    if any(name in part and part[name] not in ("", None) for part in parts for name in structured):
-        return True
+    for part in parts:
+        for key, value in part.items():
+            # A structured query parameter may arrive flattened: `name[field][inner]` keys.
+            if key.split("[", 1)[0] in structured and value not in ("", None):
+                return True
     return any(_nested(value) for part in parts for value in part.values())
 
 
@@ -123,7 +126,7 @@ def _collect(operation: Any, found: list[Any]) -> None:
     """A few schema-valid cases of one operation, made by Schemathesis (derandomized: the same every run)."""
     from hypothesis import HealthCheck, assume, given, settings
 
-    groups = (operation.headers, operation.cookies, operation.path_parameters)
+    groups = (operation.query, operation.headers, operation.cookies, operation.path_parameters)
     structured = {param.name for group in groups for param in group if _structured(param.definition)}
 
     @given(case=operation.as_strategy())
