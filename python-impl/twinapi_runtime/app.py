@@ -23,7 +23,7 @@ from twinapi_runtime.binding import Binding, OperationRoute, is_json
 from twinapi_runtime.dispatch import Body, Media, Operation, PathEndpoint, Scheme
 from twinapi_runtime.middleware import RequestContext
 from twinapi_runtime.problems import NO_ROUTE, problem_response
-from twinapi_runtime.validation import Param, Validators, scalar_kind
+from twinapi_runtime.validation import ANYTHING, Param, Validators, scalar_kind
 
 BODY_LIMIT = 65536
 _TEMPLATE = re.compile(r"{([^}/]+)}")
@@ -62,19 +62,24 @@ class _Compiler:
         self.schemes = self._schemes(binding)
 
     def resolve(self, node: Any) -> Any:
+        return self.located(node, "")[0]
+
+    def located(self, node: Any, where: str) -> tuple[Any, str]:
+        """Follows local `$ref`s; the node found and its pointer (the schemas inside are compiled from there)."""
         seen: set[str] = set()
         while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
             ref = node["$ref"]
             if ref in seen:
                 break
             seen.add(ref)
-            node = self.at(ref[1:])
-        return node
+            node, where = self.at(ref[1:]), ref[1:]
+        return node, where
 
     def at(self, pointer: str) -> Any:
         node: Any = self.spec
         for raw in pointer.split("/")[1:]:
-            node = node[raw.replace("~1", "/").replace("~0", "~")]
+            part = raw.replace("~1", "/").replace("~0", "~")
+            node = node[int(part)] if isinstance(node, list) else node[part]
         return node
 
     def _schemes(self, binding: Binding) -> dict[str, Scheme]:
@@ -107,11 +112,11 @@ class _Compiler:
         return self.schemes[name]
 
     def operation(self, route: OperationRoute, path_names: dict[str, str]) -> Operation:
-        item = self.resolve((self.spec.get("paths") or {}).get(route.path))
+        # A path item may be a reference to another one: its schemas are compiled where they are.
+        item, base = self.located((self.spec.get("paths") or {}).get(route.path), _pointer("paths", route.path))
         op = item.get(route.method.lower()) if isinstance(item, dict) else None
         if not isinstance(op, dict):
             raise ContractError(f"{route.method} {route.path} is not in the spec: run `make generate`")
-        base = _pointer("paths", route.path)
         security = op.get("security", self.spec.get("security", []))
         params = self._params(item, op, base, route.method.lower())
         body = self._body(op.get("requestBody"), base + _pointer(route.method.lower(), "requestBody"))
@@ -127,9 +132,12 @@ class _Compiler:
             for i, raw in enumerate(group or []):
                 param = self.resolve(raw)
                 pointer = raw["$ref"][1:] if isinstance(raw, dict) and "$ref" in raw else f"{where}/{i}"
-                merged[(param["name"], param["in"])] = (pointer, param)
+                # HTTP header names are case-insensitive: an operation's X-Id overrides its path's x-id.
+                location = param["in"]
+                merged[(param["name"].lower() if location == "header" else param["name"], location)] = (pointer, param)
         params = []
-        for (name, location), (pointer, param) in merged.items():
+        for (_, location), (pointer, param) in merged.items():
+            name = param["name"]
             schema = self.resolve(param.get("schema", {}))
             array = isinstance(schema, dict) and schema.get("type") == "array"
             style = param.get("style", "form" if location in ("query", "cookie") else "simple")
@@ -152,7 +160,8 @@ class _Compiler:
                     kind=kind,
                     default=schema.get("default") if isinstance(schema, dict) else None,
                     has_default=isinstance(schema, dict) and "default" in schema,
-                    validator=self.validators.compile(schema_pointer),
+                    # A parameter described by `content` instead of `schema` is taken as it is, as in Node.
+                    validator=self.validators.compile(schema_pointer) if "schema" in param else ANYTHING,
                     style=style,
                     fields=fields,
                 )

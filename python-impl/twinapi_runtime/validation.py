@@ -18,6 +18,7 @@ import jsonschema_rs
 INTEGER = re.compile(r"^-?(0|[1-9][0-9]*)$")
 NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$")
 SPEC_URI = "urn:twinapi:spec"
+ANYTHING = jsonschema_rs.Draft202012Validator(True)
 POINTER_SAFE = "/~-._!$&'()*+,;=:@"  # what a URI fragment may hold as is; the rest is percent-encoded
 
 
