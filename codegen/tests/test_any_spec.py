@@ -156,3 +156,33 @@ def test_empty_serialisations_are_empty_values(project: Project) -> None:
         env={"PYTHONPATH": str(package), "PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+HEADER_CASE = """
+from starlette.testclient import TestClient
+from app.main import create_app
+
+client = TestClient(create_app(), raise_server_exceptions=False)
+response = client.get("/items", headers={"X-REQUEST-ID": "longer than four"})
+assert response.status_code == 501, response.text
+"""
+
+
+def test_an_operation_header_overrides_its_path_header_in_any_case(project: Project) -> None:
+    """The path item's X-Request-Id (at most 4 characters) gives way to the operation's x-request-id (64)."""
+    targets = project("header_case")
+    _write(render(targets))
+    _write(scaffold(targets))
+    package = targets.root / "python-impl"
+    (package / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (targets.root / "headers.py").write_text(HEADER_CASE, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(targets.root / "headers.py")],
+        cwd=targets.root,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={"PYTHONPATH": str(package), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -185,3 +185,10 @@ def test_empty_serialisations_are_empty_values(projects: dict[str, Path]) -> Non
     assert no_ids.status_code == 501, no_ids.text
     assert missing.status_code == 400, missing.text
     assert [error["location"] for error in missing.json()["errors"]] == ["query/page"], missing.text
+
+
+def test_an_operation_header_overrides_its_path_header_in_any_case(projects: dict[str, Path]) -> None:
+    """The path item's X-Request-Id (at most 4 characters) gives way to the operation's x-request-id (64)."""
+    with _serving(projects["header_case"] / "node-impl") as url:
+        response = requests.get(url + "/items", headers={"X-REQUEST-ID": "longer than four"}, timeout=10)
+    assert response.status_code == 501, response.text

@@ -212,7 +212,9 @@ export class RequestValidators {
         const { node, where: at } = resolve(this.spec, raw, `${where}/${index}`);
         const { name, in: location } = isObject(node) ? node : {};
         if (isObject(node) && typeof name === "string" && typeof location === "string") {
-          merged.set(`${location}:${name}`, { param: node, name, location, where: at });
+          // HTTP header names are case-insensitive: an operation's X-Id overrides its path's x-id.
+          const key = location === "header" ? name.toLowerCase() : name;
+          merged.set(`${location}:${key}`, { param: node, name, location, where: at });
         }
       });
     }
