@@ -133,6 +133,36 @@ components:
     assert "'false - DELETE' is not of type 'boolean'" in warning.message
 
 
+def test_a_required_property_nothing_defines_is_a_warning_at_its_schema(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(
+        """openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /things:
+    get:
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/A"}
+components:
+  schemas:
+    Base:
+      type: object
+      properties: {y: {type: string}}
+    A:
+      required: [x, y]
+      allOf: [{$ref: "#/components/schemas/Base"}]
+""",
+        encoding="utf-8",
+    )
+    [warning] = loader.load(spec).warnings  # the validator met A first through the response's reference
+    assert (warning.line, warning.pointer) == (18, "/components/schemas/A")
+    assert "`required` names ['x']" in warning.message and "any value of it is accepted" in warning.message
+
+
 def test_other_dialects_in_a_3_1_document_are_read_as_2020_12(tmp_path: Path) -> None:
     spec = tmp_path / "openapi.yaml"
     spec.write_text(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -13,6 +13,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema_path import SchemaPath
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+from openapi_spec_validator.validation.exceptions import ExtraParametersError
 
 from twinapi_codegen import dialect
 from twinapi_codegen.errors import Problem, SpecError, pointer, warn
@@ -173,11 +174,23 @@ def _validate(doc: Document) -> tuple[list[Problem], dict[str, Any] | None]:
         # The validator is not fond of non-string keys (YAML turns 200 into an int); JSON round-trip fixes that.
         # Patterns are ECMA-262, which it would check with Python's `re`; the schemas were checked above.
         for err in _locating_validator(validator, view, defaults)(_without_patterns(view)).iter_errors():
-            ptr = _real_pointer(view, getattr(err, "located", None) or tuple(err.absolute_path))
+            located = getattr(err, "located", None)
+            # A keyword check's path ends at the schema it checked, which may be a reference to it.
+            ptr = _real_pointer(view, located, follow=True) if located else _real_pointer(view, err.absolute_path)
             if ptr.endswith("/responses") and _at(view, ptr) == {}:
                 empty_responses.add(ptr)
-                continue
-            problems.append(doc.problem(ptr, err.message.split("\n", 1)[0]))
+            elif isinstance(err, ExtraParametersError):
+                # JSON Schema's own meaning: the property must be there, with any value.
+                undefined = err.message.split(": ", 1)[-1]
+                doc.warnings.append(
+                    doc.warning(
+                        ptr,
+                        f"`required` names {undefined}, which neither the schema nor its allOf defines; "
+                        "any value of it is accepted",
+                    )
+                )
+            else:
+                problems.append(doc.problem(ptr, err.message.split("\n", 1)[0]))
     except Exception as exc:  # the validator itself can fail on exotic documents; report, never trace
         if not problems:  # its later checks trip over what its first one already refused
             problems.append(doc.problem("", f"the document could not be validated: {exc or type(exc).__name__}"))
@@ -245,19 +258,23 @@ def _at(data: Any, ptr: str) -> Any:
     return node
 
 
-def _real_pointer(data: Any, parts: tuple[Any, ...]) -> str:
-    """Where a path the validator walked (through references) is in the document: the pointer of the node itself."""
+def _real_pointer(data: Any, parts: Iterable[Any], *, follow: bool = False) -> str:
+    """Where a path the validator walked (through references) is in the document: the pointer of the node itself,
+    or with follow=True of the node a reference at the end of the path leads to."""
     node, ptr = data, ""
-    for i, raw in enumerate(parts):
+    parts = tuple(parts)
+    for i, raw in enumerate((*parts, None)):
         part = str(raw)
         seen: set[str] = set()
-        while not (isinstance(node, dict) and part in node) and isinstance(node, dict):
+        while (raw is not None or follow) and isinstance(node, dict) and part not in node:
             ref = node.get("$ref")
             if not isinstance(ref, str) or not ref.startswith("#") or ref in seen:
                 break
             seen.add(ref)
             ptr = unquote(ref[1:])
             node = _at(data, ptr)
+        if raw is None:
+            break
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
