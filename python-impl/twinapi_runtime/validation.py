@@ -47,14 +47,35 @@ def format_checkers(formats: Mapping[str, tuple[str, str | None]]) -> dict[str, 
     return {name: _calendar_check(re.compile(pattern), kind) for name, (pattern, kind) in formats.items()}
 
 
+def _formats_used(node: Any, found: set[str]) -> set[str]:
+    """Every string value of a `format` keyword, as the Node runtime collects them."""
+    if isinstance(node, list):
+        for item in node:
+            _formats_used(item, found)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "format" and isinstance(value, str):
+                found.add(value)
+            else:
+                _formats_used(value, found)
+    return found
+
+
+def _annotation(value: str) -> bool:
+    return True
+
+
 class Validators:
     """Compiles validators for pointers into one spec; `$ref`s resolve against the whole document.
+
+    Formats the kit does not define are annotations, as in the Node runtime: the validator's own checks of `uri`,
+    `ipv4`, `time` and the like would refuse strings Node accepts.
 
     Raises InvalidPattern, naming its place, for a pattern of the spec that no ECMA-262 engine compiles."""
 
     def __init__(self, spec: dict[str, Any], formats: Mapping[str, tuple[str, str | None]]) -> None:
         self._registry = jsonschema_rs.Registry([(SPEC_URI, ecma_patterns(spec))])
-        self._formats = format_checkers(formats)
+        self._formats = {name: _annotation for name in _formats_used(spec, set())} | format_checkers(formats)
 
     def compile(self, pointer: str) -> jsonschema_rs.Draft202012Validator:
         return jsonschema_rs.Draft202012Validator(
