@@ -14,8 +14,45 @@ from typing import Any
 from twinapi_codegen.errors import ToolError
 
 # Wire formats stay strings in the models: the runtime checks them with the shared format definitions, and
-# handlers write timestamps in the contract's exact form instead of pydantic's.
-TYPE_MAPPINGS = ["string+email=string", "date=string", "date-time=string"]
+# handlers write timestamps in the contract's exact form instead of pydantic's. Formats the kit does not define
+# are annotations to both runtimes, so no model may refuse a value for them either: pydantic's AnyUrl, IPv4Address,
+# time, timedelta, Base64Str (which also decodes), versioned UUIDs and the like stay strings, and numbers with a
+# date or time format stay numbers. `uuid` (defined by the kit), `binary` and `password` take every string.
+TYPE_MAPPINGS = [
+    "string+email=string",
+    "date=string",
+    "date-time=string",
+    *(
+        f"string+{name}=string"
+        for name in (
+            "byte",
+            "date-time-local",
+            "timestamp with time zone",
+            "duration",
+            "time",
+            "time-local",
+            "idn-email",
+            "uuid1",
+            "uuid2",
+            "uuid3",
+            "uuid4",
+            "uuid5",
+            "ulid",
+            "uri",
+            "hostname",
+            "ipv4",
+            "ipv4-network",
+            "ipv6",
+            "ipv6-network",
+            "decimal",
+            "integer",
+            "unixtime",
+            "path",
+        )
+    ),
+    *(f"number+{name}=number" for name in ("date-time", "time", "time-delta", "unixtime")),
+    "integer+date-time=integer",
+]
 
 EMPTY = '''"""No schemas: the contract defines no models."""
 '''
@@ -73,7 +110,9 @@ def _without_runtime_checks(node: Any, names: bool = False) -> Any:
     out = {
         k: _without_runtime_checks(v, k in ("properties", "$defs", "dependentSchemas"))
         for k, v in node.items()
-        if not (k == "pattern" and isinstance(v, str)) and not (k == "discriminator" and isinstance(v, dict))
+        if not (k == "pattern" and isinstance(v, str))
+        and not (k == "discriminator" and isinstance(v, dict))
+        and not (k == "format" and v == "hostname")  # the generator gives it a pattern of its own
     }
     if isinstance(out.get("patternProperties"), dict):
         del out["patternProperties"]
