@@ -25,9 +25,11 @@ def test_what_is_forgiven_is_warned_about_where_it_is() -> None:
         (16, "/paths/~1readings/get/parameters/0/schema/exclusiveMaximum"),
         (19, "/paths/~1readings/get/parameters/1/schema/default"),
         (22, "/paths/~1readings/get/parameters/2/schema/enum"),
-        (49, "/components/schemas/Reading/properties/value/exclusiveMinimum"),
-        (52, "/components/schemas/Reading/properties/count/default"),
-        (52, "/components/schemas/Reading/properties/count/exclusiveMaximum"),
+        (48, "/paths/~1readings~1latest/get/responses/200/content/application~1json/schema/enum"),
+        (51, "/paths/~1readings~1latest/delete/responses"),
+        (61, "/components/schemas/Reading/properties/value/exclusiveMinimum"),
+        (64, "/components/schemas/Reading/properties/count/default"),
+        (64, "/components/schemas/Reading/properties/count/exclusiveMaximum"),
     ]
     assert collected == doc.warnings and all(w.warning for w in doc.warnings)
     by_pointer = {w.pointer: w.message for w in doc.warnings}
@@ -53,7 +55,7 @@ def test_generation_reads_the_document_as_the_runtimes_do() -> None:
     assert reading["value"]["exclusiveMinimum"] == -273.15 and "minimum" not in reading["value"]
     assert reading["note"] == {"type": ["string", "null"]}
     assert reading["count"] == {"type": "integer"}
-    assert served.warnings == doc.warnings and served.line("/components/schemas/Reading/properties/note") == 51
+    assert served.warnings == doc.warnings and served.line("/components/schemas/Reading/properties/note") == 63
 
 
 NO_RESPONSES = """openapi: 3.0.3

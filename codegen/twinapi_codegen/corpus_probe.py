@@ -7,9 +7,10 @@ and server as it goes, so a probe stopped at its time limit still tells how far 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 TIMEOUT = 10.0
@@ -84,8 +85,8 @@ def _nested(value: Any, inside: bool = False) -> bool:
     return False
 
 
-def _structured(definition: dict[str, Any]) -> bool:
-    """Whether a parameter's schema nests objects or arrays inside its object or array."""
+def _schema(definition: dict[str, Any]) -> tuple[Any, Callable[[Any], Any]]:
+    """A parameter's schema and a resolver of the references Schemathesis bundled into it."""
     schema = definition.get("schema")
     bundle = schema.get("x-bundled", {}) if isinstance(schema, dict) else {}
 
@@ -97,11 +98,27 @@ def _structured(definition: dict[str, Any]) -> bool:
             node = bundle.get(ref.rsplit("/", 1)[1], {})
         return node
 
+    return resolve(schema), resolve
+
+
+def _pattern(definition: dict[str, Any]) -> re.Pattern[str] | None:
+    """A string parameter's pattern, where Python reads it as ECMA-262 does (else no check is made)."""
+    schema, _ = _schema(definition)
+    pattern = schema.get("pattern") if isinstance(schema, dict) else None
+    try:
+        return re.compile(pattern) if isinstance(pattern, str) else None
+    except re.error:
+        return None
+
+
+def _structured(definition: dict[str, Any]) -> bool:
+    """Whether a parameter's schema nests objects or arrays inside its object or array."""
+    schema, resolve = _schema(definition)
+
     def compound(node: Any) -> bool:
         node = resolve(node)
         return isinstance(node, dict) and (node.get("type") in ("object", "array") or "properties" in node)
 
-    schema = resolve(schema)
     if not isinstance(schema, dict):
         return False
     if schema.get("type") == "array":
@@ -122,17 +139,28 @@ def _unserialisable(case: Any, structured: set[str]) -> bool:
     return any(_nested(value) for part in parts for value in part.values())
 
 
+def _unmatched(case: Any, patterns: dict[str, re.Pattern[str]]) -> bool:
+    """Whether a string parameter misses its pattern: Schemathesis ignores a pattern it cannot generate from."""
+    parts = [p for p in (case.query, case.headers, case.cookies, case.path_parameters) if isinstance(p, Mapping)]
+    return any(
+        isinstance(value, str) and name in patterns and patterns[name].search(value) is None
+        for part in parts
+        for name, value in part.items()
+    )
+
+
 def _collect(operation: Any, found: list[Any]) -> None:
     """A few schema-valid cases of one operation, made by Schemathesis (derandomized: the same every run)."""
     from hypothesis import HealthCheck, assume, given, settings
 
     groups = (operation.query, operation.headers, operation.cookies, operation.path_parameters)
     structured = {param.name for group in groups for param in group if _structured(param.definition)}
+    patterns = {param.name: p for group in groups for param in group if (p := _pattern(param.definition))}
 
     @given(case=operation.as_strategy())
     @settings(max_examples=EXAMPLES, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
     def collect(case: Any) -> None:
-        assume(not _poison(case) and not _unserialisable(case, structured))
+        assume(not _poison(case) and not _unserialisable(case, structured) and not _unmatched(case, patterns))
         found.append(case)
 
     collect()

@@ -16,7 +16,7 @@ import { AccessLog, type LogLevel, loggerOptions, requestId } from "./request-co
 import { routeMiss } from "./route-miss.js";
 import { pathShape, routePath } from "./route-path.js";
 import { authenticator, buildSchemes } from "./security.js";
-import { upgrade } from "./dialect.js";
+import { forGlue, uniqueEnums, upgrade } from "./dialect.js";
 import { type Json, loadSpec, pointer } from "./spec.js";
 import { RequestValidators } from "./validation.js";
 
@@ -145,7 +145,7 @@ export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
       const { params: _params, querystring: _querystring, headers: _headers, body: _body, ...rest } = route.schema;
       const { cookies: _cookies, ...kept } = rest as typeof rest & { cookies?: unknown };
       // Response serialisers (fast-json-stringify) read JSON Schema, not OpenAPI's `nullable` or boolean bounds.
-      route.schema = "response" in kept ? { ...kept, response: upgrade(kept.response as Json) } : kept;
+      route.schema = "response" in kept ? { ...kept, response: uniqueEnums(upgrade(kept.response as Json)) } : kept;
     }
     route.onRequest = authenticate ? [authenticate] : [];
     route.preParsing = rule.body ? [bodyGate(rule.body)] : [];
@@ -163,7 +163,7 @@ export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
     };
   };
   await app.register(openapiGlue, {
-    specification: spec,
+    specification: forGlue(spec),
     // Cookie parameters are the kit's to read; this only keeps the glue from warning that Fastify does not.
     addCookieSchema: true,
     operationResolver: (operationId, method, path) => {

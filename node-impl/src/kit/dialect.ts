@@ -87,6 +87,37 @@ function exists(spec: JsonObject, ref: string): boolean {
   return ref.startsWith("#/") && at(spec, ref.slice(1)) !== undefined;
 }
 
+/** Enums without repeated values: fast-json-stringify's schema check refuses them, validation does not mind. */
+export function uniqueEnums(node: Json): Json {
+  if (Array.isArray(node)) return node.map(uniqueEnums);
+  if (!isObject(node)) return node;
+  const out: JsonObject = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, uniqueEnums(value)]));
+  const choices = node["enum"];
+  if (Array.isArray(choices)) {
+    const seen = new Set<string>();
+    out["enum"] = choices.filter((choice) => !seen.has(JSON.stringify(choice)) && seen.add(JSON.stringify(choice)));
+  }
+  return out;
+}
+
+/**
+ * The document as fastify-openapi-glue reads it: it checks the document against OpenAPI's own schema, which wants at
+ * least one response per operation; an operation that documents none may answer anything, as `default` says.
+ */
+export function forGlue(spec: JsonObject): JsonObject {
+  const copy = structuredClone(spec);
+  const paths = copy["paths"];
+  for (const item of isObject(paths) ? Object.values(paths) : []) {
+    for (const op of isObject(item) ? Object.values(item) : []) {
+      const responses = isObject(op) ? op["responses"] : undefined;
+      if (isObject(op) && isObject(responses) && Object.keys(responses).length === 0) {
+        op["responses"] = { default: { description: "Not documented." } };
+      }
+    }
+  }
+  return copy;
+}
+
 /** The document as the validators read it. */
 export function validationView(spec: JsonObject): JsonObject {
   return discriminated(upgrade(spec) as JsonObject);

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 
 import { type JsonObject } from "../../src/kit/spec.js";
-import { discriminated, upgrade } from "../../src/kit/dialect.js";
+import { discriminated, forGlue, uniqueEnums, upgrade } from "../../src/kit/dialect.js";
 
 describe("upgrade", () => {
   it("makes nullable a null type and enum member", () => {
@@ -67,5 +67,23 @@ describe("discriminated", () => {
     assert.equal(valid({ kind: "other", a: "x" }), true);
     assert.equal(valid({ kind: "other" }), false);
     assert.equal(valid({ kind: "gone" }), false);
+  });
+});
+
+describe("uniqueEnums", () => {
+  it("keeps each value once, in order, at any depth", () => {
+    assert.deepEqual(uniqueEnums({ items: { enum: ["a", "b", "a", 1, 1] } }), { items: { enum: ["a", "b", 1] } });
+  });
+});
+
+describe("forGlue", () => {
+  it("gives an operation without responses a default one, and leaves the original alone", () => {
+    const spec: JsonObject = { paths: { "/a": { delete: { responses: {} }, get: { responses: { "204": { description: "x" } } } } } };
+    const copy = forGlue(spec);
+    assert.deepEqual((copy["paths"] as JsonObject)["/a"], {
+      delete: { responses: { default: { description: "Not documented." } } },
+      get: { responses: { "204": { description: "x" } } },
+    });
+    assert.deepEqual(spec, { paths: { "/a": { delete: { responses: {} }, get: { responses: { "204": { description: "x" } } } } } });
   });
 });

@@ -35,3 +35,8 @@ class ListReadingsParams(BaseModel):
 
 class ListReadings200Response(RootModel[list[Reading]]):
     root: list[Reading]
+
+
+class LatestReading200Response(StrEnum):
+    celsius = "celsius"
+    kelvin = "kelvin"

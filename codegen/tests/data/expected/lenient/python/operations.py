@@ -36,6 +36,26 @@ class AddReading201:
 AddReadingResponse: TypeAlias = AddReading201
 
 
+@dataclass(frozen=True, slots=True)
+class LatestReading200:
+    """200: The latest unit."""
+
+    body: models.LatestReading200Response
+
+
+LatestReadingResponse: TypeAlias = LatestReading200
+
+
+@dataclass(frozen=True, slots=True)
+class ClearReadingsDefault:
+    """default: The spec documents no responses for this operation."""
+
+    status: int
+
+
+ClearReadingsResponse: TypeAlias = ClearReadingsDefault
+
+
 class Operations(Protocol):
     """One method per operation."""
 
@@ -46,6 +66,14 @@ class Operations(Protocol):
     # POST /readings
     async def add_reading(self, ctx: Context, body: models.Reading) -> AddReadingResponse:
         """POST /readings"""
+
+    # GET /readings/latest
+    async def latest_reading(self, ctx: Context) -> LatestReadingResponse:
+        """GET /readings/latest"""
+
+    # DELETE /readings/latest
+    async def clear_readings(self, ctx: Context) -> ClearReadingsResponse:
+        """DELETE /readings/latest"""
 
 
 class SecurityHandlers(Protocol[P_co]):

@@ -16,6 +16,8 @@ from .formats import FORMATS
 from .operations import (
     ListReadings200,
     AddReading201,
+    LatestReading200,
+    ClearReadingsDefault,
     Operations,
     SecurityHandlers,
 )
@@ -27,6 +29,8 @@ P = TypeVar("P")
 OPERATIONS: dict[str, str] = {
     "listReadings": "list_readings",
     "addReading": "add_reading",
+    "latestReading": "latest_reading",
+    "clearReadings": "clear_readings",
 }
 SECURITY_SCHEMES: dict[str, str] = {}
 
@@ -64,9 +68,37 @@ def bind(operations: Operations, security: SecurityHandlers[P]) -> Binding:
             )
         assert_never(result)
 
+    async def latest_reading(ctx: Context, call: Call) -> Response:
+        result = await operations.latest_reading(
+            ctx,
+        )
+        if isinstance(result, LatestReading200):
+            return respond(
+                200,
+                result.body,
+                "application/json",
+                None,
+            )
+        assert_never(result)
+
+    async def clear_readings(ctx: Context, call: Call) -> Response:
+        result = await operations.clear_readings(
+            ctx,
+        )
+        if isinstance(result, ClearReadingsDefault):
+            return respond(
+                result.status,
+                None,
+                None,
+                None,
+            )
+        assert_never(result)
+
     routes = [
         OperationRoute("listReadings", "GET", "/readings", list_readings),
         OperationRoute("addReading", "POST", "/readings", add_reading),
+        OperationRoute("latestReading", "GET", "/readings/latest", latest_reading),
+        OperationRoute("clearReadings", "DELETE", "/readings/latest", clear_readings),
     ]
     authenticators: dict[str, Any] = {}
     return Binding(routes=routes, authenticators=authenticators, formats=FORMATS)

@@ -43,6 +43,35 @@ export type AddReadingReply = FastifyReply<AddReadingRoute>;
 /** The bodies `addReading` may answer with: only those the contract documents. */
 export type AddReadingResult = AddReadingRoute["Reply"][keyof AddReadingRoute["Reply"]];
 
+/** GET /readings/latest as openapi-typescript describes it. */
+export type LatestReadingOperation = paths["/readings/latest"]["get"];
+
+/** GET /readings/latest: the route types of `latestReading`, as Fastify checks them. */
+export interface LatestReadingRoute {
+  Body: undefined;
+  Reply: {
+    200: LatestReadingOperation["responses"][200]["content"]["application/json"];
+  };
+}
+export type LatestReadingRequest = FastifyRequest<LatestReadingRoute>;
+export type LatestReadingReply = FastifyReply<LatestReadingRoute>;
+/** The bodies `latestReading` may answer with: only those the contract documents. */
+export type LatestReadingResult = LatestReadingRoute["Reply"][keyof LatestReadingRoute["Reply"]];
+
+/** DELETE /readings/latest as openapi-typescript describes it. */
+export type ClearReadingsOperation = paths["/readings/latest"]["delete"];
+
+/** DELETE /readings/latest: the route types of `clearReadings`, as Fastify checks them. */
+export interface ClearReadingsRoute {
+  Body: undefined;
+  Reply: {
+  };
+}
+export type ClearReadingsRequest = FastifyRequest<ClearReadingsRoute>;
+export type ClearReadingsReply = FastifyReply<ClearReadingsRoute>;
+/** The bodies `clearReadings` may answer with: only those the contract documents. */
+export type ClearReadingsResult = ClearReadingsRoute["Reply"][keyof ClearReadingsRoute["Reply"]];
+
 /** Implement every method; a missing one fails `tsc` here and stops the server at start. */
 export interface Service {
   /** GET /readings */
@@ -55,6 +84,16 @@ export interface Service {
     request: AddReadingRequest,
     reply: AddReadingReply,
   ): Promise<AddReadingResult>;
+  /** GET /readings/latest */
+  latestReading(
+    request: LatestReadingRequest,
+    reply: LatestReadingReply,
+  ): Promise<LatestReadingResult>;
+  /** DELETE /readings/latest */
+  clearReadings(
+    request: ClearReadingsRequest,
+    reply: ClearReadingsReply,
+  ): Promise<ClearReadingsResult>;
 }
 
 /**
@@ -67,6 +106,8 @@ export interface SecurityHandlers {
 export const operationIds = [
   "listReadings",
   "addReading",
+  "latestReading",
+  "clearReadings",
 ] as const;
 
 /** What the kit needs to know about each operation besides its schemas, which it reads from the spec itself. */
@@ -91,6 +132,22 @@ export const contract = {
       path: "/readings",
       security: [],
       body: { required: true, mediaTypes: ["application/json"] },
+    },
+    {
+      id: "latestReading",
+      handler: "latestReading",
+      method: "GET",
+      path: "/readings/latest",
+      security: [],
+      body: null,
+    },
+    {
+      id: "clearReadings",
+      handler: "clearReadings",
+      method: "DELETE",
+      path: "/readings/latest",
+      security: [],
+      body: null,
     },
   ],
 } as const satisfies Contract;
