@@ -127,3 +127,9 @@ def test_formats_the_kit_does_not_define_take_every_value(tmp_path: Path) -> Non
     models = _load(source, tmp_path / "format_models.py")
     value = {f"s{i}": "-not valid!" for i in range(len(formats))} | {"n": 1e300, "i": 10**30}
     assert models.Formats.model_validate(value).model_dump() == value
+
+
+def test_a_password_in_a_response_is_sent_as_it_is(tmp_path: Path) -> None:
+    schemas = {"Credentials": {"type": "object", "properties": {"password": {"type": "string", "format": "password"}}}}
+    models = _load(generate(schemas, "3.1.0", "header", ["Credentials"]), tmp_path / "password_models.py")
+    assert models.Credentials(password="hunter2").model_dump_json() == '{"password":"hunter2"}'

@@ -17,7 +17,8 @@ from twinapi_codegen.errors import ToolError
 # handlers write timestamps in the contract's exact form instead of pydantic's. Formats the kit does not define
 # are annotations to both runtimes, so no model may refuse a value for them either: pydantic's AnyUrl, IPv4Address,
 # time, timedelta, Base64Str (which also decodes), versioned UUIDs and the like stay strings, and numbers with a
-# date or time format stay numbers. `uuid` (defined by the kit), `binary` and `password` take every string.
+# date or time format stay numbers. `uuid` (defined by the kit) and `binary` take every string; `password` would
+# take every string too, but a SecretStr in a response is sent as `**********`.
 TYPE_MAPPINGS = [
     "string+email=string",
     "date=string",
@@ -26,6 +27,7 @@ TYPE_MAPPINGS = [
         f"string+{name}=string"
         for name in (
             "byte",
+            "password",
             "date-time-local",
             "timestamp with time zone",
             "duration",
