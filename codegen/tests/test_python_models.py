@@ -133,3 +133,16 @@ def test_a_password_in_a_response_is_sent_as_it_is(tmp_path: Path) -> None:
     schemas = {"Credentials": {"type": "object", "properties": {"password": {"type": "string", "format": "password"}}}}
     models = _load(generate(schemas, "3.1.0", "header", ["Credentials"]), tmp_path / "password_models.py")
     assert models.Credentials(password="hunter2").model_dump_json() == '{"password":"hunter2"}'
+
+
+def test_a_default_of_a_format_read_as_a_class_stays_its_json_type(tmp_path: Path) -> None:
+    properties = {
+        "id": {"type": "string", "format": "uuid", "default": "123e4567-e89b-12d3-a456-426614174000"},
+        "ref": {"type": "string", "format": "uuid"},
+        "amount": {"type": "number", "format": "decimal", "default": 1.5},
+    }
+    source = generate({"Defaults": {"type": "object", "properties": properties}}, "3.1.0", "header", ["Defaults"])
+    assert (
+        "    id: str = " in source and "    ref: UUID | None = None" in source and "    amount: float = 1.5" in source
+    )
+    assert _load(source, tmp_path / "default_models.py").Defaults().id == "123e4567-e89b-12d3-a456-426614174000"

@@ -120,7 +120,15 @@ def _without_runtime_checks(node: Any, names: bool = False) -> Any:
         del out["patternProperties"]
         if "additionalProperties" in out:
             out["additionalProperties"] = True
+    if out.get("format") in _CLASS_FORMATS and "default" in out:
+        # The generator writes the default as the JSON value (`id: UUID = "123e..."`), which mypy refuses and
+        # pydantic hands over unconverted; the field stays the plain type the validator checks.
+        del out["format"]
     return out
+
+
+# Formats the models read as a class of their own rather than the JSON type.
+_CLASS_FORMATS = frozenset({"uuid", "binary", "decimal"})
 
 
 # Keywords from which datamodel-code-generator infers a type the schema does not state: a schema with `properties`
