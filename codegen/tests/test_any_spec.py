@@ -84,35 +84,24 @@ def test_every_operation_answers_501_with_scaffolded_handlers(case: str, project
     assert probed.returncode == 0, probed.stdout + probed.stderr
 
 
-EMPTY_BODIES = """
-import sys
+CLIENT = """
 from starlette.testclient import TestClient
 from app.main import create_app
 
 client = TestClient(create_app(), raise_server_exceptions=False)
-for media_type, method, path, status in [
-    ("application/octet-stream", "PUT", "/blob", 501),
-    ("application/x-www-form-urlencoded", "POST", "/upload", 501),
-    ("application/json", "POST", "/upload", 400),
-]:
-    response = client.request(method, path, content=b"", headers={"content-type": media_type})
-    print(media_type, response.status_code, response.text)
-    assert response.status_code == status
-    if status == 400:
-        assert response.json()["errors"] == [{"location": "body", "message": "is required"}]
 """
 
 
-def test_an_empty_body_is_a_value_except_in_json(project: Project) -> None:
-    """Zero bytes are a value of a text, binary or form body (an empty form is {}), never of a JSON one."""
-    targets = project("content_types")
+def _served(case: str, script: str, project: Project) -> None:
+    """Runs `script` (after CLIENT) beside the case's generated app with scaffolded handlers; it asserts itself."""
+    targets = project(case)
     _write(render(targets))
     _write(scaffold(targets))
     package = targets.root / "python-impl"
     (package / "app" / "__init__.py").write_text("", encoding="utf-8")
-    (targets.root / "empty.py").write_text(EMPTY_BODIES, encoding="utf-8")
+    (targets.root / "check.py").write_text(CLIENT + script, encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, str(targets.root / "empty.py")],
+        [sys.executable, str(targets.root / "check.py")],
         cwd=targets.root,
         capture_output=True,
         text=True,
@@ -123,11 +112,25 @@ def test_an_empty_body_is_a_value_except_in_json(project: Project) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-EMPTY_OBJECTS = """
-from starlette.testclient import TestClient
-from app.main import create_app
+def test_an_empty_body_is_a_value_except_in_json(project: Project) -> None:
+    """Zero bytes are a value of a text, binary or form body (an empty form is {}), never of a JSON one."""
+    script = """
+for media_type, method, path, status in [
+    ("application/octet-stream", "PUT", "/blob", 501),
+    ("application/x-www-form-urlencoded", "POST", "/upload", 501),
+    ("application/json", "POST", "/upload", 400),
+]:
+    response = client.request(method, path, content=b"", headers={"content-type": media_type})
+    assert response.status_code == status, (media_type, response.text)
+    if status == 400:
+        assert response.json()["errors"] == [{"location": "body", "message": "is required"}]
+"""
+    _served("content_types", script, project)
 
-client = TestClient(create_app(), raise_server_exceptions=False)
+
+def test_empty_serialisations_are_empty_values(project: Project) -> None:
+    """{} serialises to nothing as an exploded form or deepObject query parameter; [] unexploded to `ids=`."""
+    script = """
 found = client.get("/near", params={"page[size]": "1"})
 assert found.status_code == 501, found.text
 no_ids = client.get("/near?page[size]=1&ids=")
@@ -136,53 +139,13 @@ missing = client.get("/near")
 assert missing.status_code == 400, missing.text
 assert [error["location"] for error in missing.json()["errors"]] == ["query/page"], missing.text
 """
-
-
-def test_empty_serialisations_are_empty_values(project: Project) -> None:
-    """{} serialises to nothing as an exploded form or deepObject query parameter; [] unexploded to `ids=`."""
-    targets = project("params")
-    _write(render(targets))
-    _write(scaffold(targets))
-    package = targets.root / "python-impl"
-    (package / "app" / "__init__.py").write_text("", encoding="utf-8")
-    (targets.root / "objects.py").write_text(EMPTY_OBJECTS, encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, str(targets.root / "objects.py")],
-        cwd=targets.root,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env={"PYTHONPATH": str(package), "PATH": "/usr/bin:/bin"},
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-HEADER_CASE = """
-from starlette.testclient import TestClient
-from app.main import create_app
-
-client = TestClient(create_app(), raise_server_exceptions=False)
-response = client.get("/items", headers={"X-REQUEST-ID": "longer than four"})
-assert response.status_code == 501, response.text
-"""
+    _served("params", script, project)
 
 
 def test_an_operation_header_overrides_its_path_header_in_any_case(project: Project) -> None:
     """The path item's X-Request-Id (at most 4 characters) gives way to the operation's x-request-id (64)."""
-    targets = project("header_case")
-    _write(render(targets))
-    _write(scaffold(targets))
-    package = targets.root / "python-impl"
-    (package / "app" / "__init__.py").write_text("", encoding="utf-8")
-    (targets.root / "headers.py").write_text(HEADER_CASE, encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, str(targets.root / "headers.py")],
-        cwd=targets.root,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env={"PYTHONPATH": str(package), "PATH": "/usr/bin:/bin"},
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    script = """
+response = client.get("/items", headers={"X-REQUEST-ID": "longer than four"})
+assert response.status_code == 501, response.text
+"""
+    _served("header_case", script, project)
