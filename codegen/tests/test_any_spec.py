@@ -119,6 +119,7 @@ for media_type, method, path, status in [
     ("application/octet-stream", "PUT", "/blob", 501),
     ("application/x-www-form-urlencoded", "POST", "/upload", 501),
     ("application/json", "POST", "/upload", 400),
+    ("application/x-www-form-urlencoded", "POST", "/note", 501),
 ]:
     response = client.request(method, path, content=b"", headers={"content-type": media_type})
     assert response.status_code == status, (media_type, response.text)
@@ -149,3 +150,12 @@ response = client.get("/items", headers={"X-REQUEST-ID": "longer than four"})
 assert response.status_code == 501, response.text
 """
     _served("header_case", script, project)
+
+
+def test_a_form_whose_schema_is_no_object_is_taken_as_it_arrives(project: Project) -> None:
+    """A form encodes an object; a form body described as a string reaches the handler as its text."""
+    script = """
+response = client.post("/note", content=b"any text", headers={"content-type": "application/x-www-form-urlencoded"})
+assert response.status_code == 501, response.text
+"""
+    _served("content_types", script, project)

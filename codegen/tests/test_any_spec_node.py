@@ -160,7 +160,7 @@ def test_every_operation_answers_501_with_scaffolded_handlers(case: str, project
 
 # Zero bytes are a value of a text, binary or form body (an empty form is {}), never of a JSON one.
 EMPTY_BODIES = [("application/octet-stream", "/blob", 501), ("application/x-www-form-urlencoded", "/upload", 501)]
-EMPTY_BODIES += [("application/json", "/upload", 400)]
+EMPTY_BODIES += [("application/json", "/upload", 400), ("application/x-www-form-urlencoded", "/note", 501)]
 
 
 @pytest.mark.parametrize(("media_type", "path", "status"), EMPTY_BODIES)
@@ -191,4 +191,12 @@ def test_an_operation_header_overrides_its_path_header_in_any_case(projects: dic
     """The path item's X-Request-Id (at most 4 characters) gives way to the operation's x-request-id (64)."""
     with _serving(projects["header_case"] / "node-impl") as url:
         response = requests.get(url + "/items", headers={"X-REQUEST-ID": "longer than four"}, timeout=10)
+    assert response.status_code == 501, response.text
+
+
+def test_a_form_whose_schema_is_no_object_is_taken_as_it_arrives(projects: dict[str, Path]) -> None:
+    """A form encodes an object; a form body described as a string reaches the handler as its text."""
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    with _serving(projects["content_types"] / "node-impl") as url:
+        response = requests.post(url + "/note", data=b"any text", headers=form, timeout=10)
     assert response.status_code == 501, response.text

@@ -182,7 +182,7 @@ class _Compiler:
             if is_json(key):
                 validator = self.validators.compile(schema_pointer) if "schema" in entry else None
                 media[key] = Media("json", validator, {}, frozenset())
-            elif key == "application/x-www-form-urlencoded" and "schema" in entry:
+            elif key == "application/x-www-form-urlencoded" and _may_be_object(self.resolve(entry.get("schema"))):
                 properties = (self.resolve(entry["schema"]) or {}).get("properties") or {}
                 arrays = frozenset(n for n, p in properties.items() if (self.resolve(p) or {}).get("type") == "array")
                 fields = {
@@ -253,6 +253,14 @@ class PathRouter:
                 await endpoint(scope, receive, send)
                 return
         await self.fallback(scope, receive, send)
+
+
+def _may_be_object(schema: Any) -> bool:
+    """A form encodes an object: a form body whose schema cannot be one (`type: string`) is taken as it arrives."""
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type", "object")
+    return kind == "object" or (isinstance(kind, list) and "object" in kind)
 
 
 def _with_encoded_slashes(scope: Scope) -> tuple[str, bool]:

@@ -277,7 +277,7 @@ export class RequestValidators {
       const schemaPointer = at + pointer("content", mediaType, "schema");
       if (isJsonMedia(key)) {
         media.set(key, { kind: "json", ...this.bodyChecks(hasSchema ? schemaPointer : null), fields: new Map(), arrays: new Set() });
-      } else if (key === FORM && hasSchema) {
+      } else if (key === FORM && hasSchema && mayBeObject(resolve(this.spec, entry["schema"], schemaPointer).node)) {
         const schema = resolve(this.spec, entry["schema"], schemaPointer).node;
         const properties = isObject(schema) && isObject(schema["properties"]) ? schema["properties"] : {};
         const arrays = new Set<string>();
@@ -383,6 +383,13 @@ class Sources {
     for (const [key, value] of pairs) found[key] = coerce(value, kind(key));
     return found;
   }
+}
+
+/** A form encodes an object: a form body whose schema cannot be one (`type: string`) is taken as it arrives. */
+function mayBeObject(schema: Json | undefined): boolean {
+  if (!isObject(schema)) return false;
+  const kind = schema["type"] ?? "object";
+  return kind === "object" || (Array.isArray(kind) && kind.includes("object"));
 }
 
 /** Parsed JSON bodies holding a `__proto__` or `constructor.prototype` key: refused once they pass their schema. */

@@ -36,6 +36,16 @@ class PutBlob200:
 PutBlobResponse: TypeAlias = PutBlob200
 
 
+@dataclass(frozen=True, slots=True)
+class PostNote204:
+    """204: Noted."""
+
+    pass
+
+
+PostNoteResponse: TypeAlias = PostNote204
+
+
 class Operations(Protocol):
     """One method per operation."""
 
@@ -46,6 +56,10 @@ class Operations(Protocol):
     # PUT /blob
     async def put_blob(self, ctx: Context, body: RawBody) -> PutBlobResponse:
         """PUT /blob"""
+
+    # POST /note
+    async def post_note(self, ctx: Context, body: RawBody | None) -> PostNoteResponse:
+        """POST /note"""
 
 
 class SecurityHandlers(Protocol[P_co]):

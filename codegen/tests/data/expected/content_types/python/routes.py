@@ -16,6 +16,7 @@ from .formats import FORMATS
 from .operations import (
     Upload201,
     PutBlob200,
+    PostNote204,
     Operations,
     SecurityHandlers,
 )
@@ -27,6 +28,7 @@ P = TypeVar("P")
 OPERATIONS: dict[str, str] = {
     "upload": "upload",
     "putBlob": "put_blob",
+    "postNote": "post_note",
 }
 SECURITY_SCHEMES: dict[str, str] = {}
 
@@ -64,9 +66,24 @@ def bind(operations: Operations, security: SecurityHandlers[P]) -> Binding:
             )
         assert_never(result)
 
+    async def post_note(ctx: Context, call: Call) -> Response:
+        result = await operations.post_note(
+            ctx,
+            call.body,
+        )
+        if isinstance(result, PostNote204):
+            return respond(
+                204,
+                None,
+                None,
+                None,
+            )
+        assert_never(result)
+
     routes = [
         OperationRoute("upload", "POST", "/upload", upload),
         OperationRoute("putBlob", "PUT", "/blob", put_blob),
+        OperationRoute("postNote", "POST", "/note", post_note),
     ]
     authenticators: dict[str, Any] = {}
     return Binding(routes=routes, authenticators=authenticators, formats=FORMATS)

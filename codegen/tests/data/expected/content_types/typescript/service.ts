@@ -42,6 +42,21 @@ export type PutBlobReply = FastifyReply<PutBlobRoute>;
 /** The bodies `putBlob` may answer with: only those the contract documents. */
 export type PutBlobResult = PutBlobRoute["Reply"][keyof PutBlobRoute["Reply"]];
 
+/** POST /note as openapi-typescript describes it. */
+export type PostNoteOperation = paths["/note"]["post"];
+
+/** POST /note: the route types of `postNote`, as Fastify checks them. */
+export interface PostNoteRoute {
+  Body: NonNullable<PostNoteOperation["requestBody"]>["content"]["application/x-www-form-urlencoded"] | undefined;
+  Reply: {
+    204: undefined;
+  };
+}
+export type PostNoteRequest = FastifyRequest<PostNoteRoute>;
+export type PostNoteReply = FastifyReply<PostNoteRoute>;
+/** The bodies `postNote` may answer with: only those the contract documents. */
+export type PostNoteResult = PostNoteRoute["Reply"][keyof PostNoteRoute["Reply"]];
+
 /** Implement every method; a missing one fails `tsc` here and stops the server at start. */
 export interface Service {
   /** POST /upload */
@@ -54,6 +69,11 @@ export interface Service {
     request: PutBlobRequest,
     reply: PutBlobReply,
   ): Promise<PutBlobResult>;
+  /** POST /note */
+  postNote(
+    request: PostNoteRequest,
+    reply: PostNoteReply,
+  ): Promise<PostNoteResult>;
 }
 
 /**
@@ -66,6 +86,7 @@ export interface SecurityHandlers {
 export const operationIds = [
   "upload",
   "putBlob",
+  "postNote",
 ] as const;
 
 /** What the kit needs to know about each operation besides its schemas, which it reads from the spec itself. */
@@ -90,6 +111,14 @@ export const contract = {
       path: "/blob",
       security: [],
       body: { required: true, mediaTypes: ["application/octet-stream"] },
+    },
+    {
+      id: "postNote",
+      handler: "postNote",
+      method: "POST",
+      path: "/note",
+      security: [],
+      body: { required: false, mediaTypes: ["application/x-www-form-urlencoded"] },
     },
   ],
 } as const satisfies Contract;
