@@ -146,3 +146,12 @@ def test_a_default_of_a_format_read_as_a_class_stays_its_json_type(tmp_path: Pat
         "    id: str = " in source and "    ref: UUID | None = None" in source and "    amount: float = 1.5" in source
     )
     assert _load(source, tmp_path / "default_models.py").Defaults().id == "123e4567-e89b-12d3-a456-426614174000"
+
+
+def test_a_model_keeps_the_keys_its_schema_allows_and_refuses_none(tmp_path: Path) -> None:
+    open_schema = {"type": "object", "properties": {"x": {"type": "string"}}}
+    closed = {**open_schema, "additionalProperties": False}
+    module = _load(generate({"Open": open_schema, "Closed": closed}, "3.1.0", "header"), tmp_path / "extra.py")
+    assert module.Open.model_validate({"x": "a", "more": 1}).model_dump() == {"x": "a", "more": 1}
+    with pytest.raises(ValidationError):
+        module.Closed.model_validate({"x": "a", "more": 1})

@@ -218,6 +218,7 @@ def _params_schema(params: list[dict[str, Any]], class_names: dict[str, str]) ->
         "type": "object",
         "properties": {p["name"]: _retarget(p["schema"], class_names) for p in params},
         "required": [p["name"] for p in params if p["required"]],
+        "additionalProperties": False,  # the operation's parameters, all of them
     }
 
 

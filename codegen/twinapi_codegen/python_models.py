@@ -101,7 +101,8 @@ def _without_runtime_checks(node: Any, names: bool = False) -> Any:
     mapping's only, refusing the implicit tags (schema names) and a schema mapped under two tags; a plain union
     accepts what the validator accepted. `patternProperties` would become a dict whose keys must match a pattern,
     or extra keys forbidden beside `additionalProperties: false`, refusing keys the schema lets through; such an
-    object's model takes any further key instead. `names`: the node maps names to schemas (`properties`).
+    object's model takes any further key instead. An object that says nothing of further keys allows them, and its
+    model keeps them (pydantic's default would drop them unseen). `names`: the node maps names to schemas.
     """
     if isinstance(node, list):
         return [_without_runtime_checks(v) for v in node]
@@ -116,6 +117,8 @@ def _without_runtime_checks(node: Any, names: bool = False) -> Any:
         and not (k == "discriminator" and isinstance(v, dict))
         and not (k == "format" and v == "hostname")  # the generator gives it a pattern of its own
     }
+    if "properties" in out and "additionalProperties" not in out and "unevaluatedProperties" not in out:
+        out["additionalProperties"] = True
     if isinstance(out.get("patternProperties"), dict):
         del out["patternProperties"]
         if "additionalProperties" in out:

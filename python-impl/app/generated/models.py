@@ -141,6 +141,7 @@ class TaskPage(BaseModel):
 
 class Problem(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     type: str
@@ -161,6 +162,7 @@ class FieldError(BaseModel):
 
 class ListTasksParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     limit: Annotated[int, Field(ge=1, le=100)] = 20
@@ -171,6 +173,7 @@ class ListTasksParams(BaseModel):
 
 class GetTaskParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     task_id: Annotated[UUID, Field(alias="taskId")]
@@ -178,6 +181,7 @@ class GetTaskParams(BaseModel):
 
 class DeleteTaskParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     task_id: Annotated[UUID, Field(alias="taskId")]
@@ -186,6 +190,7 @@ class DeleteTaskParams(BaseModel):
 
 class UpdateTaskParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     task_id: Annotated[UUID, Field(alias="taskId")]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 class OffsetModel(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     id: str | None = None
@@ -17,6 +18,7 @@ class OffsetModel(BaseModel):
 
 class Transition(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     after: OffsetModel | None = None
@@ -24,6 +26,7 @@ class Transition(BaseModel):
 
 class Rules(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     transitions: list[Transition] | None = None
@@ -31,6 +34,7 @@ class Rules(BaseModel):
 
 class GetOffsets200Response(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     at: str | None = None
@@ -42,6 +46,7 @@ class GetOffsets200Response(BaseModel):
 
 class PutOffsetsBody(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     offset: OffsetModel | None = None
@@ -50,6 +55,7 @@ class PutOffsetsBody(BaseModel):
 
 class PutOffsets200Response(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     at: str | None = None
@@ -61,6 +67,7 @@ class PutOffsets200Response(BaseModel):
 
 class GetClock200Response(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     at: str | None = None
@@ -72,6 +79,7 @@ class GetClock200Response(BaseModel):
 
 class GetClockCopy200Response(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     at: str | None = None
@@ -83,6 +91,7 @@ class GetClockCopy200Response(BaseModel):
 
 class Items(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     after: OffsetModel | None = None

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 class UploadBody(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     name: str | None = None

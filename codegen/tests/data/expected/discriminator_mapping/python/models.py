@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, RootModel
 
 class Cat(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     kind: Literal["cat"]
@@ -17,6 +18,7 @@ class Cat(BaseModel):
 
 class Dog(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     kind: Literal["dog"]

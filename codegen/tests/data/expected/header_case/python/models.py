@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class ListItemsParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     x_request_id: Annotated[str, Field(alias="x-request-id", max_length=64)]
@@ -17,6 +18,7 @@ class ListItemsParams(BaseModel):
 
 class AddItemParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     x_request_id: Annotated[str | None, Field(alias="X-Request-ID", max_length=64)] = None

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 class GetStatus200Response(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     ok: bool | None = None

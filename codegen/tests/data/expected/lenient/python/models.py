@@ -16,6 +16,7 @@ class Unit(StrEnum):
 
 class Reading(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     value: Annotated[float, Field(examples=["warm"], gt=-273.15)]
@@ -26,6 +27,7 @@ class Reading(BaseModel):
 
 class ListReadingsParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     limit: Annotated[int | None, Field(ge=1, lt=100)] = None

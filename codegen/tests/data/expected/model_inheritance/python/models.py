@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 class WrapperCollection(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     data: list[dict[str, Any]] | None = None
@@ -17,6 +18,7 @@ class WrapperCollection(BaseModel):
 
 class Station(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     id: str

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class Class(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     return_: Annotated[bool | None, Field(alias="return")] = None
@@ -17,6 +18,7 @@ class Class(BaseModel):
 
 class FieldModel(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     list_: Annotated[list[str] | None, Field(alias="list")] = None
@@ -24,6 +26,7 @@ class FieldModel(BaseModel):
 
 class GetClassImportParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     import_: Annotated[str, Field(alias="import")]
@@ -34,6 +37,7 @@ class GetClassImportParams(BaseModel):
 
 class GetClassImport200Response(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     default: str | None = None
@@ -44,6 +48,7 @@ class GetClassImport200Response(BaseModel):
 
 class DeleteParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     import_: Annotated[str, Field(alias="import")]

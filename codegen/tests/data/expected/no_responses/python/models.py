@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 class ReadCookiesParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     primitive: str | None = None
@@ -14,6 +15,7 @@ class ReadCookiesParams(BaseModel):
 
 class DeleteThingParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     id: int

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, RootModel
 
 class DocumentObject(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     version: str
@@ -21,6 +22,7 @@ class Document(RootModel[DocumentObject | str | int | float | bool | list[Any] |
 
 class UserObject(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     name: str | None = None
@@ -28,6 +30,7 @@ class UserObject(BaseModel):
 
 class Inline(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     x: int | None = None
@@ -35,6 +38,7 @@ class Inline(BaseModel):
 
 class Holder(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     tags: list[str] | str | int | float | bool | dict[str, Any] | None = None

@@ -15,6 +15,7 @@ class Unit(StrEnum):
 
 class Reading(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     value: Annotated[float, Field(ge=0.0, lt=100.0)]

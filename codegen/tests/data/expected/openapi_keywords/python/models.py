@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 class Cat(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
         json_schema_extra={"xml": {"name": "cat"}},
     )
@@ -24,6 +25,7 @@ class Bark(StrEnum):
 
 class Dog(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     pet_type: Annotated[Literal["dog"], Field(alias="petType")]

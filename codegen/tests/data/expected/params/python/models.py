@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class Filter(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     color: str | None = None
@@ -17,6 +18,7 @@ class Filter(BaseModel):
 
 class Point(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     x: float | None = None
@@ -25,6 +27,7 @@ class Point(BaseModel):
 
 class SearchParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     filter: Filter | None = None
@@ -36,6 +39,7 @@ class SearchParams(BaseModel):
 
 class Where(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     lat: float | None = None
@@ -43,6 +47,7 @@ class Where(BaseModel):
 
 class Page(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     size: int
@@ -50,6 +55,7 @@ class Page(BaseModel):
 
 class NearParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     where: Where

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class PutOffsetsParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     limit: Annotated[int | None, Field(le=10)] = None
@@ -16,6 +17,7 @@ class PutOffsetsParams(BaseModel):
 
 class PutOffsetsBody(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     at: int | None = None
@@ -23,6 +25,7 @@ class PutOffsetsBody(BaseModel):
 
 class PutOffsetsCopyParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     limit: Annotated[int | None, Field(le=10)] = None
@@ -30,6 +33,7 @@ class PutOffsetsCopyParams(BaseModel):
 
 class PutOffsetsCopyBody(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     at: int | None = None
@@ -37,6 +41,7 @@ class PutOffsetsCopyBody(BaseModel):
 
 class GetOtherParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     limit: Annotated[int | None, Field(le=10)] = None

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class CancelJobParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     name: str
@@ -16,6 +17,7 @@ class CancelJobParams(BaseModel):
 
 class GetJobParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     name: str
@@ -23,6 +25,7 @@ class GetJobParams(BaseModel):
 
 class GetJob200Response(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     name: str | None = None
@@ -30,6 +33,7 @@ class GetJob200Response(BaseModel):
 
 class HeadJobParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     name: str
@@ -37,6 +41,7 @@ class HeadJobParams(BaseModel):
 
 class GetJobLogsParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     job_id: Annotated[str, Field(alias="jobId")]
@@ -44,6 +49,7 @@ class GetJobLogsParams(BaseModel):
 
 class GetJobLogsBody(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     since: int | None = None

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 class GetCodeParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     code: str

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 class Node(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     name: str
@@ -16,6 +17,7 @@ class Node(BaseModel):
 
 class Partner(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     node: Node | None = None

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 class Error(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     message: str | None = None
@@ -14,6 +15,7 @@ class Error(BaseModel):
 
 class DeleteThingParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     id: int
@@ -21,6 +23,7 @@ class DeleteThingParams(BaseModel):
 
 class HeadThingParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     id: int

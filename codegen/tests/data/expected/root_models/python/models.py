@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, RootModel
 
 class FlatObject(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     name: str | None = None
@@ -18,6 +19,7 @@ class ArrayOfFlatObjects(RootModel[list[FlatObject]]):
 
 class Holder(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     items: ArrayOfFlatObjects | None = None

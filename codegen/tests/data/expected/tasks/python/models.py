@@ -134,6 +134,7 @@ class TaskPage(BaseModel):
 
 class Problem(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         validate_by_name=True,
     )
     type: str
@@ -154,6 +155,7 @@ class FieldError(BaseModel):
 
 class ListTasksParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     limit: Annotated[int, Field(ge=1, le=100)] = 20
@@ -164,6 +166,7 @@ class ListTasksParams(BaseModel):
 
 class GetTaskParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     task_id: Annotated[UUID, Field(alias="taskId")]
@@ -171,6 +174,7 @@ class GetTaskParams(BaseModel):
 
 class DeleteTaskParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     task_id: Annotated[UUID, Field(alias="taskId")]
@@ -179,6 +183,7 @@ class DeleteTaskParams(BaseModel):
 
 class UpdateTaskParams(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         validate_by_name=True,
     )
     task_id: Annotated[UUID, Field(alias="taskId")]
