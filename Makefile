@@ -125,7 +125,7 @@ new-project: setup ## A new project from a spec: make new-project SPEC=path/to/s
 	@test -n "$(DEST)" || { echo "usage: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir" >&2; exit 2; }
 	$(PY) -m twinapi_codegen new-project --spec $(SPEC) --dest $(DEST)
 
-corpus: setup build-node ## Generate, type-check, boot and probe both servers for every spec of a public corpus (~25 min)
+corpus: setup build-node ## Generate, type-check, boot and probe both servers for every spec of a public corpus (~15 min)
 	$(PY) -m twinapi_codegen.corpus $(CORPUS_ARGS)
 
 clean: ## Remove installs, builds, reports and local data
