@@ -197,7 +197,7 @@ def _open_values(models: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in node.items():
             if key == "allOf" and isinstance(value, list):
-                out[key] = [_object_reading(member, readings) for member in walk_members(value)]
+                out[key] = [_object_reading(walk(member, False), readings) for member in value]
             elif key in ("properties", "patternProperties", "$defs", "dependentSchemas") and isinstance(value, dict):
                 out[key] = {k: walk(v, True) for k, v in value.items()}
             elif key in ("example", "examples", "default", "enum", "const") or key.startswith("x-"):
@@ -208,9 +208,6 @@ def _open_values(models: dict[str, Any]) -> dict[str, Any]:
         if kind in _OTHER_VALUES:
             return {"anyOf": [{**out, "type": kind}, _OTHER_VALUES[kind]]}
         return out
-
-    def walk_members(members: list[Any]) -> list[Any]:
-        return [walk(member, False) for member in members]
 
     out: dict[str, Any] = {}
     for name, schema in models.items():

@@ -179,11 +179,12 @@ class _Compiler:
             entry = entry or {}
             key = media_type.split(";", 1)[0].strip().lower()
             schema_pointer = pointer + _pointer("content", media_type, "schema")
+            schema = self.resolve(entry.get("schema"))
             if is_json(key):
                 validator = self.validators.compile(schema_pointer) if "schema" in entry else None
                 media[key] = Media("json", validator, {}, frozenset())
-            elif key == "application/x-www-form-urlencoded" and _may_be_object(self.resolve(entry.get("schema"))):
-                properties = (self.resolve(entry["schema"]) or {}).get("properties") or {}
+            elif key == "application/x-www-form-urlencoded" and _may_be_object(schema):
+                properties = schema.get("properties") or {}
                 arrays = frozenset(n for n, p in properties.items() if (self.resolve(p) or {}).get("type") == "array")
                 fields = {
                     n: scalar_kind((self.resolve(p) or {}).get("items", {}) if n in arrays else p, self.resolve)

@@ -150,9 +150,9 @@ class Operation:
             raw += chunk
             if len(raw) > body.limit:
                 raise _too_large(body.limit)
-        if not raw and media.kind == "json":
-            return self._absent()
         if media.kind == "json":
+            if not raw:
+                return self._absent()
             try:
                 value = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:

@@ -275,10 +275,10 @@ export class RequestValidators {
       const key = mediaType.split(";", 1)[0]?.trim().toLowerCase() ?? mediaType;
       const hasSchema = isObject(entry) && "schema" in entry;
       const schemaPointer = at + pointer("content", mediaType, "schema");
+      const schema = isObject(entry) && "schema" in entry ? resolve(this.spec, entry["schema"], schemaPointer).node : undefined;
       if (isJsonMedia(key)) {
         media.set(key, { kind: "json", ...this.bodyChecks(hasSchema ? schemaPointer : null), fields: new Map(), arrays: new Set() });
-      } else if (key === FORM && hasSchema && mayBeObject(resolve(this.spec, entry["schema"], schemaPointer).node)) {
-        const schema = resolve(this.spec, entry["schema"], schemaPointer).node;
+      } else if (key === FORM && mayBeObject(schema)) {
         const properties = isObject(schema) && isObject(schema["properties"]) ? schema["properties"] : {};
         const arrays = new Set<string>();
         const fields = new Map<string, ScalarKind>();
