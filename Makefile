@@ -14,9 +14,11 @@ DEV_ENV := APP_ENV=$${APP_ENV:-development}
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node-impl/node_modules/.installed
 PY_SOURCES := codegen python-impl contract-tests bench
-MYPY_TARGETS := codegen/twinapi_codegen python-impl/twinapi_runtime python-impl/app contract-tests/twinapi_conformance \
+MYPY_TARGETS := codegen/twinapi_codegen python-impl/runtime/twinapi_runtime python-impl/app contract-tests/twinapi_conformance \
 	bench/twinapi_bench
 BENCH_NODE := bench/node/node_modules/.installed
+# This repository's own Python packages: installed editable by `setup`, kept out of the lock.
+LOCAL_PACKAGES := twinapi-codegen twinapi-runtime twinapi-example-python twinapi-contract-tests twinapi-bench
 
 .PHONY: help setup lock generate check-generated build-node run run-python run-node test lint fmt \
         test-codegen update-golden test-python test-node test-contract fuzz fuzz-deep \
@@ -27,13 +29,13 @@ help: ## List the targets
 
 setup: $(VENV_STAMP) $(NODE_STAMP) ## Install everything, pinned (Python venv from requirements.lock, npm ci)
 
-$(VENV_STAMP): requirements.lock codegen/pyproject.toml python-impl/pyproject.toml contract-tests/pyproject.toml \
+$(VENV_STAMP): requirements.lock codegen/pyproject.toml python-impl/pyproject.toml python-impl/runtime/pyproject.toml contract-tests/pyproject.toml \
 		bench/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
-		-e codegen -e python-impl -e contract-tests -e bench
+		-e codegen -e python-impl/runtime -e python-impl -e contract-tests -e bench
 	touch $@
 
 $(NODE_STAMP): node-impl/package.json node-impl/package-lock.json
@@ -42,10 +44,8 @@ $(NODE_STAMP): node-impl/package.json node-impl/package-lock.json
 	touch $@
 
 lock: $(VENV_STAMP) ## Re-resolve requirements.lock after changing a pyproject.toml or requirements-dev.in
-	$(VENV)/bin/uv pip compile --quiet --python-version 3.11 --generate-hashes --universal \
-		codegen/pyproject.toml python-impl/pyproject.toml contract-tests/pyproject.toml bench/pyproject.toml \
-		requirements-dev.in \
-		-o requirements.lock
+	$(VENV)/bin/uv pip compile --quiet --python-version 3.11 --generate-hashes --universal requirements-dev.in \
+		$(foreach p,$(LOCAL_PACKAGES),--no-emit-package $(p)) -o requirements.lock
 
 generate: setup ## Regenerate models, interfaces and routing of both implementations from the spec (SPEC=openapi.yaml)
 	$(PY) -m twinapi_codegen generate --spec $(SPEC)
@@ -82,7 +82,7 @@ fmt: setup ## Format and auto-fix the hand-written Python
 	$(VENV)/bin/ruff format $(PY_SOURCES)
 	$(VENV)/bin/ruff check --fix $(PY_SOURCES)
 
-test-codegen: setup ## The generator's golden, determinism and error tests
+test-codegen: setup build-node ## The generator's golden, determinism and error tests
 	$(PY) -m pytest -q codegen/tests
 
 update-golden: setup ## Rewrite the generator's expected outputs after an intended template change

@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "build/", "src/generated/"] },
+  { ignores: ["**/dist/", "**/build/", "src/generated/"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

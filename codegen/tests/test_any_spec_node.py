@@ -36,14 +36,13 @@ EXAMPLES = 3
 
 
 def _project(root: Path, spec: Path) -> Targets:
-    """A project with this repository's layout: the spec at the root, node-impl sharing the kit and its packages."""
+    """A project with this repository's layout: the spec at the root, node-impl sharing node_modules (the kit too)."""
     node = root / "node-impl"
     (node / "src").mkdir(parents=True)
     shutil.copy(spec, root / "openapi.yaml")
     for name in ("package.json", "tsconfig.json"):
         shutil.copy(NODE_IMPL / name, node / name)
     (node / "node_modules").symlink_to(NODE_IMPL / "node_modules", target_is_directory=True)
-    shutil.copytree(NODE_IMPL / "src" / "kit", node / "src" / "kit")
     targets = Targets(
         root=root,
         spec=root / "openapi.yaml",

@@ -1,6 +1,6 @@
 """The document as the generator reads it, in the same terms the runtimes validate it in.
 
-`upgrade` mirrors python-impl/twinapi_runtime/dialect.py (and node-impl/src/kit/dialect.ts): OpenAPI 3.0's
+`upgrade` mirrors python-impl/runtime/twinapi_runtime/dialect.py (and node-impl/kit/src/dialect.ts): OpenAPI 3.0's
 `nullable` and boolean `exclusiveMinimum/Maximum` in JSON Schema 2020-12 terms. 3.1 documents converted from 3.0
 keep them often enough; the runtimes read them that way, so the generated models and types must too. The other
 helpers find what the generator forgives in a document, so that it can say where.

@@ -3,8 +3,7 @@ import type { FastifyInstance } from "fastify";
 
 import { formats } from "../generated/formats.js";
 import { type SecurityHandlers, type Service, contract } from "../generated/service.js";
-import { buildApp } from "../kit/app.js";
-import { invalidCredentials } from "../kit/problem.js";
+import { buildApp, invalidCredentials } from "fastify-twinapi";
 import { MIGRATIONS_DIR, SPEC_PATH, type Config } from "./config.js";
 import { openDatabase } from "./db.js";
 import { Repository } from "./repository.js";

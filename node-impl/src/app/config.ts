@@ -3,8 +3,7 @@ import { randomBytes } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { ConfigError, type Env, integer, oneOf, serverSettings } from "../kit/env.js";
-import type { LogLevel } from "../kit/request-context.js";
+import { ConfigError, type Env, type LogLevel, integer, oneOf, serverSettings } from "fastify-twinapi";
 
 /** The repository root: this module is node-impl/{src,dist}/app/config.*. */
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));

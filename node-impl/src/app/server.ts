@@ -1,5 +1,5 @@
 /** The Node server: reads the environment, serves on HOST:PORT, and shuts down gracefully on SIGTERM. */
-import { failStart, serve } from "../kit/server.js";
+import { failStart, serve } from "fastify-twinapi";
 import { createApp } from "./app.js";
 import { loadConfig } from "./config.js";
 import { MigrationError } from "./db.js";

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 
 import type { components } from "../generated/schema.js";
 import type * as api from "../generated/service.js";
-import { Problem, invalid } from "../kit/problem.js";
+import { Problem, invalid } from "fastify-twinapi";
 import type { Repository, TaskFields, TaskRow, UserRow } from "./repository.js";
 import type { Passwords, Tokens } from "./security.js";
 

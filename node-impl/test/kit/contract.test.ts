@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { SPEC_PATH } from "../../src/app/config.js";
 import { formats } from "../../src/generated/formats.js";
 import { contract, operationIds } from "../../src/generated/service.js";
-import { ContractError, buildApp } from "../../src/kit/app.js";
+import { ContractError, buildApp } from "../../kit/src/app.js";
 
 class PartialService {
   async getHealth() {

@@ -4,8 +4,8 @@ import { describe, it } from "node:test";
 
 import { Ajv2020 } from "ajv/dist/2020.js";
 
-import { type JsonObject } from "../../src/kit/spec.js";
-import { discriminated, forGlue, uniqueEnums, upgrade } from "../../src/kit/dialect.js";
+import { type JsonObject } from "../../kit/src/spec.js";
+import { discriminated, forGlue, uniqueEnums, upgrade } from "../../kit/src/dialect.js";
 
 describe("upgrade", () => {
   it("makes nullable a null type and enum member", () => {

@@ -12,9 +12,9 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 import { formats } from "../../src/generated/formats.js";
-import { ContractError, buildApp } from "../../src/kit/app.js";
-import type { Contract, OperationInfo } from "../../src/kit/contract.js";
-import { invalidCredentials } from "../../src/kit/problem.js";
+import { ContractError, buildApp } from "../../kit/src/app.js";
+import type { Contract, OperationInfo } from "../../kit/src/contract.js";
+import { invalidCredentials } from "../../kit/src/problem.js";
 
 const SPEC = `
 openapi: 3.1.0

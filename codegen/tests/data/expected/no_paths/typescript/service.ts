@@ -5,7 +5,7 @@
  * handlers return); never edit this file.
  */
 
-import type { Contract } from "../kit/contract.js";
+import type { Contract } from "fastify-twinapi";
 
 /** Parameters with a schema default are always there: the kit fills them in before the handler runs. */
 export type WithDefaults<T, K extends keyof T> = Omit<T, K> & Required<Pick<T, K>>;

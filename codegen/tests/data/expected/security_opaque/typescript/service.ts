@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 
-import type { Contract } from "../kit/contract.js";
+import type { Contract } from "fastify-twinapi";
 import type { paths } from "./schema.js";
 
 /** Parameters with a schema default are always there: the kit fills them in before the handler runs. */

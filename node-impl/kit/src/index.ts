@@ -1,0 +1,19 @@
+/** fastify-twinapi: serve an OpenAPI contract from Fastify with the code twinapi-codegen generates. */
+export { BODY_LIMIT, ContractError, type KitOptions, buildApp } from "./app.js";
+export type { Contract, FormatDefinition, HttpMethod, OperationInfo, SecuritySchemeInfo } from "./contract.js";
+export { ConfigError, type Env, LOG_LEVELS, type ServerSettings, integer, oneOf, serverSettings } from "./env.js";
+export {
+  type FieldError,
+  INVALID_REQUEST,
+  NotImplementedOperation,
+  PROBLEM_JSON,
+  Problem,
+  type ProblemBody,
+  invalid,
+  invalidCredentials,
+  problemBody,
+  sendProblem,
+} from "./problem.js";
+export type { LogLevel } from "./request-context.js";
+export { failStart, serve, serveFromEnv } from "./server.js";
+export type { Json, JsonObject } from "./spec.js";
