@@ -1,6 +1,6 @@
 """The runtime any generated Python layer runs on: routing, authentication order, validation, problem+json."""
 
-from twinapi_runtime.app import ContractError, build_app, load_spec
+from twinapi_runtime.app import ContractError, include_contract, load_spec
 from twinapi_runtime.binding import (
     Binding,
     Call,
@@ -26,7 +26,7 @@ __all__ = [
     "NotImplementedOperation",
     "OperationRoute",
     "ProblemError",
-    "build_app",
+    "include_contract",
     "load_spec",
     "require_implemented",
     "respond",

@@ -1,27 +1,27 @@
-"""Builds the FastAPI application of a contract from its spec and a generated binding."""
+"""Serves a contract on a FastAPI application, from its spec and a generated binding."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import orjson
 import yaml
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.exception_handlers import http_exception_handler
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from twinapi_runtime import dialect
+from twinapi_runtime import dialect, docs
 from twinapi_runtime.binding import Binding, OperationRoute, is_json
 from twinapi_runtime.dispatch import Body, Media, Operation, PathEndpoint, Scheme
-from twinapi_runtime.middleware import RequestContext
+from twinapi_runtime.middleware import RequestContext, http_problem
 from twinapi_runtime.problems import NO_ROUTE, problem_response
 from twinapi_runtime.validation import ANYTHING, Param, Validators, scalar_kind
 
@@ -218,14 +218,10 @@ def _specificity(path: str) -> tuple[tuple[int, int], ...]:
     return tuple((int("{" in seg), -len(_TEMPLATE.sub("", seg))) for seg in path.split("/"))
 
 
-class PathRouter:
-    """Finds a request's path template: one dict lookup for concrete paths, then the templates, most concrete first.
+class ContractRoutes:
+    """Finds a request's path template: one dict lookup for concrete paths, then the templates, most concrete first."""
 
-    Anything else (the docs, a path the contract lacks) goes on to FastAPI's router.
-    """
-
-    def __init__(self, fallback: ASGIApp) -> None:
-        self.fallback = fallback
+    def __init__(self) -> None:
         self.exact: dict[str, PathEndpoint] = {}
         self.templates: list[tuple[re.Pattern[str], PathEndpoint]] = []
 
@@ -235,25 +231,64 @@ class PathRouter:
         else:
             self.templates.append((re.compile(pattern), endpoint))
 
+    def find(self, scope: Scope, path: str) -> tuple[PathEndpoint, dict[str, str]] | None:
+        endpoint = self.exact.get(path)
+        if endpoint is not None:
+            return endpoint, {}
+        path, marked = _with_encoded_slashes(scope, path)
+        for pattern, candidate in self.templates:
+            match = pattern.fullmatch(path)
+            if match is not None:
+                params = match.groupdict()
+                if marked:
+                    params = {key: value.replace(_SLASH_MARK, "/") for key, value in params.items()}
+                return candidate, params
+        return None
+
+
+class ContractDispatch:
+    """The innermost middleware of the app: a contract request goes from the app's middleware straight to its
+    operation, past FastAPI's exception, exit-stack and router layers (which cost time on every request and serve
+    nothing the runtime does not do itself); any other request goes on to them and to the app's own routes.
+
+    An exception an operation raises that the app has a handler for is answered by that handler, as FastAPI would.
+    """
+
+    def __init__(self, app: ASGIApp, routes: ContractRoutes, owner: FastAPI) -> None:
+        self.app = app
+        self.routes = routes
+        # Handlers for 500 and Exception belong to the outermost layer, as in Starlette.
+        self.handlers = {k: v for k, v in owner.exception_handlers.items() if k not in (500, Exception)}
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
-            endpoint = self.exact.get(path)
-            if endpoint is None:
-                path, marked = _with_encoded_slashes(scope)
-                for pattern, candidate in self.templates:
-                    match = pattern.fullmatch(path)
-                    if match is not None:
-                        params = match.groupdict()
-                        if marked:
-                            params = {key: value.replace(_SLASH_MARK, "/") for key, value in params.items()}
-                        scope["path_params"] = params
-                        endpoint = candidate
-                        break
-            if endpoint is not None:
-                await endpoint(scope, receive, send)
+            found = self.routes.find(scope, path)
+            if found is not None:
+                endpoint, scope["path_params"] = found
+                try:
+                    await endpoint(scope, receive, send)
+                except Exception as exc:
+                    await self._handled(exc, scope, receive, send)
                 return
-        await self.fallback(scope, receive, send)
+            # The contract's paths are exact, as in Node: `/health/` is not found, not redirected to `/health`.
+            toggled = path[:-1] if path.endswith("/") else path + "/"
+            if toggled and self.routes.find(scope, toggled) is not None:
+                await problem_response(404, NO_ROUTE, path)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _handled(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = next((self.handlers[c] for c in type(exc).__mro__ if c in self.handlers), None)
+        if handler is None:
+            raise exc
+        request = Request(scope, receive)
+        if inspect.iscoroutinefunction(handler):
+            response = await handler(request, exc)
+        else:
+            response = await run_in_threadpool(handler, request, exc)
+        if response is not None:
+            await response(scope, receive, send)
 
 
 def _may_be_object(schema: Any) -> bool:
@@ -264,60 +299,29 @@ def _may_be_object(schema: Any) -> bool:
     return kind == "object" or (isinstance(kind, list) and "object" in kind)
 
 
-def _with_encoded_slashes(scope: Scope) -> tuple[str, bool]:
+def _with_encoded_slashes(scope: Scope, path: str) -> tuple[str, bool]:
     """The decoded path, except that a %2F stays inside its segment (as in the Node kit's router): a parameter may
     hold a slash, sent encoded (`/items/a%2Fb` is one item). The server's decoded path has lost that difference."""
     raw = scope.get("raw_path")
-    if not raw or b"%2" not in raw or _SLASH_MARK in scope["path"]:
-        return scope["path"], False
+    if not raw or b"%2" not in raw or _SLASH_MARK in path or path != scope["path"]:
+        return path, False
     text = raw.decode("latin-1")
     if _ENCODED_SLASH.search(text) is None:
-        return scope["path"], False
+        return path, False
     return unquote(_ENCODED_SLASH.sub(_SLASH_MARK, text), errors="replace"), True
 
 
-async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
-    await problem_response(404, NO_ROUTE, scope["path"])(scope, receive, send)
+def include_contract(app: FastAPI, spec_path: Path, binding: Binding, *, body_limit: int = BODY_LIMIT) -> None:
+    """Serves every operation of the spec on `app` through the runtime, ahead of the app's own routes.
 
-
-class ContractApp(FastAPI):
-    """FastAPI with only the middleware a contract needs.
-
-    The runtime's own outermost layer answers every error as a problem, so FastAPI's server-error, exception,
-    telemetry, body-limit and exit-stack layers (which cost time on every request) are left out; middleware a user
-    adds with `add_middleware` still runs, inside the request context.
+    The app stays the caller's: its routes, dependencies, routers, exception handlers, middleware and lifespan work
+    as in any FastAPI app, and all of its middleware, added before or after this call, wraps the contract's routes
+    too. `app.openapi()` (and so the app's /openapi.json) is the contract as written; the app's docs pages load
+    their assets from the app itself. The kit's request layer (request id, access log, a 500 problem that leaks
+    nothing) is middleware added by this call: middleware added later runs outside it.
     """
-
-    contract_router: PathRouter
-
-    def build_middleware_stack(self) -> ASGIApp:
-        self.contract_router.fallback = self.router
-        app: ASGIApp = self.contract_router
-        for cls, args, kwargs in reversed(self.user_middleware):
-            app = cls(app, *args, **kwargs)
-        return RequestContext(app)
-
-
-def build_app(
-    spec_path: Path,
-    binding: Binding,
-    *,
-    lifespan: Lifespan[FastAPI] | None = None,
-    body_limit: int = BODY_LIMIT,
-) -> FastAPI:
-    """The application: every spec operation routed through the runtime, the spec at /openapi.json, docs at /docs."""
     spec = load_spec(spec_path)
     compiler = _Compiler(validation_view(spec), binding, body_limit)
-    info = spec.get("info") or {}
-    app = ContractApp(
-        title=str(info.get("title", "API")),
-        version=str(info.get("version", "")),
-        openapi_url=None,
-        docs_url=None,
-        redoc_url=None,
-        lifespan=lifespan,
-        redirect_slashes=False,
-    )
     groups: dict[str, dict[str, Operation]] = {}
     shapes: dict[str, str] = {}  # templates that differ only in parameter names are one path
     for route in binding.routes:
@@ -325,12 +329,20 @@ def build_app(
         groups.setdefault(pattern, {})[route.method] = compiler.operation(route, names)
         shapes.setdefault(pattern, route.path)
     _require_complete(spec, binding)
-    app.contract_router = PathRouter(app.router)
+    if app.middleware_stack is not None:
+        raise RuntimeError("include_contract must be called before the application starts")
+    routes = ContractRoutes()
     for pattern in sorted(groups, key=lambda p: _specificity(shapes[p])):
-        app.contract_router.add(shapes[pattern], pattern, PathEndpoint(groups[pattern]))
-    _add_contract_routes(app, spec, set(shapes.values()))
-    app.router.default = _not_found
-    return app
+        routes.add(shapes[pattern], pattern, PathEndpoint(groups[pattern]))
+    # Last in the list is innermost: middleware the app adds later still wraps the contract's routes.
+    app.user_middleware.append(Middleware(ContractDispatch, routes=routes, owner=app))
+    # FastAPI's documented way to give an app its own document (its /openapi.json serves what this returns).
+    app.openapi = lambda: spec  # type: ignore[method-assign]
+    docs.serve(app, str((spec.get("info") or {}).get("title", "API")))
+    # FastAPI's own answer to an HTTPException is {"detail": ...}; unless the app chose its own, it is a problem.
+    if app.exception_handlers.get(HTTPException) is http_exception_handler:
+        app.exception_handlers[HTTPException] = http_problem
+    app.add_middleware(RequestContext, owner=app)
 
 
 def _require_complete(spec: dict[str, Any], binding: Binding) -> None:
@@ -339,19 +351,3 @@ def _require_complete(spec: dict[str, Any], binding: Binding) -> None:
         for method in ("get", "put", "post", "delete", "options", "head", "patch", "trace"):
             if isinstance(item, dict) and method in item and (method.upper(), path) not in bound:
                 raise ContractError(f"{method.upper()} {path} has no generated route: run `make generate`")
-
-
-def _add_contract_routes(app: FastAPI, spec: dict[str, Any], taken: set[str]) -> None:
-    """The spec itself (not a re-derived one) and Swagger UI, unless the contract uses those paths itself."""
-    document = orjson.dumps(spec)
-
-    async def openapi(_: Request) -> Response:
-        return Response(document, media_type="application/json; charset=utf-8")
-
-    async def docs(_: Request) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=str(app.title))
-
-    extra: list[tuple[str, Callable[[Request], Any]]] = [("/openapi.json", openapi), ("/docs", docs)]
-    for path, endpoint in extra:
-        if path not in taken:
-            app.router.routes.append(Route(path, endpoint, methods=["GET"]))

@@ -1,4 +1,4 @@
-"""Outermost ASGI layer: request id, one access-log line per request, and a 500 problem that leaks nothing."""
+"""The kit's request layer: request id, one access-log line per request, and a 500 problem that leaks nothing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import re
 import time
 import uuid
 
+from fastapi import FastAPI
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from twinapi_runtime.problems import METHOD_ORDER, NO_ROUTE, problem_response
@@ -20,8 +23,11 @@ error_log = logging.getLogger("twinapi.error")
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, owner: FastAPI) -> None:
         self.app = app
+        # Built with the app's middleware stack, at its first request: by then the app's own handler for
+        # unexpected errors, if it has one, is registered, and such an error is left to it.
+        self.answers_errors = not any(key in (500, Exception) for key in owner.exception_handlers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,15 +50,9 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except HTTPException as exc:  # the framework's own (e.g. a wrong method on /docs)
-            detail = NO_ROUTE if exc.status_code == 404 else str(exc.detail)
-            headers = dict(exc.headers or {})
-            if "Allow" in headers:  # Starlette builds it from a set: put it in the contract's fixed order
-                allowed = {m.strip() for m in headers["Allow"].split(",")}
-                headers["Allow"] = ", ".join(m for m in METHOD_ORDER if m in allowed)
-            response = problem_response(exc.status_code, detail, scope["path"], headers=headers)
-            await response(scope, receive, send_with_id)
         except Exception:
+            if not self.answers_errors:
+                raise
             error_log.exception("unhandled error", extra={"fields": {"request_id": request_id}})
             if started:
                 raise
@@ -71,6 +71,18 @@ class RequestContext:
                         }
                     },
                 )
+
+
+async def http_problem(request: Request, exc: Exception) -> Response:
+    """The framework's own errors (no route, a wrong method on the docs, an HTTPException a route raises) as
+    problems, like every other error."""
+    assert isinstance(exc, HTTPException)
+    detail = NO_ROUTE if exc.status_code == 404 and exc.detail == "Not Found" else str(exc.detail)
+    headers = dict(exc.headers or {})
+    if "Allow" in headers:  # Starlette builds it from a set: put it in the contract's fixed order
+        allowed = {m.strip() for m in headers["Allow"].split(",")}
+        headers["Allow"] = ", ".join(m for m in METHOD_ORDER if m in allowed)
+    return problem_response(exc.status_code, detail, request.url.path, headers=headers)
 
 
 def _request_id(scope: Scope) -> str:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from starlette.testclient import TestClient
+from twinapi_runtime import AuthenticationFailed, Binding, Context, NotImplementedOperation, include_contract
 
 from app.generated import models
 from app.generated import operations as ops
 from app.generated.routes import SPEC_PATH, bind
-from twinapi_runtime import AuthenticationFailed, Context, NotImplementedOperation, build_app
 
 TOKEN = "good-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
@@ -72,7 +74,14 @@ def recorder() -> Recorder:
     return Recorder()
 
 
+def contract_app(spec: Path, binding: Binding) -> FastAPI:
+    """A plain FastAPI app serving the contract, as a user's project creates it."""
+    app = FastAPI()
+    include_contract(app, spec, binding)
+    return app
+
+
 @pytest.fixture
 def client(recorder: Recorder) -> Iterator[TestClient]:
-    with TestClient(build_app(SPEC_PATH, bind(recorder, Tokens())), raise_server_exceptions=False) as client:
+    with TestClient(contract_app(SPEC_PATH, bind(recorder, Tokens())), raise_server_exceptions=False) as client:
         yield client

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from conftest import contract_app
 from starlette.responses import Response
 from starlette.testclient import TestClient
-
-from twinapi_runtime import Binding, Call, Context, OperationRoute, build_app
+from twinapi_runtime import Binding, Call, Context, OperationRoute
 
 SPEC = """
 openapi: 3.0.3
@@ -45,7 +45,7 @@ def test_a_content_parameter_reaches_the_handler_as_sent(tmp_path: Path) -> None
 
     spec = tmp_path / "openapi.yaml"
     spec.write_text(SPEC, encoding="utf-8")
-    app = build_app(spec, Binding([OperationRoute("getX", "GET", "/x", endpoint)], {}, {}))
+    app = contract_app(spec, Binding([OperationRoute("getX", "GET", "/x", endpoint)], {}, {}))
     with TestClient(app) as client:
         sent = client.get("/x", headers={"filter": '{"a": 1}'}, params={"q": "not json", "limit": "2"})
         assert sent.status_code == 204

@@ -7,7 +7,6 @@ import logging
 
 import pytest
 from starlette.testclient import TestClient
-
 from twinapi_runtime.logs import JsonFormatter
 
 
@@ -26,30 +25,3 @@ def test_each_request_logs_one_json_line(client: TestClient, caplog: pytest.LogC
         "request_id": "abc",
     }
     assert line["duration_ms"] >= 0
-
-
-def test_middleware_a_user_adds_runs_inside_the_request_context(recorder: object) -> None:
-    from conftest import Recorder, Tokens
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-    from app.generated.routes import SPEC_PATH, bind
-    from twinapi_runtime import build_app
-
-    class Stamp:
-        def __init__(self, app: ASGIApp) -> None:
-            self.app = app
-
-        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            async def stamped(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    message["headers"] = [*message["headers"], (b"x-stamp", scope["state"]["request_id"].encode())]
-                await send(message)
-
-            await self.app(scope, receive, stamped)
-
-    assert isinstance(recorder, Recorder)
-    app = build_app(SPEC_PATH, bind(recorder, Tokens()))
-    app.add_middleware(Stamp)
-    with TestClient(app) as client:
-        response = client.get("/health", headers={"x-request-id": "r-1"})
-    assert response.headers["x-stamp"] == "r-1"

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import contract_app
 from starlette.responses import Response
 from starlette.testclient import TestClient
-
-from twinapi_runtime import AuthenticationFailed, Binding, Call, Context, ContractError, OperationRoute, build_app
+from twinapi_runtime import AuthenticationFailed, Binding, Call, Context, ContractError, OperationRoute
 
 SPEC = """
 openapi: 3.1.0
@@ -71,7 +71,7 @@ def _app(tmp_path: Path, handlers: Handlers, authenticators: dict[str, Any] | No
     routes = [OperationRoute(path, "GET", path, _answer) for path in paths]
     if authenticators is None:
         authenticators = {"bearer": handlers.bearer, "certificate": handlers.certificate, "api_key": handlers.api_key}
-    return TestClient(build_app(spec, Binding(routes=routes, authenticators=authenticators, formats={})))
+    return TestClient(contract_app(spec, Binding(routes=routes, authenticators=authenticators, formats={})))
 
 
 @pytest.fixture
