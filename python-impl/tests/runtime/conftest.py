@@ -70,6 +70,11 @@ class Tokens(ops.SecurityHandlers[str]):
 
 
 @pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
 
