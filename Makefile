@@ -21,7 +21,7 @@ BENCH_NODE := bench/node/node_modules/.installed
 LOCAL_PACKAGES := twinapi-codegen twinapi-runtime twinapi-example-python twinapi-contract-tests twinapi-bench
 
 .PHONY: help setup lock generate check-generated build-node run run-python run-node test lint fmt \
-        test-codegen update-golden test-python test-node test-contract fuzz fuzz-deep \
+        test-codegen update-golden test-python test-node test-contract test-docs docs-setup fuzz fuzz-deep \
         bench-setup bench bench-quick test-bench new-project corpus clean
 
 help: ## List the targets
@@ -70,7 +70,7 @@ run-python: setup ## The Python server (HOST, PORT=8000 and the other settings f
 run-node: setup build-node ## The Node server (HOST, PORT=3000 and the other settings from the environment)
 	$(DEV_ENV) HOST=$(HOST) PORT=$${PORT:-3000} node node-impl/dist/app/server.js
 
-test: lint test-codegen check-generated test-python test-node test-contract test-bench bench-quick ## Everything CI runs: lint, generator, both implementations, the contract, the benchmark's upkeep
+test: lint test-codegen check-generated test-python test-node test-contract test-docs test-bench bench-quick ## Everything CI runs: lint, generator, both implementations, the contract, the docs, the benchmark's upkeep
 
 lint: setup ## ruff, mypy --strict and tsc --noEmit
 	$(VENV)/bin/ruff check $(PY_SOURCES)
@@ -96,6 +96,12 @@ test-node: setup ## The Node implementation's own tests
 
 test-contract: setup build-node ## The conformance harness with the CI budget (both servers, fuzz + diff + interop)
 	$(PY) -m twinapi_conformance ci
+
+docs-setup: ## Chromium (Debian) for the headless-browser docs test; idempotent
+	@command -v chromium >/dev/null 2>&1 || { s=; [ "$$(id -u)" = 0 ] || s=sudo; $$s apt-get update -qq && $$s apt-get install -y -qq chromium; }
+
+test-docs: setup build-node docs-setup ## /docs of both real servers in headless Chromium, offline: title and every operation
+	$(PY) -m pytest -q -p no:cacheprovider contract-tests/browser
 
 fuzz: setup build-node ## Schemathesis against both servers, CI budget (replay: SEED=… MAX_EXAMPLES=… ONLY=node)
 	$(PY) -m twinapi_conformance fuzz $(if $(SEED),--seed $(SEED)) $(if $(MAX_EXAMPLES),--max-examples $(MAX_EXAMPLES)) \
