@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from twinapi_codegen import errors, loader, parser, python_models, typescript
+from twinapi_codegen import loader, parser, python_models, typescript
 from twinapi_codegen.errors import ToolError
 from twinapi_codegen.formats import FORMATS
 
@@ -74,8 +74,6 @@ def _render_all(env: jinja2.Environment, folder: str, variables: dict[str, Any])
 def _variables(targets: Targets) -> dict[str, Any]:
     doc = loader.load(targets.spec).for_generation()
     ctx = parser.build(doc)
-    for warning in getattr(ctx, "warnings", ()):  # located, and generation goes on
-        errors.warn(warning)
     variables = ctx.template_vars(os.path.relpath(targets.spec, targets.root))
     variables["formats"] = FORMATS
     variables["openapi"] = str(doc.data["openapi"])

@@ -48,14 +48,6 @@ def is_json(media: str) -> bool:
 
 
 @dataclass
-class Model:
-    """A Pydantic class the Python layer needs, and the schema datamodel-code-generator makes it from."""
-
-    name: str
-    schema: Any
-
-
-@dataclass
 class Context:
     doc: Document
     operations: list[dict[str, Any]] = field(default_factory=list)
@@ -126,7 +118,7 @@ def build(doc: Document) -> Context:
                 ctx.models[entry["params_model"]] = _params_schema(entry["params"], class_names)
             body = doc.resolve(op.get("requestBody"))
             if isinstance(body, dict):
-                entry["body"] = _body(doc, body, name, class_names, taken_classes, ctx.models)
+                entry["body"] = _body(body, name, class_names, taken_classes, ctx.models)
             # OpenAPI 3.1 lets an operation document no responses: then any status, without a declared body.
             for status, response in (op.get("responses") or NO_RESPONSES).items():
                 entry["responses"].append(
@@ -228,7 +220,6 @@ def _pick_media(content: dict[str, Any]) -> str | None:
 
 
 def _body(
-    doc: Document,
     body: dict[str, Any],
     name: str,
     class_names: dict[str, str],
@@ -285,7 +276,6 @@ def _response(
     entry: dict[str, Any] = {
         "status": status,
         "code": int(status) if status.isdigit() else None,
-        "label": label,
         "class_name": f"{name}{label}",
         "description": _one_line(response.get("description")),
         "media_type": media,
