@@ -11,9 +11,10 @@ import { after, before, describe, it } from "node:test";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 import { formats } from "../../src/generated/formats.js";
-import { ContractError, buildApp } from "../../kit/src/app.js";
+import { ContractError } from "../../kit/src/app.js";
 import type { Contract, OperationInfo } from "../../kit/src/contract.js";
 import { invalidCredentials } from "../../kit/src/problem.js";
+import { kitApp } from "./kit-app.js";
 
 const SPEC = `
 openapi: 3.0.3
@@ -148,7 +149,7 @@ function build(specText: string, spec: Contract = contract): Promise<FastifyInst
       return credential;
     },
   };
-  return buildApp({ specPath: writeSpec(specText), contract: spec, formats, service, securityHandlers, logLevel: "error" });
+  return kitApp({ specPath: writeSpec(specText), contract: spec, formats, service, securityHandlers });
 }
 
 describe("the kit on real-world spec trouble", () => {
