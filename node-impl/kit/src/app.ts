@@ -53,9 +53,10 @@ type SchemeHandlerName<C extends Contract> = C["securitySchemes"][keyof C["secur
 export type ServiceOf<C extends Contract> = string extends HandlerName<C> ? object : { readonly [K in HandlerName<C>]: Method };
 
 /** An object with a method for every security scheme (the generated `SecurityHandlers<P>`), each resolving to a P. */
-export type SecurityHandlersOf<C extends Contract, P> = string extends SchemeHandlerName<C>
-  ? object
-  : { readonly [K in SchemeHandlerName<C>]: (credential: string, request: FastifyRequest) => Promise<P> };
+export type SecurityHandlersOf<C extends Contract, P> =
+  string extends SchemeHandlerName<C>
+    ? object
+    : { readonly [K in SchemeHandlerName<C>]: (credential: string, request: FastifyRequest) => Promise<P> };
 
 /** The options of `app.register(twinapi, options)`; P is what the security handlers return (request.principal). */
 export interface TwinapiOptions<P = unknown, C extends Contract = Contract> {
@@ -95,7 +96,10 @@ function missingMethods(owner: object, names: Iterable<[id: string, method: stri
 /** Refuses to serve a contract whose service or security handlers lack a method, naming every missing one. */
 function requireImplemented(options: Options): void {
   const problems: string[] = [];
-  const operations = missingMethods(options.service, options.contract.operations.map((op) => [op.id, op.handler]));
+  const operations = missingMethods(
+    options.service,
+    options.contract.operations.map((op) => [op.id, op.handler]),
+  );
   if (operations.length > 0) {
     problems.push(`${options.service.constructor.name} does not implement Service for: ${operations.join(", ")}`);
   }

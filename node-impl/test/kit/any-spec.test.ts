@@ -97,7 +97,12 @@ components:
         children: {type: array, items: {$ref: "#/components/schemas/Node"}}
 `;
 
-function operation(method: OperationInfo["method"], path: string, body: OperationInfo["body"] = null, security: string[][] = []): OperationInfo {
+function operation(
+  method: OperationInfo["method"],
+  path: string,
+  body: OperationInfo["body"] = null,
+  security: string[][] = [],
+): OperationInfo {
   return { id: `${method} ${path}`, handler: `${method} ${path}`, method, path, security, body };
 }
 
@@ -217,7 +222,12 @@ describe("the kit on real-world spec trouble", () => {
     assert.deepEqual(body(stored)["body"], { name: "a b", count: 3, tags: [1, 2] });
     const bad = await app.inject({ method: "POST", url: "/forms", headers: form, payload: "count=three" });
     assert.deepEqual(body(bad)["errors"], [{ location: "body/count", message: "must be integer" }]);
-    const raw = await app.inject({ method: "POST", url: "/forms", headers: { "content-type": "application/octet-stream" }, payload: "\x01bytes" });
+    const raw = await app.inject({
+      method: "POST",
+      url: "/forms",
+      headers: { "content-type": "application/octet-stream" },
+      payload: "\x01bytes",
+    });
     assert.equal(body(raw)["body"], "bytes:\x01bytes");
     const text = await app.inject({ method: "POST", url: "/forms", headers: { "content-type": "text/plain" }, payload: "x" });
     assert.equal(text.statusCode, 415);

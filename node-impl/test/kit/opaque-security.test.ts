@@ -53,7 +53,11 @@ const contract: Contract = {
     certificate: { handler: "certificate", type: "mutualTLS", scheme: null, in: null, param: null },
     api_key: { handler: "apiKey", type: null, scheme: null, in: null, param: null },
   },
-  operations: [operation("/certificate", [["certificate"]]), operation("/undeclared", [["api_key"]]), operation("/either", [["bearer"], ["certificate"]])],
+  operations: [
+    operation("/certificate", [["certificate"]]),
+    operation("/undeclared", [["api_key"]]),
+    operation("/either", [["bearer"], ["certificate"]]),
+  ],
 };
 
 const calls: [string, string][] = [];

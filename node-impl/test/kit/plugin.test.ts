@@ -340,10 +340,13 @@ describe("the user's hooks and routes beside the kit's", () => {
 
   it("refuses to start, naming every missing method, when the options are not typed", async () => {
     const app = Fastify(fastifyOptions({ logLevel: "error" }));
-    await assert.rejects(async () => app.register(twinapi, { specPath, contract, formats: {}, service: {}, securityHandlers: {} }), (error: unknown) => {
-      assert.ok(error instanceof ContractError);
-      assert.match(error.message, /does not implement Service for: getHealth, createItem; .*SecurityHandlers for: key/);
-      return true;
-    });
+    await assert.rejects(
+      async () => app.register(twinapi, { specPath, contract, formats: {}, service: {}, securityHandlers: {} }),
+      (error: unknown) => {
+        assert.ok(error instanceof ContractError);
+        assert.match(error.message, /does not implement Service for: getHealth, createItem; .*SecurityHandlers for: key/);
+        return true;
+      },
+    );
   });
 });
