@@ -72,15 +72,18 @@ run-node: setup build-node ## The Node server (HOST, PORT=3000 and the other set
 
 test: lint test-codegen check-generated test-python test-node test-contract test-docs test-bench bench-quick ## Everything CI runs: lint, generator, both implementations, the contract, the docs, the benchmark's upkeep
 
-lint: setup ## ruff, mypy --strict and tsc --noEmit
+lint: setup ## ruff, mypy --strict, tsc --noEmit, eslint and prettier --check
 	$(VENV)/bin/ruff check $(PY_SOURCES)
 	$(VENV)/bin/ruff format --check $(PY_SOURCES)
 	$(VENV)/bin/mypy --strict $(MYPY_TARGETS)
 	cd node-impl && npm run --silent typecheck
+	cd node-impl && npm run --silent lint
+	cd node-impl && npm run --silent format:check
 
-fmt: setup ## Format and auto-fix the hand-written Python
+fmt: setup ## Format and auto-fix the hand-written Python and TypeScript
 	$(VENV)/bin/ruff format $(PY_SOURCES)
 	$(VENV)/bin/ruff check --fix $(PY_SOURCES)
+	cd node-impl && npm run --silent format
 
 test-codegen: setup build-node ## The generator's golden, determinism and error tests
 	$(PY) -m pytest -q codegen/tests

@@ -1,5 +1,5 @@
-"""Any valid spec, Node side: the generated TypeScript plus the scaffolded service pass `tsc` (strict), and the
-scaffolded server, a real process, answers 501 problem+json to a schema-valid request for every operation.
+"""Any valid spec, Node side: the generated TypeScript plus the scaffolded service pass `tsc` (strict) and prettier,
+and the scaffolded server, a real process, answers 501 problem+json to a schema-valid request for every operation.
 
 Each fixture in data/ holds one class of real-world trouble (see test_any_spec.py for the Python side). Every case
 is a project laid out like this repository (node-impl's kit, package.json, tsconfig and node_modules shared); one
@@ -94,6 +94,19 @@ def tsc_errors(projects: dict[str, Path]) -> dict[str, list[str]]:
 def test_generated_typescript_and_scaffold_pass_strict_tsc(case: str, tsc_errors: dict[str, list[str]]) -> None:
     assert tsc_errors[case] == [], "\n".join(tsc_errors[case])
     assert tsc_errors.get("", []) == [], "\n".join(tsc_errors[""])
+
+
+def test_scaffolds_are_formatted_as_prettier_formats_them(projects: dict[str, Path]) -> None:
+    """`make lint` runs prettier --check in a new project: the scaffolds it starts from must already pass it."""
+    scaffolds = sorted(str(p) for root in projects.values() for p in (root / "node-impl" / "src" / "app").glob("*.ts"))
+    done = subprocess.run(
+        [str(NODE_IMPL / "node_modules" / ".bin" / "prettier"), "--check", *scaffolds],
+        cwd=next(iter(projects.values())).parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @contextmanager

@@ -1,10 +1,14 @@
 /**
- * The kit: a Fastify app serving any OpenAPI 3.1 contract from the spec file, its generated contract module, a
- * service object (one method per operation) and security handlers (one per scheme). Every API route comes from
- * fastify-openapi-glue; the kit adds what the glue leaves out: authentication before validation, the contract's
- * request validation and body rules, problem+json for every error, 405 with Allow, request ids and access logs.
+ * The kit as a Fastify plugin: registered on the user's own instance, it serves any OpenAPI 3.1 contract from the spec
+ * file, its generated contract module, a service object (one method per operation) and security handlers (one per
+ * scheme). Every API route comes from fastify-openapi-glue; the kit adds what the glue leaves out: authentication
+ * before validation, the contract's request validation and body rules, problem+json for every error, 405 with Allow,
+ * request ids and access logs. The contract's routes live in a scope of their own (parsers, error and not-found
+ * handlers), so the user's own routes keep Fastify's defaults, and the user's plugins registered before the kit
+ * (CORS, rate limits, security headers) see the contract's routes like any other.
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from "fastify";
+import fp from "fastify-plugin";
 import openapiGlue from "fastify-openapi-glue";
 
 import { bodyGate, declaredMediaTypes, registerBodyParsers } from "./body.js";
@@ -20,7 +24,10 @@ import { forGlue, uniqueEnums, upgrade } from "./dialect.js";
 import { type Json, loadSpec, pointer } from "./spec.js";
 import { RequestValidators } from "./validation.js";
 
+/** The largest request body of a contract operation, in bytes, unless the plugin's `bodyLimit` says otherwise. */
 export const BODY_LIMIT = 65536;
+/** The longest path parameter the router takes; Fastify's default (100) refuses long values before the contract can. */
+export const MAX_PARAM_LENGTH = 8192;
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -33,18 +40,49 @@ declare module "fastify" {
   }
 }
 
-export interface KitOptions {
+/** A generated method's own parameter types are narrower than any the kit could name; `never` accepts them all. */
+type Method = (...args: never[]) => Promise<unknown>;
+type HandlerName<C extends Contract> = C["operations"][number]["handler"];
+type SchemeHandlerName<C extends Contract> = C["securitySchemes"][keyof C["securitySchemes"]]["handler"];
+
+/**
+ * An object with a method for every operation of the contract (what the generated `Service<P>` declares). A contract
+ * typed `as const` (the generated one) names them, so a missing one fails the type check; otherwise any object
+ * passes here and the start-time check names what is missing.
+ */
+export type ServiceOf<C extends Contract> = string extends HandlerName<C> ? object : { readonly [K in HandlerName<C>]: Method };
+
+/** An object with a method for every security scheme (the generated `SecurityHandlers<P>`), each resolving to a P. */
+export type SecurityHandlersOf<C extends Contract, P> =
+  string extends SchemeHandlerName<C>
+    ? object
+    : { readonly [K in SchemeHandlerName<C>]: (credential: string, request: FastifyRequest) => Promise<P> };
+
+/** The options of `app.register(twinapi, options)`; P is what the security handlers return (request.principal). */
+export interface TwinapiOptions<P = unknown, C extends Contract = Contract> {
   /** The OpenAPI document the generated code was made from. */
+  readonly specPath: string;
+  /** The generated contract module's `contract`. */
+  readonly contract: C;
+  /** The generated `formats`. */
+  readonly formats: Readonly<Record<string, FormatDefinition>>;
+  /** One method per operation (generated `Service<P>`). */
+  readonly service: ServiceOf<C>;
+  /** One method per security scheme (generated `SecurityHandlers<P>`). */
+  readonly securityHandlers: SecurityHandlersOf<C, P>;
+  /** The largest request body of a contract operation, in bytes (413 above it); 65536 unless set. */
+  readonly bodyLimit?: number;
+}
+
+/** What the kit needs to know of its options, whatever their types say. */
+interface Options {
   readonly specPath: string;
   readonly contract: Contract;
   readonly formats: Readonly<Record<string, FormatDefinition>>;
-  /** An object with one method per operation (generated `Service<P>`). */
   readonly service: object;
-  /** An object with one method per security scheme (generated `SecurityHandlers<P>`). */
   readonly securityHandlers: object;
-  readonly logLevel?: LogLevel;
-  /** Where log lines go; stdout by default. */
-  readonly logStream?: NodeJS.WritableStream;
+  readonly bodyLimit?: number;
+  readonly prefix?: string;
 }
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -55,10 +93,13 @@ function missingMethods(owner: object, names: Iterable<[id: string, method: stri
   return [...names].filter(([, method]) => typeof Reflect.get(owner, method) !== "function").map(([id]) => id);
 }
 
-/** Refuses to build an app whose service or security handlers lack a method, naming every missing one. */
-function requireImplemented(options: KitOptions): void {
+/** Refuses to serve a contract whose service or security handlers lack a method, naming every missing one. */
+function requireImplemented(options: Options): void {
   const problems: string[] = [];
-  const operations = missingMethods(options.service, options.contract.operations.map((op) => [op.id, op.handler]));
+  const operations = missingMethods(
+    options.service,
+    options.contract.operations.map((op) => [op.id, op.handler]),
+  );
   if (operations.length > 0) {
     problems.push(`${options.service.constructor.name} does not implement Service for: ${operations.join(", ")}`);
   }
@@ -74,15 +115,70 @@ function requireImplemented(options: KitOptions): void {
   }
 }
 
+/**
+ * Refuses the instance options under which Fastify's router would answer paths the contract does not have as its
+ * operations (each is instance-wide, so the kit cannot scope it away), and a prefix, which would move the contract's
+ * absolute paths. Every other option is the user's to choose.
+ */
+function requireContractRouting(config: FastifyInstance["initialConfig"], options: Options): void {
+  const router = { ...config, ...config.routerOptions };
+  const problems = [
+    (config.ignoreTrailingSlash || router.ignoreTrailingSlash) && "ignoreTrailingSlash serves /a/ as /a",
+    (config.ignoreDuplicateSlashes || router.ignoreDuplicateSlashes) && "ignoreDuplicateSlashes serves //a as /a",
+    (config.caseSensitive === false || router.caseSensitive === false) && "caseSensitive: false serves /A as /a",
+    (config.useSemicolonDelimiter || router.useSemicolonDelimiter) && "useSemicolonDelimiter serves /a;b as /a",
+    options.prefix !== undefined && "a prefix moves the contract's paths (put a base path in the spec's paths instead)",
+  ].filter((problem) => typeof problem === "string");
+  if (problems.length > 0) {
+    throw new ContractError(`fastify-twinapi serves the contract's paths as they are written: ${problems.join("; ")}`);
+  }
+}
+
 /** A URL the router cannot decode (a bad percent escape): hooks have not run, so the request id is set here. */
 function badUrl(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   reply.header("x-request-id", request.id);
   sendProblem(request, reply, invalid([{ location: "path", message: error.message }]));
 }
 
-export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
+/** A request that is not HTTP at all gets a problem too, and the connection is closed. */
+const notHttp: NonNullable<FastifyServerOptions["clientErrorHandler"]> = (_error, socket) => {
+  if (!socket.writable) return;
+  const body = JSON.stringify(problemBody(400, "The request is not valid HTTP."));
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+};
+
+/**
+ * The instance-wide Fastify options the kit's conventions need, to spread into `Fastify({ ...fastifyOptions(), ... })`
+ * before your own: JSON log lines with one access line per request, X-Request-ID ids, problem+json for bad URLs and
+ * bad HTTP, long path parameters, requests in flight at shutdown served. The kit works without them; any of them
+ * can be overridden.
+ */
+export function fastifyOptions(options: { readonly logLevel?: LogLevel; readonly logStream?: NodeJS.WritableStream } = {}) {
+  return {
+    logger: loggerOptions(options.logLevel ?? "info", options.logStream),
+    logController: new AccessLog(),
+    genReqId: requestId,
+    // Requests still arriving on open connections while closing are served, not answered with a non-problem 503.
+    return503OnClosing: false,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: badUrl,
+    clientErrorHandler: notHttp,
+  } satisfies FastifyServerOptions;
+}
+
+/** Appends the kit's hook to a route's own (a function or a list of them), in the order Fastify runs them. */
+function withHook<T>(own: T | readonly T[] | undefined, hook: T): T[] {
+  if (own === undefined) return [hook];
+  return [...(Array.isArray(own) ? (own as readonly T[]) : [own as T]), hook];
+}
+
+async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<void> {
   requireImplemented(options);
+  requireContractRouting(app.initialConfig, options);
   const { contract } = options;
+  const bodyLimit = options.bodyLimit ?? BODY_LIMIT;
   const spec = loadSpec(options.specPath);
   const validators = new RequestValidators(spec, options.formats);
   const schemes = buildSchemes(contract, options.securityHandlers);
@@ -101,82 +197,87 @@ export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
   const rules = new Map([...routes].map(([op, route]) => [op, validators.forOperation(op, route.names)]));
   const miss = routeMiss(contract);
 
-  const app = Fastify({
-    logger: loggerOptions(options.logLevel ?? "info", options.logStream),
-    logController: new AccessLog(),
-    genReqId: requestId,
-    requestIdHeader: false,
-    bodyLimit: BODY_LIMIT,
-    exposeHeadRoutes: false,
-    // Requests still arriving on open connections while closing are served, not answered with a non-problem 503.
-    return503OnClosing: false,
-    routerOptions: { maxParamLength: 8192 },
-    frameworkErrors: badUrl,
-    clientErrorHandler: (_error, socket) => {
-      if (!socket.writable) return;
-      const body = JSON.stringify(problemBody(400, "The request is not valid HTTP."));
-      socket.end(
-        `HTTP/1.1 400 Bad Request\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
-    },
-  });
-
   app.decorateRequest("principal", null);
-  app.addHook("onRequest", async (request, reply) => {
-    reply.header("x-request-id", request.id);
-  });
-  app.setErrorHandler(errorHandler(BODY_LIMIT, miss));
-  app.setNotFoundHandler(miss);
-  registerBodyParsers(app, declaredMediaTypes(spec));
   // A request body on GET (or HEAD, TRACE) is what the contract says: Fastify must read it there too.
   for (const method of new Set(contract.operations.filter((op) => op.body !== null).map((op) => op.method))) {
     if (["GET", "HEAD", "TRACE"].includes(method)) app.addHttpMethod(method, { hasBody: true, overrideExisting: true });
   }
 
-  const routed = new Set<OperationInfo>();
-  app.addHook("onRoute", (route) => {
-    const operation = route.config?.operation;
-    const rule = operation && rules.get(operation);
-    if (!operation || !rule) return;
-    routed.add(operation);
-    const authenticate = authenticator(operation, schemes);
-    // The kit validates requests itself (all locations, the conventions' coercion); Fastify must not do it again.
-    if (route.schema) {
-      const { params: _params, querystring: _querystring, headers: _headers, body: _body, ...rest } = route.schema;
-      const { cookies: _cookies, ...kept } = rest as typeof rest & { cookies?: unknown };
-      // Response serialisers (fast-json-stringify) read JSON Schema, not OpenAPI's `nullable` or boolean bounds.
-      route.schema = "response" in kept ? { ...kept, response: uniqueEnums(upgrade(kept.response as Json)) } : kept;
+  // The contract's own scope: what it changes (body parsers, error handling) stays out of the user's routes.
+  await app.register(async (scope) => {
+    scope.setGenReqId(requestId);
+    scope.addHook("onRequest", async (request, reply) => {
+      reply.header("x-request-id", request.id);
+    });
+    scope.setErrorHandler(errorHandler(bodyLimit, miss));
+    try {
+      // Requests no route takes, the user's paths included: 405 on the contract's paths, 404 elsewhere.
+      scope.setNotFoundHandler(miss);
+    } catch (error) {
+      throw new ContractError(
+        `fastify-twinapi answers the requests no route takes (404, 405 on the contract's paths), but a not-found handler is already set: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
-    route.onRequest = authenticate ? [authenticate] : [];
-    route.preParsing = rule.body ? [bodyGate(rule.body)] : [];
-    route.preValidation = [async (request) => rule.check(request)];
-  });
+    registerBodyParsers(scope, declaredMediaTypes(spec));
 
-  const routeOptions = (operation: OperationInfo) => {
-    // requireImplemented has made sure that the method exists.
-    const handler = Reflect.get(options.service, operation.handler) as Handler;
-    return {
-      method: operation.method,
-      url: routes.get(operation)?.url ?? operation.path,
-      handler: handler.bind(options.service),
-      config: { operation, body: rules.get(operation)?.body ?? null },
-    };
-  };
-  await app.register(openapiGlue, {
-    specification: forGlue(spec),
-    // Cookie parameters are the kit's to read; this only keeps the glue from warning that Fastify does not.
-    addCookieSchema: true,
-    operationResolver: (operationId, method, path) => {
-      const operation = byRoute.get(`${method} ${path}`);
-      if (operation === undefined) {
-        throw new ContractError(`${method} ${path} (${operationId}) is not in the generated contract: run \`make generate\``);
+    const routed = new Set<OperationInfo>();
+    scope.addHook("onRoute", (route) => {
+      const operation = route.config?.operation;
+      const rule = operation && rules.get(operation);
+      if (!operation || !rule) return;
+      routed.add(operation);
+      const authenticate = authenticator(operation, schemes);
+      // The kit validates requests itself (all locations, the conventions' coercion); Fastify must not do it again.
+      if (route.schema) {
+        const { params: _params, querystring: _querystring, headers: _headers, body: _body, ...rest } = route.schema;
+        const { cookies: _cookies, ...kept } = rest as typeof rest & { cookies?: unknown };
+        // Response serialisers (fast-json-stringify) read JSON Schema, not OpenAPI's `nullable` or boolean bounds.
+        route.schema = "response" in kept ? { ...kept, response: uniqueEnums(upgrade(kept.response as Json)) } : kept;
       }
-      // Spread over the glue's own route options: the kit's URL and config replace the glue's.
-      return routeOptions(operation);
-    },
+      // Added after the route's own hooks (those of plugins such as @fastify/rate-limit among them), never instead.
+      if (authenticate) route.onRequest = withHook(route.onRequest, authenticate);
+      if (rule.body) route.preParsing = withHook(route.preParsing, bodyGate(rule.body));
+      route.preValidation = withHook(route.preValidation, async (request: FastifyRequest) => rule.check(request));
+    });
+
+    const routeOptions = (operation: OperationInfo) => {
+      // requireImplemented has made sure that the method exists.
+      const handler = Reflect.get(options.service, operation.handler) as Handler;
+      return {
+        method: operation.method,
+        url: routes.get(operation)?.url ?? operation.path,
+        handler: handler.bind(options.service),
+        bodyLimit,
+        // HEAD is an operation of its own or a 405, as the contract says, whatever the instance's exposeHeadRoutes.
+        exposeHeadRoute: false,
+        config: { operation, body: rules.get(operation)?.body ?? null },
+      };
+    };
+    await scope.register(openapiGlue, {
+      specification: forGlue(spec),
+      // Cookie parameters are the kit's to read; this only keeps the glue from warning that Fastify does not.
+      addCookieSchema: true,
+      operationResolver: (operationId, method, path) => {
+        const operation = byRoute.get(`${method} ${path}`);
+        if (operation === undefined) {
+          throw new ContractError(`${method} ${path} (${operationId}) is not in the generated contract: run \`make generate\``);
+        }
+        // Spread over the glue's own route options: the kit's URL and config replace the glue's.
+        return routeOptions(operation);
+      },
+    });
+    // What the glue does not route (TRACE, or an operation marked x-no-fastify-config) the kit routes itself.
+    for (const operation of contract.operations.filter((op) => !routed.has(op))) scope.route(routeOptions(operation));
+    if (!byRoute.has("GET /openapi.json") && !byRoute.has("GET /docs")) await scope.register(docs, { spec });
   });
-  // What the glue does not route (TRACE, or an operation marked x-no-fastify-config) the kit routes itself.
-  for (const operation of contract.operations.filter((op) => !routed.has(op))) app.route(routeOptions(operation));
-  if (!byRoute.has("GET /openapi.json") && !byRoute.has("GET /docs")) await app.register(docs, { spec });
-  return app;
 }
+
+/**
+ * The kit: `await app.register(twinapi, { specPath, contract, formats, service, securityHandlers })` on your own
+ * Fastify instance. It refuses to start, with a ContractError, when the service or security handlers lack a method
+ * or the instance's router options would serve paths the contract does not have.
+ */
+export const twinapi = fp(twinapiPlugin, {
+  fastify: "5.x",
+  name: "fastify-twinapi",
+}) as <P = unknown, C extends Contract = Contract>(app: FastifyInstance, options: TwinapiOptions<P, C>) => Promise<void>;

@@ -140,7 +140,8 @@ export function registerBodyParsers(app: FastifyInstance, mediaTypes: Iterable<s
     // Fastify refuses to register what is not `type/subtype` (and answers 415 to a request sending one).
     if (!MEDIA_TYPE.test(media)) continue;
     if (media === "*/*") anything = true;
-    else if (media.endsWith("/*")) app.addContentTypeParser(new RegExp(`^${escapeRegExp(media.slice(0, -1))}`), { parseAs: "buffer" }, parse);
+    else if (media.endsWith("/*"))
+      app.addContentTypeParser(new RegExp(`^${escapeRegExp(media.slice(0, -1))}`), { parseAs: "buffer" }, parse);
     else app.addContentTypeParser(media, { parseAs: "buffer" }, parse);
   }
   // Other media types only reach a parser on operations without a body (the gate answered 415 for the others),

@@ -7,9 +7,7 @@ import type { JsonObject } from "./spec.js";
 
 export async function docs(app: FastifyInstance, options: { spec: JsonObject }): Promise<void> {
   const json = JSON.stringify(options.spec);
-  app.get("/openapi.json", { schema: { hide: true } }, async (_request, reply) =>
-    reply.type("application/json; charset=utf-8").send(json),
-  );
+  app.get("/openapi.json", { schema: { hide: true } }, async (_request, reply) => reply.type("application/json; charset=utf-8").send(json));
   // The glue has validated the document as OpenAPI; @fastify/swagger only hands it to Swagger UI as it is.
   const document = options.spec as unknown as StaticDocumentSpec["document"];
   await app.register(swagger, { mode: "static", specification: { document } });

@@ -18,10 +18,7 @@ function asProblem(error: FastifyError, request: FastifyRequest, bodyLimit: numb
   return null;
 }
 
-export function errorHandler(
-  bodyLimit: number,
-  routeMiss: (request: FastifyRequest, reply: FastifyReply) => FastifyReply,
-) {
+export function errorHandler(bodyLimit: number, routeMiss: (request: FastifyRequest, reply: FastifyReply) => FastifyReply) {
   return function handle(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
     // An error before routing (e.g. QUERY without a Content-Type on an unknown route) is still a route miss.
     if (request.is404 && !(error instanceof Problem)) return routeMiss(request, reply);

@@ -1,5 +1,15 @@
 /** fastify-twinapi: serve an OpenAPI contract from Fastify with the code twinapi-codegen generates. */
-export { BODY_LIMIT, ContractError, type KitOptions, buildApp } from "./app.js";
+export {
+  BODY_LIMIT,
+  ContractError,
+  MAX_PARAM_LENGTH,
+  type SecurityHandlersOf,
+  type ServiceOf,
+  type TwinapiOptions,
+  fastifyOptions,
+  twinapi,
+  twinapi as default,
+} from "./app.js";
 export type { Contract, FormatDefinition, HttpMethod, OperationInfo, SecuritySchemeInfo } from "./contract.js";
 export { ConfigError, type Env, LOG_LEVELS, type ServerSettings, integer, oneOf, serverSettings } from "./env.js";
 export {

@@ -9,7 +9,7 @@ const EXACT_ESCAPE = /^%[0-9A-Fa-f]{2}$/;
 export function percentDecode(path: string): string {
   if (!ESCAPE.test(path)) return path;
   const bytes: number[] = [];
-  for (let i = 0; i < path.length; ) {
+  for (let i = 0; i < path.length;) {
     const escape = path.slice(i, i + 3);
     if (EXACT_ESCAPE.test(escape)) {
       bytes.push(Number.parseInt(escape.slice(1), 16));

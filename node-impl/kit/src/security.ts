@@ -61,7 +61,9 @@ export function buildSchemes(contract: Contract, handlers: object): Map<string, 
               ? "opaque"
               : null;
     if (kind !== "bearer" && kind !== "basic" && kind !== "header" && kind !== "query" && kind !== "cookie" && kind !== "opaque") {
-      throw new ContractError(`/components/securitySchemes/${name}: ${[info.type, info.scheme ?? info.in].filter(Boolean).join(" ")} is not supported`);
+      throw new ContractError(
+        `/components/securitySchemes/${name}: ${[info.type, info.scheme ?? info.in].filter(Boolean).join(" ")} is not supported`,
+      );
     }
     // The caller has made sure that every handler exists (see missingMethods).
     const check = Reflect.get(handlers, info.handler) as SecurityHandler;

@@ -22,7 +22,7 @@ export function failStart(error: unknown, expected: readonly (abstract new (...a
   process.exit(1);
 }
 
-/** HOST, PORT and LOG_LEVEL from the environment; `create` builds the app (e.g. the kit's buildApp). */
+/** HOST, PORT and LOG_LEVEL from the environment; `create` builds the app (a Fastify instance with the kit registered). */
 export async function serveFromEnv(
   create: (settings: ServerSettings) => Promise<FastifyInstance>,
   options: { readonly defaultPort: number; readonly env?: Env },

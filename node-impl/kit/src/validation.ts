@@ -379,7 +379,9 @@ class Sources {
           const at = item.indexOf("=");
           return at === -1 ? [item, ""] : [item.slice(0, at), item.slice(at + 1)];
         })
-      : items.flatMap((key, index) => (index % 2 === 0 && index + 1 < items.length ? [[key, items[index + 1] ?? ""] as [string, string]] : []));
+      : items.flatMap((key, index) =>
+          index % 2 === 0 && index + 1 < items.length ? [[key, items[index + 1] ?? ""] as [string, string]] : [],
+        );
     for (const [key, value] of pairs) found[key] = coerce(value, kind(key));
     return found;
   }

@@ -1,9 +1,9 @@
-/** Assembles the example API from its configuration: database, passwords, tokens, service, and the kit's app. */
-import type { FastifyInstance } from "fastify";
+/** Assembles the example API from its configuration: database, passwords, tokens, service, and the kit's plugin. */
+import Fastify, { type FastifyInstance } from "fastify";
 
 import { formats } from "../generated/formats.js";
 import { type SecurityHandlers, type Service, contract } from "../generated/service.js";
-import { buildApp, invalidCredentials } from "fastify-twinapi";
+import { type TwinapiOptions, fastifyOptions, invalidCredentials, twinapi } from "fastify-twinapi";
 import { MIGRATIONS_DIR, SPEC_PATH, type Config } from "./config.js";
 import { openDatabase } from "./db.js";
 import { Repository } from "./repository.js";
@@ -24,17 +24,10 @@ export async function createApp(config: Config, options: { logStream?: NodeJS.Wr
       return toUser(row);
     },
   };
-  let app: FastifyInstance;
+  const app = Fastify(fastifyOptions({ logLevel: config.logLevel, ...(options.logStream ? { logStream: options.logStream } : {}) }));
+  const kit: TwinapiOptions<User, typeof contract> = { specPath: SPEC_PATH, contract, formats, service, securityHandlers };
   try {
-    app = await buildApp({
-      specPath: SPEC_PATH,
-      contract,
-      formats,
-      service,
-      securityHandlers,
-      logLevel: config.logLevel,
-      ...(options.logStream ? { logStream: options.logStream } : {}),
-    });
+    await app.register(twinapi, kit);
   } catch (error) {
     db.close();
     throw error;

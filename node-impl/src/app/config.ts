@@ -36,7 +36,9 @@ function databasePath(env: Env): string {
   const prefix = "sqlite:///";
   const path = raw.startsWith(prefix) ? raw.slice(prefix.length) : "";
   if (path === "" || path === ":memory:" || path.includes("?")) {
-    throw new ConfigError(`DATABASE_URL must look like sqlite:///relative/path.db or sqlite:////absolute/path.db, not ${JSON.stringify(raw)}`);
+    throw new ConfigError(
+      `DATABASE_URL must look like sqlite:///relative/path.db or sqlite:////absolute/path.db, not ${JSON.stringify(raw)}`,
+    );
   }
   return isAbsolute(path) ? path : resolve(process.cwd(), path);
 }

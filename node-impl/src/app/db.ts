@@ -37,9 +37,7 @@ export function migrate(db: Db, migrationsDir: string): void {
     .filter((name) => name.endsWith(".sql"))
     .sort();
   const run = db.transaction(() => {
-    db.exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)",
-    );
+    db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)");
     const applied = db.prepare<[string], { checksum: string }>("SELECT checksum FROM schema_migrations WHERE version = ?");
     const record = db.prepare("INSERT INTO schema_migrations (version, checksum, applied_at) VALUES (?, ?, ?)");
     for (const file of files) {

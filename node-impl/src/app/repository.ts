@@ -55,9 +55,15 @@ export class Repository {
   private readonly insertUserStmt: Statement<[NewUserRow]>;
   private readonly userByIdStmt: Statement<[string], UserRow>;
   private readonly userByEmailStmt: Statement<[string], UserRow>;
-  private readonly insertTaskStmt: Statement<[string, string, string, string | null, string | null, string, string, string, string], TaskRow>;
+  private readonly insertTaskStmt: Statement<
+    [string, string, string, string | null, string | null, string, string, string, string],
+    TaskRow
+  >;
   private readonly taskStmt: Statement<[string, string], TaskRow>;
-  private readonly listStmt: Statement<[string, bigint | null, bigint | null, string | null, string | null, string | null, string | null, string | null, number], TaskRow>;
+  private readonly listStmt: Statement<
+    [string, bigint | null, bigint | null, string | null, string | null, string | null, string | null, string | null, number],
+    TaskRow
+  >;
   private readonly updateStmt: Statement<[string, string | null, string | null, string, string, string, string, string, number], TaskRow>;
   private readonly deleteStmt: Statement<[string, string, number]>;
 

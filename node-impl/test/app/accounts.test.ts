@@ -44,10 +44,18 @@ describe("accounts", () => {
   });
 
   it("lowers only ASCII letters: a non-ASCII capital is another email", async () => {
-    const first = await app.inject({ method: "POST", url: "/users", payload: { email: "kelvin@example.com", password: "12345678", displayName: "K" } });
+    const first = await app.inject({
+      method: "POST",
+      url: "/users",
+      payload: { email: "kelvin@example.com", password: "12345678", displayName: "K" },
+    });
     // U+212A KELVIN SIGN lowercases to "k" under Unicode rules; ASCII lowering leaves it alone. The email format
     // refuses it, which is the point: it can never collide with kelvin@example.com.
-    const second = await app.inject({ method: "POST", url: "/users", payload: { email: "\u212Aelvin@example.com", password: "12345678", displayName: "K" } });
+    const second = await app.inject({
+      method: "POST",
+      url: "/users",
+      payload: { email: "\u212Aelvin@example.com", password: "12345678", displayName: "K" },
+    });
     assert.equal(first.statusCode, 201);
     assert.equal(second.statusCode, 400);
   });
@@ -84,7 +92,11 @@ describe("accounts", () => {
   });
 
   it("validates the registration body: 400 with every location", async () => {
-    const response = await app.inject({ method: "POST", url: "/users", payload: { email: "not-an-email", password: "short", displayName: "" } });
+    const response = await app.inject({
+      method: "POST",
+      url: "/users",
+      payload: { email: "not-an-email", password: "short", displayName: "" },
+    });
     assert.equal(response.statusCode, 400);
     const locations = (json(response)["errors"] as { location: string }[]).map((error) => error.location).sort();
     assert.deepEqual(locations, ["body/displayName", "body/email", "body/password"]);

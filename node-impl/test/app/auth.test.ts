@@ -23,7 +23,10 @@ describe("bearer authentication", () => {
   });
 
   it("issues HS256 tokens with sub, iat and exp = iat + JWT_TTL_SECONDS", () => {
-    const [header, claims] = token.split(".").slice(0, 2).map((part) => JSON.parse(Buffer.from(part, "base64url").toString()) as Record<string, unknown>);
+    const [header, claims] = token
+      .split(".")
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, "base64url").toString()) as Record<string, unknown>);
     assert.deepEqual(header, { alg: "HS256", typ: "JWT" });
     assert.equal(claims?.["sub"], userId);
     assert.equal(Number(claims?.["exp"]) - Number(claims?.["iat"]), 3600);
@@ -44,15 +47,18 @@ describe("bearer authentication", () => {
       const [, claims] = token.split(".");
       return `${Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url")}.${claims ?? ""}.`;
     },
-    "another algorithm (HS512)": () => forgeToken({ alg: "HS512", typ: "JWT" }, { sub: userId, iat: nowSeconds(), exp: nowSeconds() + 60 }, JWT_SECRET, "sha512"),
-    "a wrong signature": () => forgeToken(header, { sub: userId, iat: nowSeconds(), exp: nowSeconds() + 60 }, "another-secret-that-is-at-least-32-bytes"),
+    "another algorithm (HS512)": () =>
+      forgeToken({ alg: "HS512", typ: "JWT" }, { sub: userId, iat: nowSeconds(), exp: nowSeconds() + 60 }, JWT_SECRET, "sha512"),
+    "a wrong signature": () =>
+      forgeToken(header, { sub: userId, iat: nowSeconds(), exp: nowSeconds() + 60 }, "another-secret-that-is-at-least-32-bytes"),
     "an expired token": () => forgeToken(header, { sub: userId, iat: nowSeconds() - 120, exp: nowSeconds() - 60 }),
     "no exp": () => forgeToken(header, { sub: userId, iat: nowSeconds() }),
     "a fractional iat": () => forgeToken(header, { sub: userId, iat: nowSeconds() + 0.5, exp: nowSeconds() + 60 }),
     "no sub": () => forgeToken(header, { iat: nowSeconds(), exp: nowSeconds() + 60 }),
     "a numeric sub": () => forgeToken(header, { sub: 42, iat: nowSeconds(), exp: nowSeconds() + 60 }),
     "an unknown user": () => forgeToken(header, { sub: "00000000-0000-4000-8000-000000000000", iat: nowSeconds(), exp: nowSeconds() + 60 }),
-    "a malformed header": () => `${Buffer.from("{not json").toString("base64url")}.${token.split(".")[1] ?? ""}.${token.split(".")[2] ?? ""}`,
+    "a malformed header": () =>
+      `${Buffer.from("{not json").toString("base64url")}.${token.split(".")[1] ?? ""}.${token.split(".")[2] ?? ""}`,
     "not a JWT at all": () => "garbage",
   };
   for (const [name, forge] of Object.entries(attacks)) {

@@ -30,7 +30,10 @@ describe("storage", () => {
     openDatabase(path, MIGRATIONS_DIR).close();
     const db = openDatabase(path, MIGRATIONS_DIR);
     const rows = db.prepare("SELECT version, checksum FROM schema_migrations").all() as { version: string; checksum: string }[];
-    assert.deepEqual(rows.map((row) => row.version), ["0001_init"]);
+    assert.deepEqual(
+      rows.map((row) => row.version),
+      ["0001_init"],
+    );
     assert.match(rows[0]?.checksum ?? "", /^[0-9a-f]{64}$/);
     assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
     assert.equal(db.pragma("foreign_keys", { simple: true }), 1);
@@ -43,7 +46,10 @@ describe("storage", () => {
     writeFileSync(join(dir, "0001_first.sql"), "CREATE TABLE a (x TEXT);");
     openDatabase(path, dir).close();
     writeFileSync(join(dir, "0001_first.sql"), "CREATE TABLE a (x INTEGER);");
-    assert.throws(() => openDatabase(path, dir), (error: unknown) => error instanceof MigrationError && error.message.includes("0001_first.sql"));
+    assert.throws(
+      () => openDatabase(path, dir),
+      (error: unknown) => error instanceof MigrationError && error.message.includes("0001_first.sql"),
+    );
   });
 
   it("applies a new migration in one transaction: a failing one leaves no trace", () => {

@@ -14,7 +14,7 @@ describe("tasks", () => {
   });
   after(() => app.close());
 
-  it("creates a task: 201, Location, ETag \"1\", defaults filled in", async () => {
+  it('creates a task: 201, Location, ETag "1", defaults filled in', async () => {
     const { response, task } = await createTask(app, token, { title: "Write the contract tests", dueDate: "2024-02-29" });
     assert.equal(response.statusCode, 201);
     assert.equal(response.headers.location, `/tasks/${String(task["id"])}`);
@@ -47,7 +47,12 @@ describe("tasks", () => {
   it("patches the fields sent, clears notes with null, bumps the version", async () => {
     const { task } = await createTask(app, token, { title: "t", notes: "n", priority: "high" });
     const url = `/tasks/${String(task["id"])}`;
-    const response = await app.inject({ method: "PATCH", url, headers: { ...bearer(token), "if-match": '"1"' }, payload: { notes: null, status: "done" } });
+    const response = await app.inject({
+      method: "PATCH",
+      url,
+      headers: { ...bearer(token), "if-match": '"1"' },
+      payload: { notes: null, status: "done" },
+    });
     assert.equal(response.statusCode, 200);
     assert.equal(response.headers.etag, '"2"');
     const patched = json(response);
@@ -147,7 +152,10 @@ describe("listing", () => {
 
   it("lists the user's own tasks newest first, 20 by default", async () => {
     const page = json(await list(""));
-    assert.deepEqual((page["items"] as { title: string }[]).map((task) => task.title), [...titles].reverse());
+    assert.deepEqual(
+      (page["items"] as { title: string }[]).map((task) => task.title),
+      [...titles].reverse(),
+    );
     assert.equal(page["nextCursor"], null);
   });
 
@@ -169,14 +177,23 @@ describe("listing", () => {
 
   it("filters by status and by text in title or notes, ignoring ASCII case", async () => {
     const found = json(await list("?q=ALPHA"));
-    assert.deepEqual((found["items"] as { title: string }[]).map((task) => task.title), ["delta", "alpha"]);
+    assert.deepEqual(
+      (found["items"] as { title: string }[]).map((task) => task.title),
+      ["delta", "alpha"],
+    );
     assert.equal((json(await list("?status=done"))["items"] as unknown[]).length, 0);
     assert.equal((json(await list("?q="))["items"] as unknown[]).length, titles.length);
   });
 
   it("refuses a cursor it did not issue: 400 at query/cursor", async () => {
     const padded = Buffer.from("v1:1").toString("base64");
-    for (const cursor of ["djE6MDE", Buffer.from("v2:1").toString("base64url"), "@@@@", padded, Buffer.from("v1:99999999999999999999").toString("base64url")]) {
+    for (const cursor of [
+      "djE6MDE",
+      Buffer.from("v2:1").toString("base64url"),
+      "@@@@",
+      padded,
+      Buffer.from("v1:99999999999999999999").toString("base64url"),
+    ]) {
       const response = await list(`?cursor=${encodeURIComponent(cursor)}`);
       assert.equal(response.statusCode, 400, cursor);
       assert.deepEqual(json(response)["errors"], [{ location: "query/cursor", message: "is not a cursor this server issued" }]);

@@ -11,9 +11,10 @@ import { after, before, describe, it } from "node:test";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 import { formats } from "../../src/generated/formats.js";
-import { ContractError, buildApp } from "../../kit/src/app.js";
+import { ContractError } from "../../kit/src/app.js";
 import type { Contract, OperationInfo } from "../../kit/src/contract.js";
 import { invalidCredentials } from "../../kit/src/problem.js";
+import { kitApp } from "./kit-app.js";
 
 const SPEC = `
 openapi: 3.0.3
@@ -96,7 +97,12 @@ components:
         children: {type: array, items: {$ref: "#/components/schemas/Node"}}
 `;
 
-function operation(method: OperationInfo["method"], path: string, body: OperationInfo["body"] = null, security: string[][] = []): OperationInfo {
+function operation(
+  method: OperationInfo["method"],
+  path: string,
+  body: OperationInfo["body"] = null,
+  security: string[][] = [],
+): OperationInfo {
   return { id: `${method} ${path}`, handler: `${method} ${path}`, method, path, security, body };
 }
 
@@ -148,7 +154,7 @@ function build(specText: string, spec: Contract = contract): Promise<FastifyInst
       return credential;
     },
   };
-  return buildApp({ specPath: writeSpec(specText), contract: spec, formats, service, securityHandlers, logLevel: "error" });
+  return kitApp({ specPath: writeSpec(specText), contract: spec, formats, service, securityHandlers });
 }
 
 describe("the kit on real-world spec trouble", () => {
@@ -216,7 +222,12 @@ describe("the kit on real-world spec trouble", () => {
     assert.deepEqual(body(stored)["body"], { name: "a b", count: 3, tags: [1, 2] });
     const bad = await app.inject({ method: "POST", url: "/forms", headers: form, payload: "count=three" });
     assert.deepEqual(body(bad)["errors"], [{ location: "body/count", message: "must be integer" }]);
-    const raw = await app.inject({ method: "POST", url: "/forms", headers: { "content-type": "application/octet-stream" }, payload: "\x01bytes" });
+    const raw = await app.inject({
+      method: "POST",
+      url: "/forms",
+      headers: { "content-type": "application/octet-stream" },
+      payload: "\x01bytes",
+    });
     assert.equal(body(raw)["body"], "bytes:\x01bytes");
     const text = await app.inject({ method: "POST", url: "/forms", headers: { "content-type": "text/plain" }, payload: "x" });
     assert.equal(text.statusCode, 415);

@@ -62,7 +62,8 @@ describe("HTTP conventions of the kit", () => {
   });
 
   it("415 for an undeclared media type or a body without one; parameters like charset are fine", async () => {
-    const post = (headers: Record<string, string>, payload: string) => app.inject({ method: "POST", url: "/tasks", headers: { ...bearer(token), ...headers }, payload });
+    const post = (headers: Record<string, string>, payload: string) =>
+      app.inject({ method: "POST", url: "/tasks", headers: { ...bearer(token), ...headers }, payload });
     for (const response of [await post({ "content-type": "text/plain" }, "{}"), await post({}, '{"title":"x"}')]) {
       assert.equal(response.statusCode, 415);
       assert.equal(json(response)["detail"], "The request body must be application/json.");
@@ -71,14 +72,24 @@ describe("HTTP conventions of the kit", () => {
   });
 
   it("413 above 65536 bytes", async () => {
-    const response = await app.inject({ method: "POST", url: "/tasks", headers: { ...bearer(token), "content-type": "application/json" }, payload: `{"title":"${"x".repeat(65536)}"}` });
+    const response = await app.inject({
+      method: "POST",
+      url: "/tasks",
+      headers: { ...bearer(token), "content-type": "application/json" },
+      payload: `{"title":"${"x".repeat(65536)}"}`,
+    });
     assert.equal(response.statusCode, 413);
     assert.equal(json(response)["detail"], "The request body is larger than 65536 bytes.");
     assert.equal(json(response)["title"], "Content Too Large");
   });
 
   it("400 for malformed JSON and for a missing or empty required body", async () => {
-    const malformed = await app.inject({ method: "POST", url: "/tasks", headers: { ...bearer(token), "content-type": "application/json" }, payload: "{" });
+    const malformed = await app.inject({
+      method: "POST",
+      url: "/tasks",
+      headers: { ...bearer(token), "content-type": "application/json" },
+      payload: "{",
+    });
     assert.equal(malformed.statusCode, 400);
     assert.equal(json(malformed)["detail"], "The request body is not valid JSON.");
     assert.equal((json(malformed)["errors"] as { location: string }[])[0]?.location, "body");
@@ -93,16 +104,31 @@ describe("HTTP conventions of the kit", () => {
   it("400 for JSON that is not I-JSON: lone surrogates, numbers beyond a double, bytes that are not UTF-8", async () => {
     const payloads = ['{"title":"\\ud800"}', '{"title":"x","notes":"\\udc00a"}', '{"title":1e400}', Buffer.from([0x7b, 0xff, 0x7d])];
     for (const payload of payloads) {
-      const response = await app.inject({ method: "POST", url: "/tasks", headers: { ...bearer(token), "content-type": "application/json" }, payload });
+      const response = await app.inject({
+        method: "POST",
+        url: "/tasks",
+        headers: { ...bearer(token), "content-type": "application/json" },
+        payload,
+      });
       assert.equal(response.statusCode, 400, String(payload));
       assert.equal(json(response)["detail"], "The request body is not valid JSON.");
     }
-    const paired = await app.inject({ method: "POST", url: "/tasks", headers: { ...bearer(token), "content-type": "application/json" }, payload: '{"title":"\\ud83d\\ude00"}' });
+    const paired = await app.inject({
+      method: "POST",
+      url: "/tasks",
+      headers: { ...bearer(token), "content-type": "application/json" },
+      payload: '{"title":"\\ud83d\\ude00"}',
+    });
     assert.equal(paired.statusCode, 201);
   });
 
   it("400 for bodies that do not match: no coercion, no removal of extra properties, every error", async () => {
-    const response = await app.inject({ method: "POST", url: "/tasks", headers: bearer(token), payload: { title: 123, dueDate: "2023-02-29", extra: true } });
+    const response = await app.inject({
+      method: "POST",
+      url: "/tasks",
+      headers: bearer(token),
+      payload: { title: 123, dueDate: "2023-02-29", extra: true },
+    });
     assert.equal(response.statusCode, 400);
     const locations = (json(response)["errors"] as { location: string }[]).map((error) => error.location).sort();
     assert.deepEqual(locations, ["body", "body/dueDate", "body/title"]);
@@ -147,7 +173,14 @@ describe("HTTP conventions of the kit", () => {
     const spec = await app.inject("/openapi.json");
     assert.equal(spec.statusCode, 200);
     assert.equal(json(spec)["openapi"], "3.1.0");
-    assert.deepEqual(Object.keys(json(spec)["paths"] as object), ["/health", "/users", "/auth/login", "/users/me", "/tasks", "/tasks/{taskId}"]);
+    assert.deepEqual(Object.keys(json(spec)["paths"] as object), [
+      "/health",
+      "/users",
+      "/auth/login",
+      "/users/me",
+      "/tasks",
+      "/tasks/{taskId}",
+    ]);
     const docs = await app.inject("/docs/");
     assert.equal(docs.statusCode, 200);
     assert.match(docs.body, /swagger/i);

@@ -12,9 +12,10 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 import { formats } from "../../src/generated/formats.js";
-import { ContractError, buildApp } from "../../kit/src/app.js";
+import { ContractError } from "../../kit/src/app.js";
 import type { Contract, OperationInfo } from "../../kit/src/contract.js";
 import { invalidCredentials } from "../../kit/src/problem.js";
+import { kitApp } from "./kit-app.js";
 
 const SPEC = `
 openapi: 3.1.0
@@ -52,7 +53,11 @@ const contract: Contract = {
     certificate: { handler: "certificate", type: "mutualTLS", scheme: null, in: null, param: null },
     api_key: { handler: "apiKey", type: null, scheme: null, in: null, param: null },
   },
-  operations: [operation("/certificate", [["certificate"]]), operation("/undeclared", [["api_key"]]), operation("/either", [["bearer"], ["certificate"]])],
+  operations: [
+    operation("/certificate", [["certificate"]]),
+    operation("/undeclared", [["api_key"]]),
+    operation("/either", [["bearer"], ["certificate"]]),
+  ],
 };
 
 const calls: [string, string][] = [];
@@ -83,7 +88,7 @@ function build(securityHandlers: object = handlers): Promise<FastifyInstance> {
   const specPath = join(mkdtempSync(join(tmpdir(), "twinapi-opaque-")), "openapi.yaml");
   writeFileSync(specPath, SPEC);
   const service = Object.fromEntries(contract.operations.map((op) => [op.handler, answer]));
-  return buildApp({ specPath, contract, formats, service, securityHandlers, logLevel: "error" });
+  return kitApp({ specPath, contract, formats, service, securityHandlers });
 }
 
 describe("schemes the kit cannot read", () => {
