@@ -4,11 +4,12 @@ import sqlite3
 import sys
 from contextlib import closing
 
+from twinapi_runtime import ContractError, MissingOperations, logs
+from twinapi_runtime.server import serve
+
 from app.core.config import ConfigError, load_settings
 from app.core.db import MigrationError, connect, migrate
 from app.main import create_app
-from twinapi_runtime import ContractError, MissingOperations, logs
-from twinapi_runtime.server import serve
 
 
 def main() -> int:

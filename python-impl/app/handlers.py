@@ -9,6 +9,9 @@ import re
 import time
 from uuid import UUID
 
+from twinapi_runtime import AuthenticationFailed, Context
+from twinapi_runtime.problems import INVALID_REQUEST, TITLES
+
 from app.core.security import InvalidToken, Passwords, Tokens
 from app.generated import models
 from app.generated.operations import (
@@ -44,8 +47,6 @@ from app.generated.operations import (
 from app.store.cursor import decode_cursor, encode_cursor
 from app.store.tasks import Refused, TaskRecord, Tasks
 from app.store.users import Account, Users
-from twinapi_runtime import AuthenticationFailed, Context
-from twinapi_runtime.problems import INVALID_REQUEST, TITLES
 
 NO_TASK = "No task with this id."
 CHANGED = "The task has changed since it was read."

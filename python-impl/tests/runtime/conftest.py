@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
+from twinapi_runtime import AuthenticationFailed, Context, NotImplementedOperation, build_app
 
 from app.generated import models
 from app.generated import operations as ops
 from app.generated.routes import SPEC_PATH, bind
-from twinapi_runtime import AuthenticationFailed, Context, NotImplementedOperation, build_app
 
 TOKEN = "good-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}

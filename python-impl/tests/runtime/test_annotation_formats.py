@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from twinapi_runtime.validation import Validators, errors_of
 
 from app.generated.formats import FORMATS
-from twinapi_runtime.validation import Validators, errors_of
 
 
 @pytest.mark.parametrize("name", ["uri", "ipv4", "ipv6", "hostname", "time", "duration", "regex", "made-up"])

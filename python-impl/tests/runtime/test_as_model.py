@@ -6,7 +6,6 @@ import logging
 
 import pytest
 from pydantic import BaseModel
-
 from twinapi_runtime import as_model
 from twinapi_runtime.problems import ProblemError
 

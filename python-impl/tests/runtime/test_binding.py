@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from conftest import Tokens
+from twinapi_runtime import MissingOperations
 
 from app.generated import operations as ops
 from app.generated.routes import bind
-from twinapi_runtime import MissingOperations
 
 
 class Partial(ops.Operations[str]):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import jsonschema_rs
-
 from twinapi_runtime.dialect import discriminated, upgrade
 
 

@@ -10,7 +10,6 @@ import pytest
 import yaml
 from starlette.responses import Response
 from starlette.testclient import TestClient
-
 from twinapi_runtime import AuthenticationFailed, Binding, Call, Context, ContractError, OperationRoute, build_app
 
 SPEC = """

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from twinapi_runtime.server import serve_from_env
 from twinapi_runtime.validation import InvalidPattern, Validators, ecma_pattern, ecma_patterns, errors_of
 
