@@ -16,7 +16,11 @@ from conftest import ROOT
 from twinapi_codegen import project
 
 # Each Python package of the kit: its folder and its module.
-PYTHON = {"codegen": "twinapi_codegen", "python-impl/runtime": "twinapi_runtime", "contract-tests": "twinapi_conformance"}
+PYTHON = {
+    "codegen": "twinapi_codegen",
+    "python-impl/runtime": "twinapi_runtime",
+    "contract-tests": "twinapi_conformance",
+}
 NODE_KIT = ROOT / "node-impl" / "kit"
 
 

