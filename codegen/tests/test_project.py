@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,15 @@ def test_the_project_makefile_shares_the_kit_recipes_except_the_declared_differe
     assert set(MANIFEST.makefile_differs) <= set(new), "a declared difference names a target the project lacks"
     drifted = [t for t in set(kit) & set(new) if t not in MANIFEST.makefile_differs and kit[t] != new[t]]
     assert not drifted, f"recipes differ from the kit's Makefile; align them or declare why in kit.toml: {drifted}"
+
+
+def test_a_new_project_compares_validation_errors_as_the_example_does(made: Path) -> None:
+    """Both runtimes' validators may order a body's errors differently; any project's diff must allow for it."""
+    rules = [
+        {k: v for k, v in rule.items() if k != "why"}
+        for rule in tomllib.loads((made / "contract-tests/conformance.toml").read_text())["diff"]["normalise"]
+    ]
+    example = tomllib.loads((ROOT / "contract-tests/conformance.toml").read_text())["diff"]["normalise"]
+    for rule in example:
+        if rule.get("pointer", "").startswith("/errors"):
+            assert {k: v for k, v in rule.items() if k != "why"} in rules
