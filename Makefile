@@ -6,6 +6,7 @@ SHELL := bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+TWINAPI := $(VENV)/bin/twinapi
 SPEC ?= openapi.yaml
 HOST ?= 127.0.0.1
 # Servers started by `make run*` without APP_ENV are development servers (a random JWT secret if none is set).
@@ -15,14 +16,17 @@ VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node-impl/node_modules/.installed
 PY_SOURCES := codegen python-impl contract-tests bench
 MYPY_TARGETS := codegen/twinapi_codegen python-impl/runtime/twinapi_runtime python-impl/app contract-tests/twinapi_conformance \
-	bench/twinapi_bench
+	contract-tests/corpus/twinapi_corpus bench/twinapi_bench
 BENCH_NODE := bench/node/node_modules/.installed
 # This repository's own Python packages: installed editable by `setup`, kept out of the lock.
-LOCAL_PACKAGES := twinapi-codegen twinapi-runtime twinapi-example-python twinapi-contract-tests twinapi-bench
+LOCAL_PACKAGES := twinapi-codegen twinapi-runtime twinapi-example-python twinapi-conformance twinapi-corpus twinapi-bench
+# The kit's packages `make dist` builds (the corpus tool is the kit's own and stays here).
+DIST := dist
+DIST_PYTHON := codegen python-impl/runtime contract-tests
 
 .PHONY: help setup lock generate check-generated build-node run run-python run-node test lint fmt \
         test-codegen update-golden test-python test-node test-contract test-docs docs-setup fuzz fuzz-deep \
-        bench-setup bench bench-quick test-bench new-project corpus clean
+        bench-setup bench bench-quick test-bench dist test-upgrade new-project corpus clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,12 +34,12 @@ help: ## List the targets
 setup: $(VENV_STAMP) $(NODE_STAMP) ## Install everything, pinned (Python venv from requirements.lock, npm ci)
 
 $(VENV_STAMP): requirements.lock codegen/pyproject.toml python-impl/pyproject.toml python-impl/runtime/pyproject.toml contract-tests/pyproject.toml \
-		bench/pyproject.toml
+		contract-tests/corpus/pyproject.toml bench/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
-		-e codegen -e python-impl/runtime -e python-impl -e contract-tests -e bench
+		-e codegen -e python-impl/runtime -e python-impl -e contract-tests -e contract-tests/corpus -e bench
 	touch $@
 
 $(NODE_STAMP): node-impl/package.json node-impl/package-lock.json
@@ -48,10 +52,10 @@ lock: $(VENV_STAMP) ## Re-resolve requirements.lock after changing a pyproject.t
 		$(foreach p,$(LOCAL_PACKAGES),--no-emit-package $(p)) -o requirements.lock
 
 generate: setup ## Regenerate models, interfaces and routing of both implementations from the spec (SPEC=openapi.yaml)
-	$(PY) -m twinapi_codegen generate --spec $(SPEC)
+	$(TWINAPI) generate --spec $(SPEC)
 
 check-generated: setup ## Fail when the committed generated files differ from what the spec produces
-	$(PY) -m twinapi_codegen check --spec $(SPEC)
+	$(TWINAPI) check --spec $(SPEC)
 
 build-node: setup ## Compile the Node implementation (TypeScript, strict) into node-impl/dist
 	cd node-impl && npm run --silent build
@@ -70,7 +74,7 @@ run-python: setup ## The Python server (HOST, PORT=8000 and the other settings f
 run-node: setup build-node ## The Node server (HOST, PORT=3000 and the other settings from the environment)
 	$(DEV_ENV) HOST=$(HOST) PORT=$${PORT:-3000} node node-impl/dist/app/server.js
 
-test: lint test-codegen check-generated test-python test-node test-contract test-docs test-bench bench-quick ## Everything CI runs: lint, generator, both implementations, the contract, the docs, the benchmark's upkeep
+test: lint test-codegen check-generated test-python test-node test-contract test-docs test-upgrade test-bench bench-quick ## Everything CI runs: lint, generator, both implementations, the contract, the docs, a kit upgrade, the benchmark's upkeep
 
 lint: setup ## ruff, mypy --strict, tsc --noEmit, eslint and prettier --check
 	$(VENV)/bin/ruff check $(PY_SOURCES)
@@ -86,7 +90,7 @@ fmt: setup ## Format and auto-fix the hand-written Python and TypeScript
 	cd node-impl && npm run --silent format
 
 test-codegen: setup build-node ## The generator's golden, determinism and error tests
-	$(PY) -m pytest -q codegen/tests
+	$(PY) -m pytest -q codegen/tests --ignore=codegen/tests/upgrade
 
 update-golden: setup ## Rewrite the generator's expected outputs after an intended template change
 	UPDATE_GOLDEN=1 $(PY) -m pytest -q codegen/tests/test_golden.py
@@ -98,7 +102,7 @@ test-node: setup ## The Node implementation's own tests
 	cd node-impl && npm test
 
 test-contract: setup build-node ## The conformance harness with the CI budget (both servers, fuzz + diff + interop)
-	$(PY) -m twinapi_conformance ci
+	$(TWINAPI) ci --selftest
 
 docs-setup: ## Chromium (Debian) for the headless-browser docs test; idempotent
 	@command -v chromium >/dev/null 2>&1 || { s=; [ "$$(id -u)" = 0 ] || s=sudo; $$s apt-get update -qq && $$s apt-get install -y -qq chromium; }
@@ -107,11 +111,11 @@ test-docs: setup build-node docs-setup ## /docs of both real servers in headless
 	$(PY) -m pytest -q -p no:cacheprovider contract-tests/browser
 
 fuzz: setup build-node ## Schemathesis against both servers, CI budget (replay: SEED=… MAX_EXAMPLES=… ONLY=node)
-	$(PY) -m twinapi_conformance fuzz $(if $(SEED),--seed $(SEED)) $(if $(MAX_EXAMPLES),--max-examples $(MAX_EXAMPLES)) \
+	$(TWINAPI) fuzz $(if $(SEED),--seed $(SEED)) $(if $(MAX_EXAMPLES),--max-examples $(MAX_EXAMPLES)) \
 		$(if $(ONLY),--only $(ONLY))
 
 fuzz-deep: setup build-node ## Ten times the budget with a fresh seed, printed for replay
-	$(PY) -m twinapi_conformance fuzz --deep
+	$(TWINAPI) fuzz --deep
 
 bench-setup: setup ## wrk (Debian) and the Node reference servers of the benchmark; idempotent
 	@command -v wrk >/dev/null 2>&1 || { s=; [ "$$(id -u)" = 0 ] || s=sudo; $$s apt-get update -qq && $$s apt-get install -y -qq wrk; }
@@ -130,14 +134,24 @@ bench-quick: bench-setup build-node ## The benchmark in about 80 s, to prove it 
 test-bench: bench-setup ## The benchmark harness's own tests
 	$(PY) -m pytest -q bench/tests
 
-new-project: setup ## A new project from a spec: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir
-	@test -n "$(DEST)" || { echo "usage: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir" >&2; exit 2; }
-	$(PY) -m twinapi_codegen new-project --spec $(SPEC) --dest $(DEST)
+dist: setup ## Build the kit's packages into dist/: wheels and sdists (twinapi-codegen, -runtime, -conformance), the npm tarball
+	mkdir -p $(DIST)
+	$(foreach p,$(DIST_PYTHON),$(VENV)/bin/uv build --quiet --no-build-isolation --python $(PY) --out-dir $(DIST) $(p) &&) true
+	cd node-impl && npm pack --silent -w fastify-twinapi --pack-destination ../$(DIST) >/dev/null
+	@ls -1 $(DIST)
 
-corpus: setup build-node ## Generate, type-check, boot and probe both servers for every spec of a public corpus (~15 min)
-	$(PY) -m twinapi_codegen.corpus $(CORPUS_ARGS)
+test-upgrade: setup build-node ## A project made with an older kit build upgraded to this one (real pip and npm installs)
+	$(PY) -m pytest -q codegen/tests/upgrade
+
+new-project: setup dist ## A new project from a spec, on the kit's build in dist/: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir
+	@test -n "$(DEST)" || { echo "usage: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir" >&2; exit 2; }
+	$(TWINAPI) new --spec $(SPEC) --dest $(DEST) --dist $(DIST)
+
+corpus: setup build-node dist ## Generate, type-check, boot and probe both servers for every spec of a public corpus (~15 min)
+	$(TWINAPI) corpus $(CORPUS_ARGS)
 
 clean: ## Remove installs, builds, reports and local data
-	rm -rf $(VENV) node-impl/node_modules node-impl/dist contract-tests/reports data bench/results bench/node/node_modules
+	rm -rf $(VENV) node-impl/node_modules node-impl/dist node-impl/kit/dist $(DIST) contract-tests/reports data bench/results \
+		bench/node/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} + 2>/dev/null || true
 	rm -rf .mypy_cache .ruff_cache .pytest_cache

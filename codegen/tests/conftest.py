@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import kitbuild
 import pytest
 
 from twinapi_codegen.generate import Targets
@@ -53,3 +54,9 @@ def run_mypy(cwd: Path, package: str, cache: Path) -> subprocess.CompletedProces
         check=False,
         env={**os.environ, "MYPYPATH": str(cwd)},
     )
+
+
+@pytest.fixture(scope="session")
+def kit_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The kit's packages at this version, built as `make dist` builds them (new-project pins and locks them)."""
+    return kitbuild.build(tmp_path_factory.mktemp("dist"))

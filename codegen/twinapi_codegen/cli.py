@@ -1,49 +1,162 @@
-"""`twinapi-codegen generate|check`: the command `make generate` and `make check-generated` run."""
+"""`twinapi`: the one command of the kit. `make generate`, `make check-generated`, `make new-project`, the contract
+targets and `make corpus` all run it."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from twinapi_codegen import errors, generate, project, writer
+from twinapi_codegen import __version__, errors, generate, project, upgrade, writer
 from twinapi_codegen.errors import SpecError, ToolError
 
+PROG = "twinapi"
+# Subcommands another package implements: name -> (module, distribution, what it does). Imported only when run, so
+# the generator works without them.
+DELEGATED = {
+    "fuzz": ("twinapi_conformance.cli", "twinapi-conformance", "Schemathesis against each implementation"),
+    "diff": ("twinapi_conformance.cli", "twinapi-conformance", "the same requests to both implementations, compared"),
+    "interop": ("twinapi_conformance.cli", "twinapi-conformance", "both implementations on one database"),
+    "ci": ("twinapi_conformance.cli", "twinapi-conformance", "fuzz, diff and interop with the CI budget"),
+    "selftest": ("twinapi_conformance.cli", "twinapi-conformance", "the conformance harness's own tests"),
+    "corpus": ("twinapi_corpus.corpus", "twinapi-corpus", "new-project, type-check and probe public specs"),
+}
 
-def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    cli = argparse.ArgumentParser(prog="twinapi-codegen", description=__doc__)
-    cli.add_argument(
-        "command",
-        choices=["generate", "check", "new-project"],
-        help="write the outputs, only compare them, or write a whole new project for the spec into --dest",
+
+def _parser() -> argparse.ArgumentParser:
+    cli = argparse.ArgumentParser(
+        prog=PROG,
+        description=__doc__,
+        epilog="`twinapi COMMAND --help` explains each command's flags.",
     )
-    cli.add_argument("--dest", type=Path, help="new-project: the new or empty folder to write the project into")
-    cli.add_argument("--spec", type=Path, default=Path("openapi.yaml"), help="the OpenAPI 3.0/3.1 document")
-    cli.add_argument("--root", type=Path, default=Path("."), help="project root; headers name the spec from it")
-    cli.add_argument("--python-out", type=Path, default=Path("python-impl/app/generated"))
-    cli.add_argument("--typescript-out", type=Path, default=Path("node-impl/src/generated"))
-    cli.add_argument("--openapi-typescript", type=Path, default=Path("node-impl/node_modules/.bin/openapi-typescript"))
-    cli.add_argument("--only", choices=["python", "typescript"], help="generate one side only")
-    return cli.parse_args(argv)
+    cli.add_argument("--version", action="version", version=f"%(prog)s (twinapi-codegen) {__version__}")
+    commands = cli.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    layout = argparse.ArgumentParser(add_help=False)
+    layout.add_argument(
+        "--spec", type=Path, default=Path("openapi.yaml"), help="the OpenAPI 3.0/3.1 document (default: openapi.yaml)"
+    )
+    layout.add_argument(
+        "--root", type=Path, default=Path("."), help="the project root; headers name the spec from it (default: .)"
+    )
+    layout.add_argument(
+        "--python-out",
+        type=Path,
+        default=Path("python-impl/app/generated"),
+        help="the generated Python package (default: python-impl/app/generated)",
+    )
+    layout.add_argument(
+        "--typescript-out",
+        type=Path,
+        default=Path("node-impl/src/generated"),
+        help="the generated TypeScript folder (default: node-impl/src/generated)",
+    )
+    layout.add_argument(
+        "--openapi-typescript",
+        type=Path,
+        default=Path("node-impl/node_modules/.bin/openapi-typescript"),
+        help="the openapi-typescript executable (default: the project's node-impl/node_modules/.bin/)",
+    )
+    layout.add_argument("--only", choices=["python", "typescript"], help="generate or check one side only")
+    commands.add_parser(
+        "generate",
+        parents=[layout],
+        help="write the generated layers of both implementations (and missing handler scaffolds)",
+        description="Validate the spec, render every generated file in memory, then write them all or none. "
+        "Hand-written files that do not exist yet get a starting point; existing ones are never touched.",
+    )
+    commands.add_parser(
+        "check",
+        parents=[layout],
+        help="fail when the generated files differ from what the spec produces",
+        description="Render everything as `generate` would and compare it with the files on disk; nothing is "
+        "written. Names the generator versions when the files were made by another one.",
+    )
+
+    new = commands.add_parser(
+        "new",
+        help="write a new project for a spec, depending on the kit's built packages",
+        description="Write a project (spec, Makefile, settings, generated code, handler scaffolds, pinned and locked "
+        "dependencies on the kit's packages) into a new or empty folder. Runs from a checkout of the kit.",
+    )
+    new.add_argument("--spec", type=Path, required=True, help="the OpenAPI 3.0/3.1 document the project serves")
+    new.add_argument("--dest", type=Path, required=True, help="the new or empty folder to write the project into")
+    new.add_argument(
+        "--dist",
+        type=Path,
+        default=project.KIT_ROOT / "dist",
+        help="the folder of the kit's built packages (`make dist`) the project installs from "
+        "(default: the kit checkout's dist/)",
+    )
+    new.add_argument(
+        "--openapi-typescript",
+        type=Path,
+        default=project.KIT_ROOT / "node-impl/node_modules/.bin/openapi-typescript",
+        help="the openapi-typescript executable (default: the kit checkout's)",
+    )
+    new.add_argument(
+        "--no-lock",
+        dest="lock",
+        action="store_false",
+        help="write no lock files: for a throwaway project run in an environment installed already (make corpus)",
+    )
+
+    up = commands.add_parser(
+        "upgrade",
+        help="in a project: pin the newest kit build of the dist folder (`make upgrade-kit` runs it)",
+        description="Rewrite the kit pins of the project in the current folder (requirements.in, "
+        "node-impl/package.json) to the newest version all four kit packages have in --dist. `make upgrade-kit` "
+        "then re-locks, reinstalls, regenerates and runs check-generated.",
+    )
+    up.add_argument("--dist", type=Path, required=True, help="the folder of the kit's built packages")
+    up.add_argument("--version", dest="to", help="pin this version instead of the newest one found")
+
+    for name, (_, distribution, what) in DELEGATED.items():
+        commands.add_parser(name, add_help=False, help=f"{what} ({distribution}; `twinapi {name} --help`)")
+    return cli
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _arguments(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in DELEGATED:
+        return _delegate(argv[0], argv[1:])
+    args = _parser().parse_args(argv)
+    if args.command == "upgrade":
+        return _upgrade(args)
     # Warnings do not stop generation; each is printed once as it is found, named as the user named the spec
-    # (new-project reads a copy of it).
+    # (new reads a copy of it).
     with errors.collecting(lambda warning: print(warning.render(str(args.spec)), file=sys.stderr)):
         try:
-            return _new_project(args) if args.command == "new-project" else _generate(args)
+            return _new_project(args) if args.command == "new" else _generate(args)
         except Exception as exc:  # the generator's own failure, not the spec's: one line, and how to see more
             if os.environ.get("TWINAPI_TRACEBACK"):
                 raise
             print(
-                f"error: twinapi-codegen failed unexpectedly on {args.spec}: {type(exc).__name__}: {exc}\n"
+                f"error: twinapi-codegen {__version__} failed unexpectedly on {args.spec}: "
+                f"{type(exc).__name__}: {exc}\n"
                 "Set TWINAPI_TRACEBACK=1 to see where, and please report it with the spec.",
                 file=sys.stderr,
             )
             return 1
+
+
+def _delegate(command: str, rest: list[str]) -> int:
+    module_name, distribution, _ = DELEGATED[command]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not module_name.startswith(exc.name):
+            raise
+        message = f"error: `twinapi {command}` needs the package {distribution}: pip install {distribution}"
+        print(message, file=sys.stderr)
+        return 2
+    run: Callable[..., int] = module.main
+    if module_name == "twinapi_conformance.cli":
+        return run([command, *rest], prog=PROG)
+    return run(rest, prog=f"{PROG} {command}")
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -64,7 +177,15 @@ def _generate(args: argparse.Namespace) -> int:
         if changed:
             for path in changed:
                 print(f"out of date: {path}", file=sys.stderr)
-            print(f"error: generated files differ from {args.spec}; run `make generate`.", file=sys.stderr)
+            others = sorted(writer.generator_versions(changed) - {__version__})
+            if others:
+                print(
+                    f"error: generated by twinapi-codegen {', '.join(others)}, this is {__version__}: "
+                    "run `make generate`.",
+                    file=sys.stderr,
+                )
+            else:
+                print(f"error: generated files differ from {args.spec}; run `make generate`.", file=sys.stderr)
             return 1
         return 0
     for path in writer.write(outputs):
@@ -85,15 +206,27 @@ def _refused(exc: SpecError | ToolError) -> int:
 
 
 def _new_project(args: argparse.Namespace) -> int:
-    if args.dest is None:
-        print("error: new-project needs --dest (DEST=path/to/dir)", file=sys.stderr)
-        return 2
     try:
-        dest = project.create(args.spec, args.dest)
+        dest = project.create(
+            args.spec, args.dest, dist=args.dist, openapi_typescript=args.openapi_typescript, lock=args.lock
+        )
     except project.ProjectError as exc:
         print(f"error: {exc}; nothing was written.", file=sys.stderr)
         return 1
     except (SpecError, ToolError) as exc:
         return _refused(exc)
     print(f"wrote {dest}: cd there, then `make setup`, `make run-python`, `make run-node` (`make help` lists more)")
+    return 0
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    try:
+        before, after = upgrade.bump(Path("."), args.dist, args.to)
+    except upgrade.UpgradeError as exc:
+        print(f"error: {exc}; nothing was changed.", file=sys.stderr)
+        return 1
+    if before == after:
+        print(f"the kit is already at {after}")
+    else:
+        print(f"kit pins: {before} -> {after}")
     return 0

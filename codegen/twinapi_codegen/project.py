@@ -1,8 +1,12 @@
-"""`new-project`: a complete, self-contained project with this kit's layout, generated from one spec.
+"""`twinapi new`: a project that depends on the kit's built packages, generated from one spec.
 
-What goes into a project is declared in kit.toml (the manifest): files copied verbatim (kit), files written for the
-project (derived), and the generated layers. The project is built in a temporary folder next to its destination and
-renamed into place at the end, so an error leaves nothing behind.
+A project holds its spec, its settings, its generated code, its handlers and its tests; the kit reaches it as pinned
+packages (twinapi-codegen, twinapi-runtime, twinapi-conformance from PyPI-style wheels, fastify-twinapi as an npm
+tarball) installed from a folder of built artefacts, `make dist`'s dist/ by default. Both of its locks are written
+here, seeded with this kit's locks so a new project starts on the versions the kit is tested with.
+
+What each file of this repository is to a project is declared in kit.toml (the manifest). The project is built in a
+temporary folder next to its destination and renamed into place at the end, so an error leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -11,45 +15,36 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from twinapi_codegen import generate, loader, writer
+from twinapi_codegen import __version__, generate, loader, writer
 from twinapi_codegen.errors import SpecError
 
 PACKAGE = Path(__file__).resolve().parent
+# The kit checkout this generator runs from (installed editable there); a project is made from one.
 KIT_ROOT = PACKAGE.parents[1]
 MANIFEST = PACKAGE / "kit.toml"
 PROJECT_TEMPLATES = PACKAGE / "templates" / "project"
-SECTIONS = ("kit", "derived", "generated", "example", "kit-development")
-# Never part of a project, wherever they are: installs, builds, caches and reports.
-IGNORED_DIRS = frozenset(
-    {
-        ".git",
-        ".venv",
-        "node_modules",
-        "dist",
-        "build",
-        "reports",
-        "__pycache__",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".pytest_cache",
-        ".hypothesis",
-        ".schemathesis",
-    }
-)
-IGNORED_SUFFIXES = (".pyc", ".pyo")
+SECTIONS = ("packages", "project", "derived", "generated", "example", "kit-development")
+# The kit's packages a project pins, each with its artefact in the dist folder ({v}: the version).
+PYTHON_PACKAGES = ("twinapi-codegen", "twinapi-runtime", "twinapi-conformance")
+NODE_PACKAGE = "fastify-twinapi"
+# The project's Python implementation is installed editable under this name and kept out of its lock.
+APP_DISTRIBUTION = "app"
+STEP_TIMEOUT = 600  # seconds for one lock resolution
 
 
 class ProjectError(Exception):
-    """The project cannot be written (destination not empty, spec missing, kit incomplete); nothing was written."""
+    """The project cannot be written (destination not empty, spec missing, kit not built); nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -89,36 +84,49 @@ def matches(glob: str, path: str) -> bool:
     return _pattern(glob).fullmatch(path) is not None
 
 
-def _walk(root: Path, start: Path) -> Iterator[Path]:
-    if start.is_file():
-        yield start
-        return
-    for folder, dirs, files in os.walk(start):
-        dirs[:] = sorted(d for d in dirs if d not in IGNORED_DIRS)
-        for name in sorted(files):
-            if not name.endswith(IGNORED_SUFFIXES):
-                yield Path(folder) / name
+def wheel(dist: Path, package: str, version: str) -> Path:
+    return dist / f"{package.replace('-', '_')}-{version}-py3-none-any.whl"
 
 
-def kit_files(manifest: Manifest, root: Path = KIT_ROOT) -> list[str]:
-    """Every file of the kit present under root, as root-relative POSIX paths."""
-    found: set[str] = set()
-    for glob in manifest.sections["kit"]:
-        static = glob.split("*", 1)[0]
-        start = root / static if "*" not in glob else root / static.rsplit("/", 1)[0]
-        if not start.exists():
-            continue
-        for path in _walk(root, start):
-            relative = path.relative_to(root).as_posix()
-            if matches(glob, relative):
-                found.add(relative)
-    return sorted(found)
+def tarball(dist: Path, version: str) -> Path:
+    return dist / f"{NODE_PACKAGE}-{version}.tgz"
+
+
+def require_artefacts(dist: Path, version: str) -> None:
+    missing = [p.name for p in (*(wheel(dist, n, version) for n in PYTHON_PACKAGES), tarball(dist, version))]
+    missing = [name for name in missing if not (dist / name).is_file()]
+    if missing:
+        raise ProjectError(f"{dist} lacks the kit's {version} build ({', '.join(missing)}): run `make dist` in the kit")
 
 
 def python_pyproject(text: str, example: Iterable[str]) -> str:
-    """The kit's python-impl/pyproject.toml without the dependencies only the example uses."""
+    """The example's python-impl/pyproject.toml for a project: its own name, without the example's dependencies."""
     names = "|".join(re.escape(name) for name in example)
-    return re.sub(rf'^\s*"({names})(\[[^\]]*\])?[^"]*",?\n', "", text, flags=re.MULTILINE)
+    text = re.sub(rf'^\s*"({names})(\[[^\]]*\])?[^"]*",?\n', "", text, flags=re.MULTILINE)
+    text = re.sub(r'^name = ".*"$', f'name = "{APP_DISTRIBUTION}"', text, count=1, flags=re.MULTILINE)
+    return re.sub(
+        r"^description = .*$",
+        'description = "The Python implementation of openapi.yaml: its generated layer and handlers."',
+        text,
+        count=1,
+        flags=re.MULTILINE,
+    )
+
+
+def requirements_in(dev_in: str, version: str) -> str:
+    """The project's requirements.in: the kit pinned, the project's own package, the kit's development tools."""
+    tools = [line for line in dev_in.splitlines() if line.strip() and not line.startswith(("#", "-e", "-r"))]
+    return "\n".join(
+        [
+            "# What `make lock` resolves into requirements.lock (with hashes; the kit's packages from KIT_DIST, see",
+            "# kit.mk). The kit is pinned to one version: `make upgrade-kit` moves the pins. The project's Python",
+            "# implementation is installed editable and kept out of the lock; the rest are the development tools.",
+            *(f"{name}=={version}" for name in PYTHON_PACKAGES),
+            "-e ./python-impl",
+            *tools,
+            "",
+        ]
+    )
 
 
 def _resolve(packages: dict[str, Any], location: str, name: str) -> str | None:
@@ -149,8 +157,12 @@ def _reachable(packages: dict[str, Any], roots: Iterable[str]) -> set[str]:
     return seen
 
 
-def node_package(package: dict[str, Any], lock: dict[str, Any], example: Iterable[str]) -> tuple[str, str]:
-    """package.json and package-lock.json without the example's packages and whatever only they needed."""
+def node_package(
+    package: dict[str, Any], lock: dict[str, Any], example: Iterable[str], kit_spec: str
+) -> tuple[str, str]:
+    """package.json and the seed of package-lock.json for a project: the example's without its own packages and
+    whatever only they needed, and fastify-twinapi from `kit_spec` (a tarball) instead of the npm workspace. npm
+    completes the seed (the tarball's entry) in `_lock_node`."""
     drop = set(example)
     package = json.loads(json.dumps(package))
     lock = json.loads(json.dumps(lock))
@@ -159,14 +171,29 @@ def node_package(package: dict[str, Any], lock: dict[str, Any], example: Iterabl
             del package[key][name]
     for name in drop & set(package.get("allowScripts", {})):
         del package["allowScripts"][name]
-    package["description"] = "The Node implementation of openapi.yaml: Fastify 5 + fastify-openapi-glue, TypeScript."
+    package.pop("workspaces", None)
+    package["name"] = "app"
+    package["version"] = "0.1.0"
+    package["description"] = "The Node implementation of openapi.yaml: Fastify 5 + fastify-twinapi, TypeScript."
+    package["dependencies"][NODE_PACKAGE] = kit_spec
+    # The example builds the workspace's kit first; a project installs it built.
+    package["scripts"] = {
+        name: script.replace(f"npm run --silent build -w {NODE_PACKAGE} && ", "")
+        for name, script in package.get("scripts", {}).items()
+    }
     packages = lock["packages"]
+    workspace = packages.pop("kit", None)
+    if workspace is not None:  # the kit's dependencies stay locked where the workspace had them
+        packages[f"node_modules/{NODE_PACKAGE}"] = workspace
     root = packages[""]
+    root.pop("workspaces", None)
+    root["name"], root["version"] = package["name"], package["version"]
     for key in ("dependencies", "devDependencies", "optionalDependencies"):
         if key in package:
             root[key] = dict(package[key])
         else:
             root.pop(key, None)
+    lock["name"], lock["version"] = package["name"], package["version"]
     production = _reachable(packages, [*package.get("dependencies", {}), *package.get("optionalDependencies", {})])
     everything = production | _reachable(packages, package.get("devDependencies", {}))
     for location in list(packages):
@@ -177,34 +204,105 @@ def node_package(package: dict[str, Any], lock: dict[str, Any], example: Iterabl
     return json.dumps(package, indent=2) + "\n", json.dumps(lock, indent=2) + "\n"
 
 
+def _run(command: list[str], cwd: Path, what: str, env: dict[str, str] | None = None) -> None:
+    try:
+        done = subprocess.run(
+            command,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=STEP_TIMEOUT,
+            check=False,
+            env={**os.environ, **(env or {})},
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ProjectError(f"{what} failed: {exc}") from None
+    if done.returncode != 0:
+        raise ProjectError(f"{what} failed:\n{(done.stderr or done.stdout).strip()}")
+
+
+def lock_python(project: Path, dist: Path) -> None:
+    """requirements.lock from requirements.in, with hashes, the kit's wheels from `dist` (as `make lock` does)."""
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "uv",
+            "pip",
+            "compile",
+            "--quiet",
+            "--python-version",
+            "3.11",
+            "--generate-hashes",
+            "--universal",
+            "--find-links",
+            str(dist),
+            "--no-emit-package",
+            APP_DISTRIBUTION,
+            "requirements.in",
+            "-o",
+            "requirements.lock",
+        ],
+        project,
+        "resolving requirements.lock (uv pip compile)",
+        env={"UV_CUSTOM_COMPILE_COMMAND": "make lock"},
+    )
+
+
+def _lock_node(node: Path) -> None:
+    _run(
+        ["npm", "install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"],
+        node,
+        "locking node-impl/package-lock.json (npm install --package-lock-only)",
+    )
+
+
 def _title(spec: Path) -> str:
     info = loader.load(spec).data.get("info")
     title = info.get("title") if isinstance(info, dict) else None
     return str(title).strip() if title and str(title).strip() else "API"
 
 
-def _derived(manifest: Manifest, kit_root: Path, spec: Path) -> dict[str, str]:
+def _copied(manifest: Manifest, kit_root: Path) -> dict[str, str]:
+    """The files of this repository a project gets as they are (tool settings, empty package markers)."""
+    out = {}
+    for glob in manifest.sections["project"]:
+        if "*" in glob:
+            raise ProjectError(f"kit.toml: [project] lists files, not patterns: {glob}")
+        out[glob] = (kit_root / glob).read_text(encoding="utf-8")
+    return out
+
+
+def _derived(manifest: Manifest, kit_root: Path, spec: Path, dist: Path, staging: Path) -> dict[str, str]:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(PROJECT_TEMPLATES),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
     )
+    node_dir = staging / "node-impl"
+    kit_spec = "file:" + Path(os.path.relpath(tarball(dist, __version__), node_dir)).as_posix()
     package, lock = node_package(
         json.loads((kit_root / "node-impl/package.json").read_text(encoding="utf-8")),
         json.loads((kit_root / "node-impl/package-lock.json").read_text(encoding="utf-8")),
         manifest.npm_example,
+        kit_spec,
     )
     pyproject = (kit_root / "python-impl/pyproject.toml").read_text(encoding="utf-8")
+    template = PROJECT_TEMPLATES
     return {
-        "Makefile": (PROJECT_TEMPLATES / "Makefile").read_text(encoding="utf-8"),
-        "README.md": env.get_template("README.md.j2").render(title=_title(spec)),
-        ".gitignore": (PROJECT_TEMPLATES / "gitignore").read_text(encoding="utf-8"),
+        "Makefile": (template / "Makefile").read_text(encoding="utf-8"),
+        "kit.mk": env.get_template("kit.mk.j2").render(dist=str(dist)),
+        "README.md": env.get_template("README.md.j2").render(title=_title(spec), version=__version__),
+        ".gitignore": (template / "gitignore").read_text(encoding="utf-8"),
+        "requirements.in": requirements_in((kit_root / "requirements-dev.in").read_text(encoding="utf-8"), __version__),
+        # The seed: uv keeps the versions it finds here, so the project starts on what the kit is tested with.
+        "requirements.lock": (kit_root / "requirements.lock").read_text(encoding="utf-8"),
         "python-impl/pyproject.toml": python_pyproject(pyproject, manifest.python_example),
         "node-impl/package.json": package,
         "node-impl/package-lock.json": lock,
-        "contract-tests/conformance.toml": (PROJECT_TEMPLATES / "conformance.toml").read_text(encoding="utf-8"),
-        "contract-tests/schemathesis.toml": (PROJECT_TEMPLATES / "schemathesis.toml").read_text(encoding="utf-8"),
+        "contract-tests/conformance.toml": (template / "conformance.toml").read_text(encoding="utf-8"),
+        "contract-tests/schemathesis.toml": (template / "schemathesis.toml").read_text(encoding="utf-8"),
         "contract-tests/vectors.json": "[]\n",
     }
 
@@ -216,14 +314,27 @@ def _check_destination(dest: Path) -> None:
         raise ProjectError(f"{dest} exists and is not empty; choose a new or empty folder")
 
 
-def create(spec: Path, dest: Path, *, kit_root: Path = KIT_ROOT, openapi_typescript: Path | None = None) -> Path:
-    """Writes the project for `spec` into `dest` (new or empty). Raises ProjectError, SpecError or ToolError and
-    then leaves the disk as it was."""
+def create(
+    spec: Path,
+    dest: Path,
+    *,
+    dist: Path | None = None,
+    kit_root: Path = KIT_ROOT,
+    openapi_typescript: Path | None = None,
+    lock: bool = True,
+) -> Path:
+    """Writes the project for `spec` into `dest` (new or empty), depending on the kit's build in `dist`; without
+    `lock`, no lock files (a throwaway project run in an environment installed already). Raises ProjectError,
+    SpecError or ToolError and then leaves the disk as it was."""
     given = spec
     spec, dest = spec.resolve(), dest.absolute()
+    dist = (dist or kit_root / "dist").absolute()
     if not spec.is_file():
         raise ProjectError(f"{spec}: no such spec file")
+    if not (kit_root / "node-impl/package-lock.json").is_file():
+        raise ProjectError(f"{kit_root} is not a checkout of the kit: `twinapi new` runs from one (make new-project)")
     _check_destination(dest)
+    require_artefacts(dist, __version__)
     tool = openapi_typescript or kit_root / "node-impl/node_modules/.bin/openapi-typescript"
     manifest = load_manifest(kit_root / "codegen/twinapi_codegen/kit.toml")
     created = dest.parent
@@ -233,12 +344,15 @@ def create(spec: Path, dest: Path, *, kit_root: Path = KIT_ROOT, openapi_typescr
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.new-", dir=dest.parent))
     try:
-        for relative in kit_files(manifest, kit_root):
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(kit_root / relative, target)
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # a folder like any other the user makes, not mkdtemp's private one
         shutil.copyfile(spec, staging / "openapi.yaml")
-        for relative, text in _derived(manifest, kit_root, staging / "openapi.yaml").items():
+        files = _copied(manifest, kit_root)
+        files.update(_derived(manifest, kit_root, staging / "openapi.yaml", dist, staging))
+        if not lock:
+            del files["requirements.lock"], files["node-impl/package-lock.json"]
+        for relative, text in files.items():
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
@@ -252,6 +366,9 @@ def create(spec: Path, dest: Path, *, kit_root: Path = KIT_ROOT, openapi_typescr
         outputs = generate.render(targets)
         outputs.update(generate.scaffold(targets))
         writer.write(outputs)
+        if lock:
+            lock_python(staging, dist)
+            _lock_node(staging / "node-impl")
         if dest.is_dir():
             _check_destination(dest)  # still empty: nothing else wrote into it meanwhile
             dest.rmdir()

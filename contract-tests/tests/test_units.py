@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from twinapi_conformance import config as configuration
-from twinapi_conformance import vectors
+from twinapi_conformance import fuzz, vectors
 from twinapi_conformance.config import NormaliseRule
 from twinapi_conformance.http import WireResponse
 from twinapi_conformance.jsonpointer import MISSING, resolve
@@ -118,3 +119,33 @@ def test_only_loopback_is_ever_targeted(tmp_path: Path) -> None:
     with pytest.raises(ServerError, match="HOST must be 127.0.0.1"):
         with started(impl, settings, db_path=tmp_path / "db", log_dir=tmp_path):
             pass
+
+
+def _events(tmp_path: Path, answers: dict[str, list[int]]) -> Path:
+    """An event log like Schemathesis writes: one finished scenario per operation, one interaction per answer."""
+    lines = []
+    for label, statuses in answers.items():
+        method, path = label.split(" ", 1)
+        recorder = {
+            "label": label,
+            "cases": {f"{label}-{i}": {"value": {"method": method, "path": path}} for i in range(len(statuses))},
+            "checks": {},
+            "interactions": {
+                f"{label}-{i}": {"request": {}, "response": {"status_code": status}}
+                for i, status in enumerate(statuses)
+            },
+        }
+        lines.append(json.dumps({"ScenarioFinished": {"phase": "fuzzing", "status": "success", "recorder": recorder}}))
+    path = tmp_path / "events.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_an_operation_answered_only_401_or_403_fails_the_run(tmp_path: Path) -> None:
+    result = fuzz.FuzzResult(implementation="python", returncode=0, seed=1, junit=tmp_path / "junit.xml")
+    answers = {"GET /trips": [401, 401, 403], "GET /stations": [200, 401], "POST /bookings": [401, 501]}
+    fuzz.read_events(_events(tmp_path, answers), result, base_url="http://127.0.0.1:1")
+    assert fuzz.unreached(result) == [
+        "GET /trips: every response was 401 or 403, so no request reached the operation; give the harness "
+        "credentials ([auth] in conformance.toml)"
+    ]

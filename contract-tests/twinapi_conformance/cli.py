@@ -1,4 +1,7 @@
-"""Command line: fuzz, diff, interop, selftest, and ci (all of them with the CI budget)."""
+"""The conformance harness: fuzz, diff, interop, selftest, and ci (the first three with the CI budget).
+
+Run as `twinapi fuzz|diff|interop|selftest|ci` (or `python -m twinapi_conformance ...`) from the project root.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +23,13 @@ from twinapi_conformance.auth import AuthError, bootstrap_token
 from twinapi_conformance.servers import ServerError, started
 from twinapi_conformance.spec import Spec
 
+# The harness's own tests: beside the package in the kit's source checkout, not part of the distribution.
 TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
+SELFTEST_MARKER = TESTS_DIR / "test_fuzz_catches_faults.py"
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m twinapi_conformance") -> int:
+    args = _parser(prog).parse_args(argv)
     console = Console(highlight=False)
     if args.command == "selftest":
         return _selftest()
@@ -37,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in stages:
         return _stage(console, args.command, stages[args.command])
     # ci: every stage runs, so one failure does not hide another
-    results = [_stage(console, name, stage) for name, stage in stages.items()] + [_selftest(config)]
+    results = [_stage(console, name, stage) for name, stage in stages.items()]
+    if args.selftest:
+        results.append(_selftest(config))
     console.print(f"contract stage: {'[green]passed[/]' if not any(results) else '[red]failed[/]'}")
     return 1 if any(results) else 0
 
@@ -51,20 +58,32 @@ def _stage(console: Console, name: str, stage: Callable[[], int]) -> int:
         return 1
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m twinapi_conformance", description=__doc__)
-    parser.add_argument("--config", type=Path, default=configuration.DEFAULT_CONFIG, help="conformance.toml")
+def _parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    config_help = f"the harness configuration (default: {configuration.DEFAULT_CONFIG})"
+    parser.add_argument("--config", type=Path, default=configuration.DEFAULT_CONFIG, help=config_help)
     commands = parser.add_subparsers(dest="command", required=True)
     budget = argparse.ArgumentParser(add_help=False)
+    # Also accepted after the command (`twinapi fuzz --config ...`); the top-level default stays when it is absent.
+    budget.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=config_help)
     budget.add_argument("--seed", type=int, help="replay a run; default: the configured CI seed")
     budget.add_argument("--max-examples", type=int, help="default: the configured CI budget")
     budget.add_argument("--only", help="one implementation by name")
     fuzz_cmd = commands.add_parser("fuzz", parents=[budget], help="Schemathesis against each implementation")
     fuzz_cmd.add_argument("--deep", action="store_true", help="the deep budget with a fresh seed (printed)")
     commands.add_parser("diff", parents=[budget], help="the same requests to both implementations, compared")
-    commands.add_parser("interop", help="both implementations on one database, the configured scenario")
-    commands.add_parser("selftest", help="prove the harness catches deliberately broken servers")
-    commands.add_parser("ci", parents=[budget], help="fuzz, diff, interop and selftest with the CI budget")
+    configured = argparse.ArgumentParser(add_help=False)
+    configured.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=config_help)
+    commands.add_parser(
+        "interop", parents=[configured], help="both implementations on one database, the configured scenario"
+    )
+    commands.add_parser(
+        "selftest", help="prove the harness catches deliberately broken servers (from the kit's source checkout)"
+    )
+    ci = commands.add_parser("ci", parents=[budget], help="fuzz, diff and interop with the CI budget")
+    ci.add_argument("--selftest", action="store_true", help="also run the harness's own tests (the kit's CI does)")
     return parser
 
 
@@ -88,7 +107,7 @@ def _selected(config: configuration.Config, args: argparse.Namespace) -> list[co
 def _fuzz(console: Console, config: configuration.Config, args: argparse.Namespace) -> int:
     seed, max_examples = _budget(config, args)
     console.rule(f"fuzz: seed {seed}, max examples {max_examples}")
-    console.print(f"replay: python -m twinapi_conformance fuzz --seed {seed} --max-examples {max_examples}")
+    console.print(f"replay: twinapi fuzz --seed {seed} --max-examples {max_examples}")
     spec = Spec(config.spec)
     results = []
     for impl in _selected(config, args):
@@ -108,7 +127,7 @@ def _fuzz(console: Console, config: configuration.Config, args: argparse.Namespa
                     )
                 )
     matrix.render(console, spec.labels(), results)
-    console.print(f"replay: python -m twinapi_conformance fuzz --seed {seed} --max-examples {max_examples}")
+    console.print(f"replay: twinapi fuzz --seed {seed} --max-examples {max_examples}")
     return 0 if all(result.ok for result in results) else 1
 
 
@@ -137,6 +156,13 @@ def _interop(console: Console, config: configuration.Config) -> int:
 
 
 def _selftest(config: configuration.Config | None = None) -> int:
+    if not SELFTEST_MARKER.is_file():
+        print(
+            f"error: the harness's self-test runs from the kit's source checkout (contract-tests/tests); "
+            f"this twinapi-conformance is installed without it, at {TESTS_DIR.parent}",
+            file=sys.stderr,
+        )
+        return 2
     # The harness's own tests start fixture servers; pytest keeps their output readable.
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(TESTS_DIR)]
     if config is not None:

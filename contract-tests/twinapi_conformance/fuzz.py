@@ -45,6 +45,7 @@ class FuzzResult:
     operations: dict[str, OperationTally] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    statuses: dict[str, set[int]] = field(default_factory=dict)  # per operation, every status it answered
 
     @property
     def ok(self) -> bool:
@@ -95,6 +96,7 @@ def run(
         result.errors.append(f"Schemathesis did not finish within {config.budget.run_timeout}s")
     if ndjson.exists():
         read_events(ndjson, result, base_url=base_url)
+        result.errors.extend(unreached(result))
     else:
         result.errors.append(f"Schemathesis wrote no event log (exit code {returncode})")
     if returncode not in (0, -1) and not result.failures and not result.errors:
@@ -117,9 +119,26 @@ def read_events(path: Path, result: FuzzResult, *, base_url: str) -> None:
                 result.errors.append(f"{kind}: {json.dumps(event.get('value') or event.get('exception'))[:500]}")
 
 
+def unreached(result: FuzzResult) -> list[str]:
+    """Operations whose every answer was 401 or 403: no request got past authentication, so the run proved nothing
+    about them (Schemathesis only warns, and exits 0)."""
+    return [
+        f"{label}: every response was 401 or 403, so no request reached the operation; give the harness "
+        "credentials ([auth] in conformance.toml)"
+        for label, statuses in sorted(result.statuses.items())
+        if statuses and statuses <= {401, 403}
+    ]
+
+
 def _tally(recorder: dict[str, Any], result: FuzzResult, base_url: str, *, own_label: bool) -> None:
     cases = recorder.get("cases", {})
     interactions = recorder.get("interactions", {})
+    for case_id, interaction in interactions.items():
+        # By the request's own method and path: a scenario's probes with undocumented methods are not its operation.
+        case = cases.get(case_id, {}).get("value", {})
+        response = interaction.get("response") or {}
+        if "status_code" in response and "method" in case:
+            result.statuses.setdefault(f"{case['method']} {case['path']}", set()).add(int(response["status_code"]))
     for case_id, checks in recorder.get("checks", {}).items():
         case = cases.get(case_id, {}).get("value", {})
         label = recorder["label"] if own_label else f"{case.get('method', '?')} {case.get('path', '?')}"

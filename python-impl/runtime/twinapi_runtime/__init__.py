@@ -1,5 +1,7 @@
 """The runtime any generated Python layer runs on: routing, authentication order, validation, problem+json."""
 
+__version__ = "0.1.0"
+
 from twinapi_runtime.app import ContractError, include_contract, load_spec
 from twinapi_runtime.binding import (
     Binding,

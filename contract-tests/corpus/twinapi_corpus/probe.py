@@ -1,6 +1,6 @@
 """One schema-valid request per operation of a spec, sent to running servers: each must answer 501 problem+json.
 
-Run by the corpus as `python -m twinapi_codegen.corpus_probe SPEC NAME=URL...`; prints one JSON line per operation
+Run by the corpus as `python -m twinapi_corpus.probe SPEC NAME=URL...`; prints one JSON line per operation
 and server as it goes, so a probe stopped at its time limit still tells how far it got.
 """
 

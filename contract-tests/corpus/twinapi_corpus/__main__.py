@@ -1,0 +1,3 @@
+from twinapi_corpus.corpus import main
+
+raise SystemExit(main())
