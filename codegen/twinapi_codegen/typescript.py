@@ -12,19 +12,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import yaml
-
 from twinapi_codegen.errors import ToolError
 from twinapi_codegen.loader import HTTP_METHODS
 from twinapi_codegen.naming import unique
 
 
-def generate(spec: Path, tool: Path, header: str) -> str:
+def generate(spec: dict[str, Any], tool: Path, header: str) -> str:
+    """The types of a document (JSON data, as the loader read it)."""
     if not tool.exists():
         raise ToolError(f"{tool} not found: run `make setup` first (it installs openapi-typescript)")
     with tempfile.TemporaryDirectory(prefix="twinapi-ts-") as tmp:
         target = Path(tmp) / "schema.ts"
-        source = _prepared(spec, Path(tmp) / "openapi.json")
+        source = Path(tmp) / "openapi.json"
+        source.write_text(json.dumps(_prepared(spec), allow_nan=False), encoding="utf-8")
         done = subprocess.run(
             [str(tool), str(source), "--output", str(target)], capture_output=True, text=True, check=False
         )
@@ -33,17 +33,12 @@ def generate(spec: Path, tool: Path, header: str) -> str:
         return f"// {header}\n" + target.read_text(encoding="utf-8")
 
 
-def _prepared(spec: Path, copy_path: Path) -> Path:
-    """The spec itself, or a copy of it with the same types that openapi-typescript turns into valid TypeScript."""
-    data = yaml.safe_load(spec.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        return spec
-    changed = _with_mapping_refs(data)
-    changed = _ReferencesToComponents(data).run() or changed
-    if not changed:
-        return spec
-    copy_path.write_text(json.dumps(data, default=str), encoding="utf-8")
-    return copy_path
+def _prepared(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the document with the same types that openapi-typescript turns into valid TypeScript."""
+    data = copy.deepcopy(spec)
+    _with_mapping_refs(data)
+    _ReferencesToComponents(data).run()
+    return data
 
 
 def _with_mapping_refs(data: dict[str, Any]) -> bool:

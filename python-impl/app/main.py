@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.security import Passwords, Tokens
-from app.generated.routes import SPEC_PATH, bind
+from app.generated.routes import CONTRACT_PATH, bind
 from app.handlers import BearerAuth, TaskService
 from app.store.tasks import Tasks
 from app.store.users import Users
@@ -38,4 +38,4 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await db.close()
 
-    return build_app(SPEC_PATH, bind(service, BearerAuth(tokens, users)), lifespan=lifespan)
+    return build_app(CONTRACT_PATH, bind(service, BearerAuth(tokens, users)), lifespan=lifespan)

@@ -1,5 +1,5 @@
 /**
- * The kit: a Fastify app serving any OpenAPI 3.1 contract from the spec file, its generated contract module, a
+ * The kit: a Fastify app serving any OpenAPI 3.1 contract from its generated contract document and module, a
  * service object (one method per operation) and security handlers (one per scheme). Every API route comes from
  * fastify-openapi-glue; the kit adds what the glue leaves out: authentication before validation, the contract's
  * request validation and body rules, problem+json for every error, 405 with Allow, request ids and access logs.
@@ -16,8 +16,7 @@ import { AccessLog, type LogLevel, loggerOptions, requestId } from "./request-co
 import { routeMiss } from "./route-miss.js";
 import { pathShape, routePath } from "./route-path.js";
 import { authenticator, buildSchemes } from "./security.js";
-import { forGlue, uniqueEnums, upgrade } from "./dialect.js";
-import { type Json, loadSpec, pointer } from "./spec.js";
+import { forGlue, loadContract, pointer } from "./spec.js";
 import { RequestValidators } from "./validation.js";
 
 export const BODY_LIMIT = 65536;
@@ -34,8 +33,8 @@ declare module "fastify" {
 }
 
 export interface KitOptions {
-  /** The OpenAPI document the generated code was made from. */
-  readonly specPath: string;
+  /** The contract document generated with the code (generated `CONTRACT_PATH`): all the kit reads of the spec. */
+  readonly contractPath: string;
   readonly contract: Contract;
   readonly formats: Readonly<Record<string, FormatDefinition>>;
   /** An object with one method per operation (generated `Service<P>`). */
@@ -83,8 +82,8 @@ function badUrl(error: FastifyError, request: FastifyRequest, reply: FastifyRepl
 export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
   requireImplemented(options);
   const { contract } = options;
-  const spec = loadSpec(options.specPath);
-  const validators = new RequestValidators(spec, options.formats);
+  const { spec, served } = loadContract(options.contractPath);
+  const validators = new RequestValidators(served, options.formats);
   const schemes = buildSchemes(contract, options.securityHandlers);
   const byRoute = new Map(contract.operations.map((op) => [`${op.method} ${op.path}`, op]));
   const routes = new Map(contract.operations.map((op) => [op, routePath(op.path)]));
@@ -127,7 +126,7 @@ export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
   });
   app.setErrorHandler(errorHandler(BODY_LIMIT, miss));
   app.setNotFoundHandler(miss);
-  registerBodyParsers(app, declaredMediaTypes(spec));
+  registerBodyParsers(app, declaredMediaTypes(served));
   // A request body on GET (or HEAD, TRACE) is what the contract says: Fastify must read it there too.
   for (const method of new Set(contract.operations.filter((op) => op.body !== null).map((op) => op.method))) {
     if (["GET", "HEAD", "TRACE"].includes(method)) app.addHttpMethod(method, { hasBody: true, overrideExisting: true });
@@ -144,8 +143,8 @@ export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
     if (route.schema) {
       const { params: _params, querystring: _querystring, headers: _headers, body: _body, ...rest } = route.schema;
       const { cookies: _cookies, ...kept } = rest as typeof rest & { cookies?: unknown };
-      // Response serialisers (fast-json-stringify) read JSON Schema, not OpenAPI's `nullable` or boolean bounds.
-      route.schema = "response" in kept ? { ...kept, response: uniqueEnums(upgrade(kept.response as Json)) } : kept;
+      // The response serialisers (fast-json-stringify) read the served document's schemas: JSON Schema already.
+      route.schema = kept;
     }
     route.onRequest = authenticate ? [authenticate] : [];
     route.preParsing = rule.body ? [bodyGate(rule.body)] : [];
@@ -163,7 +162,7 @@ export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
     };
   };
   await app.register(openapiGlue, {
-    specification: forGlue(spec),
+    specification: forGlue(served),
     // Cookie parameters are the kit's to read; this only keeps the glue from warning that Fastify does not.
     addCookieSchema: true,
     operationResolver: (operationId, method, path) => {

@@ -2,9 +2,9 @@
 import type { FastifyInstance } from "fastify";
 
 import { formats } from "../generated/formats.js";
-import { type SecurityHandlers, type Service, contract } from "../generated/service.js";
+import { CONTRACT_PATH, type SecurityHandlers, type Service, contract } from "../generated/service.js";
 import { buildApp, invalidCredentials } from "fastify-twinapi";
-import { MIGRATIONS_DIR, SPEC_PATH, type Config } from "./config.js";
+import { MIGRATIONS_DIR, type Config } from "./config.js";
 import { openDatabase } from "./db.js";
 import { Repository } from "./repository.js";
 import { Passwords, Tokens } from "./security.js";
@@ -27,7 +27,7 @@ export async function createApp(config: Config, options: { logStream?: NodeJS.Wr
   let app: FastifyInstance;
   try {
     app = await buildApp({
-      specPath: SPEC_PATH,
+      contractPath: CONTRACT_PATH,
       contract,
       formats,
       service,

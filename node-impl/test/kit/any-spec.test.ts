@@ -3,9 +3,6 @@
  * those the fixtures only reach with 501s): what the handler receives, and what the kit refuses, with its reason.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -14,6 +11,7 @@ import { formats } from "../../src/generated/formats.js";
 import { ContractError, buildApp } from "../../kit/src/app.js";
 import type { Contract, OperationInfo } from "../../kit/src/contract.js";
 import { invalidCredentials } from "../../kit/src/problem.js";
+import { contractOf } from "../helpers.js";
 
 const SPEC = `
 openapi: 3.0.3
@@ -131,12 +129,6 @@ async function echo(request: FastifyRequest, reply: FastifyReply) {
   });
 }
 
-function writeSpec(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), "twinapi-kit-")), "openapi.yaml");
-  writeFileSync(path, text);
-  return path;
-}
-
 function build(specText: string, spec: Contract = contract): Promise<FastifyInstance> {
   const service: Record<string, (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>> = Object.fromEntries(
     spec.operations.map((op) => [op.handler, echo]),
@@ -148,7 +140,7 @@ function build(specText: string, spec: Contract = contract): Promise<FastifyInst
       return credential;
     },
   };
-  return buildApp({ specPath: writeSpec(specText), contract: spec, formats, service, securityHandlers, logLevel: "error" });
+  return buildApp({ contractPath: contractOf(specText), contract: spec, formats, service, securityHandlers, logLevel: "error" });
 }
 
 describe("the kit on real-world spec trouble", () => {

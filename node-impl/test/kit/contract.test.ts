@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { SPEC_PATH } from "../../src/app/config.js";
 import { formats } from "../../src/generated/formats.js";
-import { contract, operationIds } from "../../src/generated/service.js";
+import { CONTRACT_PATH, contract, operationIds } from "../../src/generated/service.js";
 import { ContractError, buildApp } from "../../kit/src/app.js";
 
 class PartialService {
@@ -22,7 +21,7 @@ describe("the contract", () => {
 
   it("refuses to start when the service lacks methods, naming every missing operation", async () => {
     await assert.rejects(
-      buildApp({ specPath: SPEC_PATH, contract, formats, service: new PartialService(), securityHandlers: {} }),
+      buildApp({ contractPath: CONTRACT_PATH, contract, formats, service: new PartialService(), securityHandlers: {} }),
       (error: unknown) => {
         assert.ok(error instanceof ContractError);
         for (const id of operationIds.filter((id) => id !== "getHealth")) assert.match(error.message, new RegExp(`\\b${id}\\b`));
@@ -38,7 +37,7 @@ describe("the contract", () => {
     const stale = { ...contract, operations: operations.filter((op) => op.id !== "deleteTask") };
     const service = Object.fromEntries(operations.map((op) => [op.handler, async () => undefined]));
     await assert.rejects(
-      buildApp({ specPath: SPEC_PATH, contract: stale, formats, service, securityHandlers: { bearerAuth: async () => null } }),
+      buildApp({ contractPath: CONTRACT_PATH, contract: stale, formats, service, securityHandlers: { bearerAuth: async () => null } }),
       /DELETE \/tasks\/\{taskId\} \(deleteTask\) is not in the generated contract: run `make generate`/,
     );
   });

@@ -1,6 +1,6 @@
 """The runtime any generated Python layer runs on: routing, authentication order, validation, problem+json."""
 
-from twinapi_runtime.app import ContractError, build_app, load_spec
+from twinapi_runtime.app import ContractDocument, ContractError, build_app, load_contract
 from twinapi_runtime.binding import (
     Binding,
     Call,
@@ -21,13 +21,14 @@ __all__ = [
     "as_model",
     "Call",
     "Context",
+    "ContractDocument",
     "ContractError",
     "MissingOperations",
     "NotImplementedOperation",
     "OperationRoute",
     "ProblemError",
     "build_app",
-    "load_spec",
+    "load_contract",
     "require_implemented",
     "respond",
 ]

@@ -1,16 +1,15 @@
-"""Builds the FastAPI application of a contract from its spec and a generated binding."""
+"""Builds the FastAPI application of a contract from its generated contract document and binding."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import orjson
-import yaml
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.requests import Request
@@ -18,7 +17,6 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 
-from twinapi_runtime import dialect
 from twinapi_runtime.binding import Binding, OperationRoute, is_json
 from twinapi_runtime.dispatch import Body, Media, Operation, PathEndpoint, Scheme
 from twinapi_runtime.middleware import RequestContext
@@ -36,17 +34,34 @@ class ContractError(Exception):
     """The spec and the generated code disagree, or the spec asks for something the runtime cannot serve."""
 
 
-def load_spec(path: Path) -> dict[str, Any]:
-    """The spec as plain JSON data (YAML dates and integer keys become strings, as JSON would have them)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
-    return plain
+# The format of the contract document this runtime reads (twinapi-codegen's contract.py writes it).
+CONTRACT_FORMAT = 1
 
 
-def validation_view(spec: dict[str, Any]) -> dict[str, Any]:
-    """The document as the validator reads it: OpenAPI's nullable, bounds and discriminators in 2020-12 terms."""
-    upgraded: dict[str, Any] = dialect.discriminated(dialect.upgrade(spec))
-    return upgraded
+@dataclass(frozen=True)
+class ContractDocument:
+    """What the generator wrote for the runtime: the spec as written (served at /openapi.json) and the document
+    routed and validated by, OpenAPI's dialect already in JSON Schema 2020-12 terms."""
+
+    spec: dict[str, Any]
+    served: dict[str, Any]
+
+
+def load_contract(path: Path) -> ContractDocument:
+    """The generated contract document; ContractError if it is missing or not one this runtime reads."""
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise ContractError(f"{path}: cannot read the contract document ({exc}): run `make generate`") from None
+    if not isinstance(data, dict) or data.get("twinapi-contract") != CONTRACT_FORMAT:
+        raise ContractError(
+            f"{path} is not a contract document of format {CONTRACT_FORMAT}: run `make generate` with the "
+            "twinapi-codegen that matches this runtime"
+        )
+    spec, served = data.get("spec"), data.get("served")
+    if not isinstance(spec, dict) or not isinstance(served, dict):
+        raise ContractError(f"{path}: the contract document lacks its spec: run `make generate`")
+    return ContractDocument(spec, served)
 
 
 def _pointer(*parts: str) -> str:
@@ -299,15 +314,16 @@ class ContractApp(FastAPI):
 
 
 def build_app(
-    spec_path: Path,
+    contract_path: Path,
     binding: Binding,
     *,
     lifespan: Lifespan[FastAPI] | None = None,
     body_limit: int = BODY_LIMIT,
 ) -> FastAPI:
     """The application: every spec operation routed through the runtime, the spec at /openapi.json, docs at /docs."""
-    spec = load_spec(spec_path)
-    compiler = _Compiler(validation_view(spec), binding, body_limit)
+    contract = load_contract(contract_path)
+    spec = contract.spec
+    compiler = _Compiler(contract.served, binding, body_limit)
     info = spec.get("info") or {}
     app = ContractApp(
         title=str(info.get("title", "API")),

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from twinapi_codegen import contract, loader
+
 from app.generated import models
 from app.generated import operations as ops
-from app.generated.routes import SPEC_PATH, bind
+from app.generated.routes import CONTRACT_PATH, bind
 from twinapi_runtime import AuthenticationFailed, Context, NotImplementedOperation, build_app
 
 TOKEN = "good-token"
@@ -74,5 +77,19 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def client(recorder: Recorder) -> Iterator[TestClient]:
-    with TestClient(build_app(SPEC_PATH, bind(recorder, Tokens())), raise_server_exceptions=False) as client:
+    with TestClient(build_app(CONTRACT_PATH, bind(recorder, Tokens())), raise_server_exceptions=False) as client:
         yield client
+
+
+@pytest.fixture
+def contract_of(tmp_path: Path) -> Callable[[str], Path]:
+    """The contract document the generator writes for a spec (YAML text), as the runtime loads it: its path."""
+
+    def write(spec: str) -> Path:
+        source = tmp_path / "openapi.yaml"
+        source.write_text(spec, encoding="utf-8")
+        path = tmp_path / contract.FILE_NAME
+        path.write_text(contract.render(contract.document(loader.load(source), "test")), encoding="utf-8")
+        return path
+
+    return write

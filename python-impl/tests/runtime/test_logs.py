@@ -32,7 +32,7 @@ def test_middleware_a_user_adds_runs_inside_the_request_context(recorder: object
     from conftest import Recorder, Tokens
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from app.generated.routes import SPEC_PATH, bind
+    from app.generated.routes import CONTRACT_PATH, bind
     from twinapi_runtime import build_app
 
     class Stamp:
@@ -48,7 +48,7 @@ def test_middleware_a_user_adds_runs_inside_the_request_context(recorder: object
             await self.app(scope, receive, stamped)
 
     assert isinstance(recorder, Recorder)
-    app = build_app(SPEC_PATH, bind(recorder, Tokens()))
+    app = build_app(CONTRACT_PATH, bind(recorder, Tokens()))
     app.add_middleware(Stamp)
     with TestClient(app) as client:
         response = client.get("/health", headers={"x-request-id": "r-1"})
