@@ -27,7 +27,6 @@ from conftest import DATA, OPENAPI_TYPESCRIPT, ROOT
 from hypothesis import HealthCheck, given, settings
 from schemathesis import Case
 from schemathesis.schemas import APIOperation
-
 from twinapi_conformance import http, vectors
 
 from twinapi_codegen.generate import Targets, render, scaffold

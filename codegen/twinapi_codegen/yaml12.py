@@ -24,10 +24,8 @@ import yaml
 
 from twinapi_codegen.errors import Problem, pointer
 
-try:
-    _Base: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # PyYAML built without libyaml
-    _Base = yaml.SafeLoader
+# The C parser where PyYAML was built with libyaml (many times faster on large specs); the resolver is ours either way.
+_Base: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 TAG = "tag:yaml.org,2002:"
 NULL, BOOL, INT, FLOAT, STR = (TAG + name for name in ("null", "bool", "int", "float", "str"))
@@ -46,7 +44,7 @@ _CORE: list[tuple[str, str, str]] = [
 ]
 
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
+class _Loader(_Base):  # type: ignore[misc]
     yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
 
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from twinapi_runtime import build_app
 
 from app.core.config import Settings
 from app.core.db import Database
@@ -14,7 +15,6 @@ from app.generated.routes import CONTRACT_PATH, bind
 from app.handlers import BearerAuth, TaskService
 from app.store.tasks import Tasks
 from app.store.users import Users
-from twinapi_runtime import build_app
 
 log = logging.getLogger("app")
 

@@ -8,13 +8,12 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
-
 from twinapi_codegen import contract, loader
+from twinapi_runtime import AuthenticationFailed, Context, NotImplementedOperation, build_app
 
 from app.generated import models
 from app.generated import operations as ops
 from app.generated.routes import CONTRACT_PATH, bind
-from twinapi_runtime import AuthenticationFailed, Context, NotImplementedOperation, build_app
 
 TOKEN = "good-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}

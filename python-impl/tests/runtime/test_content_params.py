@@ -8,7 +8,6 @@ from typing import Any
 
 from starlette.responses import Response
 from starlette.testclient import TestClient
-
 from twinapi_runtime import Binding, Call, Context, OperationRoute, build_app
 
 SPEC = """

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from twinapi_runtime import ContractError, load_contract
 
 from app.generated.routes import CONTRACT_PATH
-from twinapi_runtime import ContractError, load_contract
 
 
 def test_the_generated_document_holds_the_spec_and_the_served_form() -> None:

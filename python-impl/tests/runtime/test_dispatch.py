@@ -8,9 +8,9 @@ import orjson
 import pytest
 from conftest import AUTH, Recorder
 from starlette.testclient import TestClient
+from twinapi_runtime.dispatch import POISON, poisoned
 
 from app.generated import models
-from twinapi_runtime.dispatch import POISON, poisoned
 
 PROBLEM = "application/problem+json; charset=utf-8"
 TASK_ID = "6c1b8a46-3c2f-4f8e-9d5a-2b7f0e1d9c3a"

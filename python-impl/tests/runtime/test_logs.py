@@ -7,7 +7,6 @@ import logging
 
 import pytest
 from starlette.testclient import TestClient
-
 from twinapi_runtime.logs import JsonFormatter
 
 
@@ -31,9 +30,9 @@ def test_each_request_logs_one_json_line(client: TestClient, caplog: pytest.LogC
 def test_middleware_a_user_adds_runs_inside_the_request_context(recorder: object) -> None:
     from conftest import Recorder, Tokens
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from twinapi_runtime import build_app
 
     from app.generated.routes import CONTRACT_PATH, bind
-    from twinapi_runtime import build_app
 
     class Stamp:
         def __init__(self, app: ASGIApp) -> None:

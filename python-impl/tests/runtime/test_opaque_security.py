@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from starlette.responses import Response
 from starlette.testclient import TestClient
-
 from twinapi_runtime import AuthenticationFailed, Binding, Call, Context, ContractError, OperationRoute, build_app
 
 SPEC = """
@@ -64,7 +63,9 @@ async def _answer(ctx: Context, call: Call) -> Response:
     return Response(status_code=204, headers={"x-principal": str(call.principal)})
 
 
-def _app(contract_of: Callable[[str], Path], handlers: Handlers, authenticators: dict[str, Any] | None = None) -> TestClient:
+def _app(
+    contract_of: Callable[[str], Path], handlers: Handlers, authenticators: dict[str, Any] | None = None
+) -> TestClient:
     routes = [OperationRoute(path, "GET", path, _answer) for path in ("/certificate", "/undeclared", "/either")]
     if authenticators is None:
         authenticators = {"bearer": handlers.bearer, "certificate": handlers.certificate, "api_key": handlers.api_key}
@@ -105,6 +106,8 @@ def test_alternatives_take_the_first_requirement_whose_credentials_are_there(
     assert handlers.calls == [("certificate", ""), ("certificate", "")]
 
 
-def test_a_scheme_without_a_handler_stops_the_server_from_starting(contract_of: Callable[[str], Path], handlers: Handlers) -> None:
+def test_a_scheme_without_a_handler_stops_the_server_from_starting(
+    contract_of: Callable[[str], Path], handlers: Handlers
+) -> None:
     with pytest.raises(ContractError, match="api_key"):
         _app(contract_of, handlers, {"bearer": handlers.bearer, "certificate": handlers.certificate})
