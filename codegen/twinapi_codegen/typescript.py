@@ -41,14 +41,12 @@ def _prepared(spec: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _with_mapping_refs(data: dict[str, Any]) -> bool:
+def _with_mapping_refs(data: dict[str, Any]) -> None:
     """A discriminator mapping may name a component schema bare (`Cat`) instead of by reference; openapi-typescript
-    resolves only references. Makes the bare names references; True if there were any."""
+    resolves only references. Makes the bare names references."""
     schemas = set((data.get("components") or {}).get("schemas") or {})
-    changed = False
 
     def walk(node: Any) -> None:
-        nonlocal changed
         if isinstance(node, dict):
             mapping = (
                 node.get("discriminator", {}).get("mapping") if isinstance(node.get("discriminator"), dict) else None
@@ -57,7 +55,6 @@ def _with_mapping_refs(data: dict[str, Any]) -> bool:
                 for key, value in mapping.items():
                     if isinstance(value, str) and "/" not in value and value in schemas:
                         mapping[key] = f"#/components/schemas/{value}"
-                        changed = True
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
@@ -65,7 +62,6 @@ def _with_mapping_refs(data: dict[str, Any]) -> bool:
                 walk(value)
 
     walk(data)
-    return changed
 
 
 # Where a schema holds subschemas (JSON Schema 2020-12, plus the older `definitions`, `additionalItems`).
@@ -94,14 +90,12 @@ class _ReferencesToComponents:
         self.taken = set(self.schemas)
         self.hoisted: dict[str, str] = {}  # JSON pointer of a schema -> the component schema made of it
         self.pending: list[str] = []
-        self.changed = False
 
-    def run(self) -> bool:
+    def run(self) -> None:
         self.document()
         while self.pending:
             name = self.pending.pop()
             self.schemas[name] = self.schema(self.schemas[name])
-        return self.changed
 
     # ------------------------------------------------------------------------------------------ the document's shape
 
@@ -183,7 +177,6 @@ class _ReferencesToComponents:
             name = self._hoist(ref)
             if name is not None:
                 node["$ref"] = "#/components/schemas/" + name
-                self.changed = True
         for key in _SUBSCHEMA:
             value = node.get(key)
             if isinstance(value, list):
@@ -227,7 +220,6 @@ class _ReferencesToComponents:
         target = self._at(unquote(ref[1:]))
         if target is _MISSING:
             return node
-        self.changed = True
         return self._inline(copy.deepcopy(target), depth + 1)
 
     def _at(self, ptr: str) -> Any:
