@@ -82,8 +82,8 @@ function badUrl(error: FastifyError, request: FastifyRequest, reply: FastifyRepl
 export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
   requireImplemented(options);
   const { contract } = options;
-  const { spec, served } = loadContract(options.contractPath);
-  const validators = new RequestValidators(served, options.formats);
+  const { spec, served, validation } = loadContract(options.contractPath);
+  const validators = new RequestValidators(validation, options.formats);
   const schemes = buildSchemes(contract, options.securityHandlers);
   const byRoute = new Map(contract.operations.map((op) => [`${op.method} ${op.path}`, op]));
   const routes = new Map(contract.operations.map((op) => [op, routePath(op.path)]));

@@ -14,12 +14,14 @@ export function isObject(value: Json | undefined): value is JsonObject {
 export const CONTRACT_FORMAT = 1;
 
 /**
- * What the generator wrote for the kit: the spec as written (served at /openapi.json), and the document routed and
- * validated by, OpenAPI's dialect already in JSON Schema 2020-12 terms. The kit parses no YAML and upgrades nothing.
+ * What the generator wrote for the kit: the spec as written (served at /openapi.json), the document routed and
+ * serialised by, OpenAPI's dialect already in JSON Schema 2020-12 terms, and that document with tagged `oneOf`s checked
+ * by their tag, which requests are validated by. The kit parses no YAML and upgrades nothing.
  */
 export interface ContractDocument {
   readonly spec: JsonObject;
   readonly served: JsonObject;
+  readonly validation: JsonObject;
 }
 
 export function loadContract(path: string): ContractDocument {
@@ -35,8 +37,11 @@ export function loadContract(path: string): ContractDocument {
     );
   }
   const { spec, served } = document;
-  if (!isObject(spec) || !isObject(served)) throw new ContractError(`${path}: the contract document lacks its spec: run \`make generate\``);
-  return { spec, served };
+  const validation = document["validation"] ?? served; // written only where it differs from `served`
+  if (!isObject(spec) || !isObject(served) || !isObject(validation)) {
+    throw new ContractError(`${path}: the contract document lacks its spec: run \`make generate\``);
+  }
+  return { spec, served, validation };
 }
 
 /**

@@ -140,7 +140,7 @@ export class RequestValidators {
   private readonly filler: Ajv2020;
   private readonly spec: JsonObject;
 
-  /** `spec` is the contract document's served form: its schemas are JSON Schema 2020-12 already. */
+  /** `spec` is the contract document's validation form: its schemas are JSON Schema 2020-12 already. */
   constructor(spec: JsonObject, formats: Readonly<Record<string, FormatDefinition>>) {
     this.spec = spec;
     this.ajv = this.ajvFor(formats, false);

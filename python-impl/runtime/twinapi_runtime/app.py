@@ -40,11 +40,13 @@ CONTRACT_FORMAT = 1
 
 @dataclass(frozen=True)
 class ContractDocument:
-    """What the generator wrote for the runtime: the spec as written (served at /openapi.json) and the document
-    routed and validated by, OpenAPI's dialect already in JSON Schema 2020-12 terms."""
+    """What the generator wrote for the runtime: the spec as written (served at /openapi.json), the document routed
+    by, OpenAPI's dialect already in JSON Schema 2020-12 terms, and that document with tagged `oneOf`s checked by
+    their tag, which requests are validated by."""
 
     spec: dict[str, Any]
     served: dict[str, Any]
+    validation: dict[str, Any]
 
 
 def load_contract(path: Path) -> ContractDocument:
@@ -59,9 +61,10 @@ def load_contract(path: Path) -> ContractDocument:
             "twinapi-codegen that matches this runtime"
         )
     spec, served = data.get("spec"), data.get("served")
-    if not isinstance(spec, dict) or not isinstance(served, dict):
+    validation = data.get("validation", served)  # written only where it differs from `served`
+    if not isinstance(spec, dict) or not isinstance(served, dict) or not isinstance(validation, dict):
         raise ContractError(f"{path}: the contract document lacks its spec: run `make generate`")
-    return ContractDocument(spec, served)
+    return ContractDocument(spec, served, validation)
 
 
 def _pointer(*parts: str) -> str:
@@ -323,7 +326,7 @@ def build_app(
     """The application: every spec operation routed through the runtime, the spec at /openapi.json, docs at /docs."""
     contract = load_contract(contract_path)
     spec = contract.spec
-    compiler = _Compiler(contract.served, binding, body_limit)
+    compiler = _Compiler(contract.validation, binding, body_limit)
     info = spec.get("info") or {}
     app = ContractApp(
         title=str(info.get("title", "API")),
