@@ -8,6 +8,7 @@ is a project laid out like this repository (node-impl's kit, package.json, tscon
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 import requests
 import schemathesis
@@ -25,6 +27,7 @@ from conftest import DATA, OPENAPI_TYPESCRIPT, ROOT
 from hypothesis import HealthCheck, given, settings
 from schemathesis import Case
 from schemathesis.schemas import APIOperation
+from twinapi_conformance import http, vectors
 
 from twinapi_codegen.generate import Targets, render, scaffold
 
@@ -153,7 +156,9 @@ def test_every_operation_answers_501_with_scaffolded_handlers(case: str, project
     failures = []
     with _serving(projects[case] / "node-impl") as url, requests.Session() as session, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for result in schemathesis.openapi.from_path(projects[case] / "openapi.yaml").get_all_operations():
+        # The spec as the server reads it (YAML 1.2, from the contract document), not as Schemathesis reads YAML.
+        document = json.loads((projects[case] / "node-impl/src/generated/contract.json").read_text(encoding="utf-8"))
+        for result in schemathesis.openapi.from_dict(document["spec"]).get_all_operations():
             operation = result.ok()
             examples = _examples(operation)
             assert examples, f"{operation.label}: Schemathesis made no valid request"
@@ -212,3 +217,16 @@ def test_a_form_whose_schema_is_no_object_is_taken_as_it_arrives(projects: dict[
     with _serving(projects["content_types"] / "node-impl") as url:
         response = requests.post(url + "/note", data=b"any text", headers=form, timeout=10)
     assert response.status_code == 501, response.text
+
+
+def test_yaml_1_1_traps_are_read_the_yaml_1_2_way(projects: dict[str, Path]) -> None:
+    """data/yaml12.vectors.json, as in test_any_spec.py: the Node server accepts and refuses what Python does."""
+    path = DATA / "yaml12.vectors.json"
+    expected = [raw["expect"] for raw in json.loads(path.read_text(encoding="utf-8"))]
+    answers = []
+    with _serving(projects["yaml12"] / "node-impl") as url, httpx.Client(timeout=10) as client:
+        for vector in vectors.load(path):
+            request, _ = vectors.build(vector.request, {})
+            answer = http.send(client, url, request)
+            answers.append((vector.description, answer.status, answer.body[:200]))
+    assert [status for _, status, _ in answers] == expected, answers

@@ -246,10 +246,3 @@ def test_what_cannot_be_generated_from_is_refused_where_it_is(case: str, tmp_pat
 def test_enum_values_are_compared_as_json_values() -> None:
     kept, repeated = dialect.unique([1, 1.0, True, "1", None, None, [1], [1.0]])
     assert kept == [1, True, "1", None, [1]] and repeated == [1.0, None, [1.0]]
-
-
-def test_upgrade_mirrors_the_runtime() -> None:
-    runtime = pytest.importorskip("twinapi_runtime.dialect")
-    for case in sorted(DATA.glob("*.yaml")):
-        data = loader.load(case).data
-        assert dialect.upgrade(data) == runtime.upgrade(data), case.name

@@ -13,7 +13,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import yaml
 from conftest import OPENAPI_TYPESCRIPT, ROOT
 
 from twinapi_codegen import parser, typescript
@@ -22,12 +21,8 @@ from twinapi_codegen.loader import load
 TSC = ROOT / "node-impl" / "node_modules" / ".bin" / "tsc"
 
 
-def _prepared(tmp_path: Path, document: dict[str, Any]) -> dict[str, Any]:
-    spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps(document), encoding="utf-8")
-    source = typescript._prepared(spec, tmp_path / "copy.json")
-    result: dict[str, Any] = json.loads(source.read_text(encoding="utf-8"))
-    return result
+def _prepared(document: dict[str, Any]) -> dict[str, Any]:
+    return typescript._prepared(json.loads(json.dumps(document)))
 
 
 def _refs(node: Any) -> list[str]:
@@ -92,8 +87,8 @@ DOCUMENT: dict[str, Any] = {
 }
 
 
-def test_every_reference_the_types_read_names_a_component(tmp_path: Path) -> None:
-    prepared = _prepared(tmp_path, DOCUMENT)
+def test_every_reference_the_types_read_names_a_component() -> None:
+    prepared = _prepared(DOCUMENT)
     refs = set(_refs(prepared))
     assert all(ref.startswith("#/components/") and ref.count("/") == 3 for ref in refs), refs
     schemas = prepared["components"]["schemas"]
@@ -115,9 +110,7 @@ def test_every_reference_the_types_read_names_a_component(tmp_path: Path) -> Non
 
 
 def test_types_of_references_into_paths_pass_strict_tsc(tmp_path: Path) -> None:
-    spec = tmp_path / "openapi.yaml"
-    spec.write_text(yaml.safe_dump(DOCUMENT), encoding="utf-8")
-    source = typescript.generate(spec, OPENAPI_TYPESCRIPT, "test")
+    source = typescript.generate(DOCUMENT, OPENAPI_TYPESCRIPT, "test")
     check = tmp_path / "check.ts"
     check.write_text(
         source
@@ -135,7 +128,7 @@ def test_types_of_references_into_paths_pass_strict_tsc(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_a_spec_without_such_references_is_read_as_it_is(tmp_path: Path) -> None:
+def test_a_spec_without_such_references_is_read_as_it_is() -> None:
     leaf = {"application/json": {"schema": {"$ref": "#/components/schemas/Leaf"}}}
     plain = {
         **DOCUMENT,
@@ -145,9 +138,7 @@ def test_a_spec_without_such_references_is_read_as_it_is(tmp_path: Path) -> None
             "responses": {"Leaf": {"description": "A leaf.", "content": leaf}},
         },
     }
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(yaml.safe_dump(plain), encoding="utf-8")
-    assert typescript._prepared(spec, tmp_path / "copy.json") == spec
+    assert typescript._prepared(plain) == plain
 
 
 HEADERS = """

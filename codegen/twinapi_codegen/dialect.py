@@ -1,9 +1,11 @@
-"""The document as the generator reads it, in the same terms the runtimes validate it in.
+"""The one reading of OpenAPI's own schema keywords, and what the generator forgives in a document.
 
-`upgrade` mirrors python-impl/runtime/twinapi_runtime/dialect.py (and node-impl/kit/src/dialect.ts): OpenAPI 3.0's
-`nullable` and boolean `exclusiveMinimum/Maximum` in JSON Schema 2020-12 terms. 3.1 documents converted from 3.0
-keep them often enough; the runtimes read them that way, so the generated models and types must too. The other
-helpers find what the generator forgives in a document, so that it can say where.
+`upgrade` puts OpenAPI 3.0's `nullable` and boolean `exclusiveMinimum/Maximum` in JSON Schema 2020-12 terms: 3.0
+documents need it, and 3.1 documents converted from 3.0 keep them often enough that they are read the same way (as
+Schemathesis reads them): `nullable: true` always means null is allowed. `discriminated` makes a tagged `oneOf`
+check a tagged value against its branch alone. Both are applied here, once, to the contract document both runtimes
+load (see contract.py); the runtimes upgrade nothing themselves. The other helpers find what the generator forgives
+in a document, so that it can say where.
 """
 
 from __future__ import annotations
@@ -154,3 +156,66 @@ def settle(data: dict[str, Any]) -> None:
             node["enum"] = unique(node["enum"])[0]
         if isinstance(node.get("$schema"), str):
             del node["$schema"]
+
+
+def discriminated(spec: dict[str, Any]) -> dict[str, Any]:
+    """`oneOf` with a `discriminator`: a value whose tag names a branch is checked against that branch alone.
+
+    Plain `oneOf` refuses a value that two branches accept, which tagged branches sharing optional properties often
+    do. A value without a known tag is still held to exactly one branch, so nothing JSON Schema accepts is refused.
+    """
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, list):
+            return [rewrite(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: rewrite(value) for key, value in node.items()}
+        branches, tagging = out.get("oneOf"), out.get("discriminator")
+        if not isinstance(branches, list) or not isinstance(tagging, dict):
+            return out
+        name = tagging.get("propertyName")
+        tags = {tag: ref for tag, ref in _tags(branches, tagging.get("mapping")).items() if _names_node(spec, ref)}
+        if not isinstance(name, str) or not tags:
+            return out
+        by_tag = {
+            "type": "object",
+            "required": [name],
+            "properties": {name: {"enum": list(tags)}},
+            "allOf": [{"if": {"properties": {name: {"const": t}}}, "then": {"$ref": ref}} for t, ref in tags.items()],
+        }
+        del out["oneOf"]
+        out["allOf"] = [*out.get("allOf", []), {"anyOf": [{"oneOf": branches}, by_tag]}]
+        return out
+
+    walked: dict[str, Any] = rewrite(spec)
+    return walked
+
+
+def _tags(branches: list[Any], mapping: Any) -> dict[str, str]:
+    """Tag to schema reference: the explicit mapping first, then each referenced branch by its schema name."""
+    tags: dict[str, str] = {}
+    for tag, target in (mapping if isinstance(mapping, dict) else {}).items():
+        if isinstance(target, str):
+            tags[str(tag)] = target if "/" in target else f"#/components/schemas/{target}"
+    for branch in branches:
+        ref = branch.get("$ref") if isinstance(branch, dict) else None
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            tags.setdefault(ref.rsplit("/", 1)[1].replace("~1", "/").replace("~0", "~"), ref)
+    return tags
+
+
+def _names_node(spec: dict[str, Any], ref: str) -> bool:
+    """Whether a local reference names a node of the document (a mapping may name one that is not there)."""
+    if not ref.startswith("#/"):
+        return False
+    node: Any = spec
+    for raw in ref[2:].split("/"):
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True

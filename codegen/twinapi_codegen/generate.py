@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from twinapi_codegen import loader, parser, python_models, typescript
+from twinapi_codegen import contract, errors, loader, parser, python_models, typescript
 from twinapi_codegen.errors import ToolError
 from twinapi_codegen.formats import FORMATS
 
@@ -72,13 +70,15 @@ def _render_all(env: jinja2.Environment, folder: str, variables: dict[str, Any])
 
 
 def _variables(targets: Targets) -> dict[str, Any]:
-    doc = loader.load(targets.spec).for_generation()
+    loaded = loader.load(targets.spec)
+    doc = loaded.for_generation()
     ctx = parser.build(doc)
     variables = ctx.template_vars(os.path.relpath(targets.spec, targets.root))
     variables["formats"] = FORMATS
     variables["openapi"] = str(doc.data["openapi"])
     variables["models"] = ctx.models
     variables["document"] = doc
+    variables["contract"] = contract.render(contract.document(loaded, variables["header"]))
     return variables
 
 
@@ -107,11 +107,6 @@ def render(targets: Targets) -> dict[Path, str]:
     env = _environment()
     outputs: dict[Path, str] = {}
     if targets.python_dir is not None:
-        relative = Path(os.path.relpath(targets.spec.resolve(), targets.python_dir.resolve()))
-        variables["spec_depth"] = len(relative.parts) - 1
-        variables["spec_name"] = relative.name
-        if any(part != ".." for part in relative.parts[:-1]):
-            raise ToolError("the spec must sit in a parent folder of the Python output folder")
         files = _render_all(env, "python", variables)
         named = {op.get("params_model") for op in variables["operations"]}
         named |= {op["body"]["model"] for op in variables["operations"] if op["body"]}
@@ -122,15 +117,16 @@ def render(targets: Targets) -> dict[Path, str]:
         files["models.py"] = models
         for name, source in files.items():
             outputs[targets.python_dir / name] = _format_python(name, source)
+        outputs[targets.python_dir / contract.FILE_NAME] = variables["contract"]
     if targets.typescript_dir is not None:
+        # service.ts runs from src/generated/ and, built, from dist/generated/: both reach the document in src/.
+        generated = targets.typescript_dir
+        variables["contract_url"] = f"../../{generated.parent.name}/{generated.name}/{contract.FILE_NAME}"
         files = _render_all(env, "typescript", variables)
         doc: loader.Document = variables["document"]
-        with tempfile.TemporaryDirectory(prefix="twinapi-spec-") as tmp:
-            spec = targets.spec
-            if doc.adjusted:  # the types are made from the document as generated from, like the models
-                spec = Path(tmp) / "openapi.json"
-                spec.write_text(json.dumps(doc.data), encoding="utf-8")
-            files["schema.ts"] = typescript.generate(spec, targets.openapi_typescript, variables["header"])
+        # The types are made from the document as generated from, like the models: JSON, never the YAML again.
+        files["schema.ts"] = typescript.generate(doc.data, targets.openapi_typescript, variables["header"])
+        files[contract.FILE_NAME] = variables["contract"]
         for name, source in files.items():
             outputs[targets.typescript_dir / name] = source
     return outputs

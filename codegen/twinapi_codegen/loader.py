@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import yaml
 from jsonschema import Draft202012Validator
 from jsonschema_path import SchemaPath
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from openapi_spec_validator.validation.exceptions import ExtraParametersError
 
-from twinapi_codegen import dialect
+from twinapi_codegen import dialect, yaml12
 from twinapi_codegen.errors import Problem, SpecError, pointer, warn
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -83,16 +81,6 @@ class Document:
         return node
 
 
-def _index_lines(node: yaml.Node, ptr: str, out: dict[str, int]) -> None:
-    out[ptr] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            _index_lines(value, ptr + pointer(str(key.value)), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, value in enumerate(node.value):
-            _index_lines(value, ptr + pointer(i), out)
-
-
 def load(path: Path) -> Document:
     """Reads and validates the document; raises SpecError naming every problem found.
 
@@ -106,17 +94,13 @@ def load(path: Path) -> Document:
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(name, [Problem("", f"cannot read the file: {exc}")]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise SpecError(name, [Problem("", f"not valid YAML or JSON: {exc}", line)]) from None
+        data, lines = yaml12.read(text)
+    except yaml12.YamlProblems as exc:
+        raise SpecError(name, exc.problems) from None
     if not isinstance(data, dict):
         raise SpecError(name, [Problem("", "the document must be a mapping with an `openapi` field")])
-    lines: dict[str, int] = {}
-    if node is not None:
-        _index_lines(node, "", lines)
+    # OpenAPI Overlays, once supported, are applied here: to the document as read, before anything checks it, so
+    # that /openapi.json, the generated code and the runtimes' validation all describe the overlaid document.
     doc = Document(path, data, lines)
     problems, served = _validate(doc)
     doc.warnings.sort(key=lambda w: (w.line or 0, w.pointer))
@@ -141,22 +125,17 @@ def _validate(doc: Document) -> tuple[list[Problem], dict[str, Any] | None]:
         unsupported = f"unsupported OpenAPI version {version!r}; 3.0.x and 3.1.x are supported"
         return [doc.problem("/openapi", unsupported)], None
     modern = version.startswith("3.1")
-    try:
-        # YAML turns 200 into an int key and a date into a date; the runtimes read the document as JSON data.
-        plain = json.loads(json.dumps(data, default=str))
-    except ValueError as exc:  # e.g. a recursive YAML alias
-        return [doc.problem("", f"the document is not JSON data: {exc}")], None
-    for ptr, repeated in dialect.repeated_enums(plain):
+    for ptr, repeated in dialect.repeated_enums(data):
         shown = ", ".join(repr(v) for v in repeated[:5])
         if len(repeated) > 5:
             shown += f" and {len(repeated) - 5} other values"
         doc.warnings.append(doc.warning(ptr, f"enum lists {shown} more than once; each value is taken once"))
-    view = copy.deepcopy(plain)
+    view = copy.deepcopy(data)
     dialect.settle(view)
     if modern:
-        for ptr, message in dialect.boolean_bounds(plain):
+        for ptr, message in dialect.boolean_bounds(data):
             doc.warnings.append(doc.warning(ptr, message))
-        for ptr, declared in dialect.foreign_dialects(plain):
+        for ptr, declared in dialect.foreign_dialects(data):
             doc.warnings.append(
                 doc.warning(
                     ptr,
@@ -165,7 +144,7 @@ def _validate(doc: Document) -> tuple[list[Problem], dict[str, Any] | None]:
                 )
             )
         view = dialect.upgrade(view, nullable=False)  # nodes stay where they are in the source
-    problems = _dangling_references(doc, plain) or (_schema_problems(doc, view) if modern else [])
+    problems = _dangling_references(doc, data) or (_schema_problems(doc, view) if modern else [])
     if problems:
         return problems, None
     defaults: list[tuple[str, str]] = []
@@ -212,7 +191,7 @@ def _validate(doc: Document) -> tuple[list[Problem], dict[str, Any] | None]:
             parent.pop("default", None)
     if modern:
         served = dialect.upgrade(served)
-    return problems, None if served == plain else served
+    return problems, None if served == data else served
 
 
 OPENAPI_FIELDS = frozenset(

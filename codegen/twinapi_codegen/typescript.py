@@ -12,19 +12,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import yaml
-
 from twinapi_codegen.errors import ToolError
 from twinapi_codegen.loader import HTTP_METHODS
 from twinapi_codegen.naming import unique
 
 
-def generate(spec: Path, tool: Path, header: str) -> str:
+def generate(spec: dict[str, Any], tool: Path, header: str) -> str:
+    """The types of a document (JSON data, as the loader read it)."""
     if not tool.exists():
         raise ToolError(f"{tool} not found: run `make setup` first (it installs openapi-typescript)")
     with tempfile.TemporaryDirectory(prefix="twinapi-ts-") as tmp:
         target = Path(tmp) / "schema.ts"
-        source = _prepared(spec, Path(tmp) / "openapi.json")
+        source = Path(tmp) / "openapi.json"
+        source.write_text(json.dumps(_prepared(spec), allow_nan=False), encoding="utf-8")
         done = subprocess.run(
             [str(tool), str(source), "--output", str(target)], capture_output=True, text=True, check=False
         )
@@ -33,27 +33,20 @@ def generate(spec: Path, tool: Path, header: str) -> str:
         return f"// {header}\n" + target.read_text(encoding="utf-8")
 
 
-def _prepared(spec: Path, copy_path: Path) -> Path:
-    """The spec itself, or a copy of it with the same types that openapi-typescript turns into valid TypeScript."""
-    data = yaml.safe_load(spec.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        return spec
-    changed = _with_mapping_refs(data)
-    changed = _ReferencesToComponents(data).run() or changed
-    if not changed:
-        return spec
-    copy_path.write_text(json.dumps(data, default=str), encoding="utf-8")
-    return copy_path
+def _prepared(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the document with the same types that openapi-typescript turns into valid TypeScript."""
+    data = copy.deepcopy(spec)
+    _with_mapping_refs(data)
+    _ReferencesToComponents(data).run()
+    return data
 
 
-def _with_mapping_refs(data: dict[str, Any]) -> bool:
+def _with_mapping_refs(data: dict[str, Any]) -> None:
     """A discriminator mapping may name a component schema bare (`Cat`) instead of by reference; openapi-typescript
-    resolves only references. Makes the bare names references; True if there were any."""
+    resolves only references. Makes the bare names references."""
     schemas = set((data.get("components") or {}).get("schemas") or {})
-    changed = False
 
     def walk(node: Any) -> None:
-        nonlocal changed
         if isinstance(node, dict):
             mapping = (
                 node.get("discriminator", {}).get("mapping") if isinstance(node.get("discriminator"), dict) else None
@@ -62,7 +55,6 @@ def _with_mapping_refs(data: dict[str, Any]) -> bool:
                 for key, value in mapping.items():
                     if isinstance(value, str) and "/" not in value and value in schemas:
                         mapping[key] = f"#/components/schemas/{value}"
-                        changed = True
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
@@ -70,7 +62,6 @@ def _with_mapping_refs(data: dict[str, Any]) -> bool:
                 walk(value)
 
     walk(data)
-    return changed
 
 
 # Where a schema holds subschemas (JSON Schema 2020-12, plus the older `definitions`, `additionalItems`).
@@ -99,14 +90,12 @@ class _ReferencesToComponents:
         self.taken = set(self.schemas)
         self.hoisted: dict[str, str] = {}  # JSON pointer of a schema -> the component schema made of it
         self.pending: list[str] = []
-        self.changed = False
 
-    def run(self) -> bool:
+    def run(self) -> None:
         self.document()
         while self.pending:
             name = self.pending.pop()
             self.schemas[name] = self.schema(self.schemas[name])
-        return self.changed
 
     # ------------------------------------------------------------------------------------------ the document's shape
 
@@ -188,7 +177,6 @@ class _ReferencesToComponents:
             name = self._hoist(ref)
             if name is not None:
                 node["$ref"] = "#/components/schemas/" + name
-                self.changed = True
         for key in _SUBSCHEMA:
             value = node.get(key)
             if isinstance(value, list):
@@ -232,7 +220,6 @@ class _ReferencesToComponents:
         target = self._at(unquote(ref[1:]))
         if target is _MISSING:
             return node
-        self.changed = True
         return self._inline(copy.deepcopy(target), depth + 1)
 
     def _at(self, ptr: str) -> Any:

@@ -1,13 +1,14 @@
 /** Shared set-up: an app on a fresh temporary database, accounts and tokens, and raw JWTs for the attack tests. */
+import { spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 
 import { createApp } from "../src/app/app.js";
-import { type Config, loadConfig } from "../src/app/config.js";
+import { type Config, REPO_ROOT, loadConfig } from "../src/app/config.js";
 
 export const JWT_SECRET = "test-secret-that-is-at-least-32-bytes-long";
 
@@ -20,6 +21,27 @@ export function testConfig(env: Record<string, string> = {}): Config {
     DATABASE_URL: `sqlite:///${join(dir, "app.db")}`,
     ...env,
   });
+}
+
+const WRITE_CONTRACT = `
+import sys
+from pathlib import Path
+from twinapi_codegen import contract, loader
+document = contract.document(loader.load(Path(sys.argv[1])), "test")
+Path(sys.argv[2]).write_text(contract.render(document), encoding="utf-8")
+`;
+
+/** The contract document the generator writes for a spec (YAML text), as the kit loads it: its path. */
+export function contractOf(spec: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "twinapi-contract-"));
+  writeFileSync(join(dir, "openapi.yaml"), spec);
+  const python = join(REPO_ROOT, ".venv", "bin", "python");
+  const done = spawnSync(python, ["-c", WRITE_CONTRACT, join(dir, "openapi.yaml"), join(dir, "contract.json")], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  if (done.status !== 0) throw new Error(`the generator refused the spec: ${done.stderr || String(done.error)}`);
+  return join(dir, "contract.json");
 }
 
 export async function startApp(config: Config = testConfig()): Promise<FastifyInstance> {

@@ -11,7 +11,7 @@ from twinapi_runtime import include_contract
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.security import Passwords, Tokens
-from app.generated.routes import SPEC_PATH, bind
+from app.generated.routes import CONTRACT_PATH, bind
 from app.handlers import BearerAuth, TaskService
 from app.store.tasks import Tasks
 from app.store.users import Users
@@ -39,5 +39,5 @@ def create_app(settings: Settings) -> FastAPI:
             await db.close()
 
     app = FastAPI(lifespan=lifespan)
-    include_contract(app, SPEC_PATH, bind(service, BearerAuth(tokens, users)))
+    include_contract(app, CONTRACT_PATH, bind(service, BearerAuth(tokens, users)))
     return app

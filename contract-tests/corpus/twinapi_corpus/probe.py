@@ -170,12 +170,15 @@ def main(argv: list[str]) -> int:
     warnings.simplefilter("ignore")
     import requests
     import schemathesis
-    import yaml
+
+    from twinapi_codegen import yaml12
 
     spec_path, servers = argv[0], dict(arg.split("=", 1) for arg in argv[1:])
+    # The spec as the generator and both servers read it (YAML 1.2): Schemathesis's own loader reads 010 and 1:20
+    # the YAML 1.1 way, and would ask the servers for values they rightly refuse.
     with open(spec_path, encoding="utf-8") as fh:
-        document = yaml.safe_load(fh)
-    schema = schemathesis.openapi.from_path(spec_path)
+        document, _ = yaml12.read(fh.read())
+    schema = schemathesis.openapi.from_dict(document)
     session = requests.Session()
     for result in schema.get_all_operations():
         try:

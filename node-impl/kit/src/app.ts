@@ -1,6 +1,6 @@
 /**
- * The kit as a Fastify plugin: registered on the user's own instance, it serves any OpenAPI 3.1 contract from the spec
- * file, its generated contract module, a service object (one method per operation) and security handlers (one per
+ * The kit as a Fastify plugin: registered on the user's own instance, it serves any OpenAPI 3.1 contract from its
+ * generated contract document and module, a service object (one method per operation) and security handlers (one per
  * scheme). Every API route comes from fastify-openapi-glue; the kit adds what the glue leaves out: authentication
  * before validation, the contract's request validation and body rules, problem+json for every error, 405 with Allow,
  * request ids and access logs. The contract's routes live in a scope of their own (parsers, error and not-found
@@ -20,8 +20,7 @@ import { AccessLog, type LogLevel, loggerOptions, requestId } from "./request-co
 import { routeMiss } from "./route-miss.js";
 import { pathShape, routePath } from "./route-path.js";
 import { authenticator, buildSchemes } from "./security.js";
-import { forGlue, uniqueEnums, upgrade } from "./dialect.js";
-import { type Json, loadSpec, pointer } from "./spec.js";
+import { forGlue, loadContract, pointer } from "./spec.js";
 import { RequestValidators } from "./validation.js";
 
 /** The largest request body of a contract operation, in bytes, unless the plugin's `bodyLimit` says otherwise. */
@@ -60,8 +59,8 @@ export type SecurityHandlersOf<C extends Contract, P> =
 
 /** The options of `app.register(twinapi, options)`; P is what the security handlers return (request.principal). */
 export interface TwinapiOptions<P = unknown, C extends Contract = Contract> {
-  /** The OpenAPI document the generated code was made from. */
-  readonly specPath: string;
+  /** The contract document generated with the code (generated `CONTRACT_PATH`): all the kit reads of the spec. */
+  readonly contractPath: string;
   /** The generated contract module's `contract`. */
   readonly contract: C;
   /** The generated `formats`. */
@@ -76,7 +75,7 @@ export interface TwinapiOptions<P = unknown, C extends Contract = Contract> {
 
 /** What the kit needs to know of its options, whatever their types say. */
 interface Options {
-  readonly specPath: string;
+  readonly contractPath: string;
   readonly contract: Contract;
   readonly formats: Readonly<Record<string, FormatDefinition>>;
   readonly service: object;
@@ -179,8 +178,8 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
   requireContractRouting(app.initialConfig, options);
   const { contract } = options;
   const bodyLimit = options.bodyLimit ?? BODY_LIMIT;
-  const spec = loadSpec(options.specPath);
-  const validators = new RequestValidators(spec, options.formats);
+  const { spec, served, validation } = loadContract(options.contractPath);
+  const validators = new RequestValidators(validation, options.formats);
   const schemes = buildSchemes(contract, options.securityHandlers);
   const byRoute = new Map(contract.operations.map((op) => [`${op.method} ${op.path}`, op]));
   const routes = new Map(contract.operations.map((op) => [op, routePath(op.path)]));
@@ -218,7 +217,7 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
         `fastify-twinapi answers the requests no route takes (404, 405 on the contract's paths), but a not-found handler is already set: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
-    registerBodyParsers(scope, declaredMediaTypes(spec));
+    registerBodyParsers(scope, declaredMediaTypes(served));
 
     const routed = new Set<OperationInfo>();
     scope.addHook("onRoute", (route) => {
@@ -231,8 +230,8 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
       if (route.schema) {
         const { params: _params, querystring: _querystring, headers: _headers, body: _body, ...rest } = route.schema;
         const { cookies: _cookies, ...kept } = rest as typeof rest & { cookies?: unknown };
-        // Response serialisers (fast-json-stringify) read JSON Schema, not OpenAPI's `nullable` or boolean bounds.
-        route.schema = "response" in kept ? { ...kept, response: uniqueEnums(upgrade(kept.response as Json)) } : kept;
+        // The response serialisers (fast-json-stringify) read the served document's schemas: JSON Schema already.
+        route.schema = kept;
       }
       // Added after the route's own hooks (those of plugins such as @fastify/rate-limit among them), never instead.
       if (authenticate) route.onRequest = withHook(route.onRequest, authenticate);
@@ -254,7 +253,7 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
       };
     };
     await scope.register(openapiGlue, {
-      specification: forGlue(spec),
+      specification: forGlue(served),
       // Cookie parameters are the kit's to read; this only keeps the glue from warning that Fastify does not.
       addCookieSchema: true,
       operationResolver: (operationId, method, path) => {
@@ -273,7 +272,7 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
 }
 
 /**
- * The kit: `await app.register(twinapi, { specPath, contract, formats, service, securityHandlers })` on your own
+ * The kit: `await app.register(twinapi, { contractPath, contract, formats, service, securityHandlers })` on your own
  * Fastify instance. It refuses to start, with a ContractError, when the service or security handlers lack a method
  * or the instance's router options would serve paths the contract does not have.
  */

@@ -1,7 +1,5 @@
-/** The OpenAPI document as plain JSON data, and the few ways the kit reads it. */
+/** The contract document twinapi-codegen generates, and the few ways the kit reads the OpenAPI documents in it. */
 import { readFileSync } from "node:fs";
-
-import { parse } from "yaml";
 
 import { ContractError } from "./contract.js";
 
@@ -12,11 +10,56 @@ export function isObject(value: Json | undefined): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-export function loadSpec(path: string): JsonObject {
-  // The YAML 1.2 core schema has no timestamps or other non-JSON types, so the result is what JSON would hold.
-  const document = parse(readFileSync(path, "utf8")) as Json;
-  if (!isObject(document)) throw new ContractError(`${path} does not hold an OpenAPI document`);
-  return document;
+/** The format of the contract document this kit reads (twinapi-codegen's contract.py writes it). */
+export const CONTRACT_FORMAT = 1;
+
+/**
+ * What the generator wrote for the kit: the spec as written (served at /openapi.json), the document routed and
+ * serialised by, OpenAPI's dialect already in JSON Schema 2020-12 terms, and that document with tagged `oneOf`s checked
+ * by their tag, which requests are validated by. The kit parses no YAML and upgrades nothing.
+ */
+export interface ContractDocument {
+  readonly spec: JsonObject;
+  readonly served: JsonObject;
+  readonly validation: JsonObject;
+}
+
+export function loadContract(path: string): ContractDocument {
+  let document: Json;
+  try {
+    document = JSON.parse(readFileSync(path, "utf8")) as Json;
+  } catch (error) {
+    throw new ContractError(`${path}: cannot read the contract document (${error instanceof Error ? error.message : String(error)}): run \`make generate\``);
+  }
+  if (!isObject(document) || document["twinapi-contract"] !== CONTRACT_FORMAT) {
+    throw new ContractError(
+      `${path} is not a contract document of format ${CONTRACT_FORMAT}: run \`make generate\` with the twinapi-codegen that matches this kit`,
+    );
+  }
+  const { spec, served } = document;
+  const validation = document["validation"] ?? served; // written only where it differs from `served`
+  if (!isObject(spec) || !isObject(served) || !isObject(validation)) {
+    throw new ContractError(`${path}: the contract document lacks its spec: run \`make generate\``);
+  }
+  return { spec, served, validation };
+}
+
+/**
+ * The served document as fastify-openapi-glue takes it: the glue checks it against OpenAPI's own schema, which wants
+ * at least one response per operation; an operation that documents none may answer anything, as `default` says.
+ */
+export function forGlue(spec: JsonObject): JsonObject {
+  const copy = structuredClone(spec);
+  const paths = copy["paths"];
+  for (const item of isObject(paths) ? Object.values(paths) : []) {
+    for (const op of isObject(item) ? Object.values(item) : []) {
+      const responses = isObject(op) ? op["responses"] : undefined;
+      if (isObject(op) && isObject(responses) && Object.keys(responses).length === 0) {
+        op["responses"] = { default: { description: "Not documented." } };
+      }
+    }
+  }
+  return copy;
 }
 
 export function escapePointer(part: string): string {

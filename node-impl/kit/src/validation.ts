@@ -9,7 +9,6 @@ import type { FastifyRequest } from "fastify";
 
 import { ContractError, type FormatDefinition, type OperationInfo } from "./contract.js";
 import { cookiesOf } from "./cookies.js";
-import { validationView } from "./dialect.js";
 import { type FieldError, invalid } from "./problem.js";
 import { type Json, type JsonObject, extensionKeys, isObject, pointer, resolve } from "./spec.js";
 
@@ -141,8 +140,9 @@ export class RequestValidators {
   private readonly filler: Ajv2020;
   private readonly spec: JsonObject;
 
-  constructor(document: JsonObject, formats: Readonly<Record<string, FormatDefinition>>) {
-    this.spec = validationView(document);
+  /** `spec` is the contract document's validation form: its schemas are JSON Schema 2020-12 already. */
+  constructor(spec: JsonObject, formats: Readonly<Record<string, FormatDefinition>>) {
+    this.spec = spec;
     this.ajv = this.ajvFor(formats, false);
     this.filler = this.ajvFor(formats, true);
   }

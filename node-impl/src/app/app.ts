@@ -2,9 +2,9 @@
 import Fastify, { type FastifyInstance } from "fastify";
 
 import { formats } from "../generated/formats.js";
-import { type SecurityHandlers, type Service, contract } from "../generated/service.js";
+import { CONTRACT_PATH, type SecurityHandlers, type Service, contract } from "../generated/service.js";
 import { type TwinapiOptions, fastifyOptions, invalidCredentials, twinapi } from "fastify-twinapi";
-import { MIGRATIONS_DIR, SPEC_PATH, type Config } from "./config.js";
+import { MIGRATIONS_DIR, type Config } from "./config.js";
 import { openDatabase } from "./db.js";
 import { Repository } from "./repository.js";
 import { Passwords, Tokens } from "./security.js";
@@ -25,7 +25,7 @@ export async function createApp(config: Config, options: { logStream?: NodeJS.Wr
     },
   };
   const app = Fastify(fastifyOptions({ logLevel: config.logLevel, ...(options.logStream ? { logStream: options.logStream } : {}) }));
-  const kit: TwinapiOptions<User, typeof contract> = { specPath: SPEC_PATH, contract, formats, service, securityHandlers };
+  const kit: TwinapiOptions<User, typeof contract> = { contractPath: CONTRACT_PATH, contract, formats, service, securityHandlers };
   try {
     await app.register(twinapi, kit);
   } catch (error) {

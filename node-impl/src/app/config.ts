@@ -7,7 +7,6 @@ import { ConfigError, type Env, type LogLevel, integer, oneOf, serverSettings } 
 
 /** The repository root: this module is node-impl/{src,dist}/app/config.*. */
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-export const SPEC_PATH = resolve(REPO_ROOT, "openapi.yaml");
 export const MIGRATIONS_DIR = resolve(REPO_ROOT, "db/migrations");
 
 export type AppEnv = "production" | "development" | "test";

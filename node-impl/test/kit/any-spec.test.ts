@@ -3,9 +3,6 @@
  * those the fixtures only reach with 501s): what the handler receives, and what the kit refuses, with its reason.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -15,6 +12,7 @@ import { ContractError } from "../../kit/src/app.js";
 import type { Contract, OperationInfo } from "../../kit/src/contract.js";
 import { invalidCredentials } from "../../kit/src/problem.js";
 import { kitApp } from "./kit-app.js";
+import { contractOf } from "../helpers.js";
 
 const SPEC = `
 openapi: 3.0.3
@@ -137,12 +135,6 @@ async function echo(request: FastifyRequest, reply: FastifyReply) {
   });
 }
 
-function writeSpec(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), "twinapi-kit-")), "openapi.yaml");
-  writeFileSync(path, text);
-  return path;
-}
-
 function build(specText: string, spec: Contract = contract): Promise<FastifyInstance> {
   const service: Record<string, (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>> = Object.fromEntries(
     spec.operations.map((op) => [op.handler, echo]),
@@ -154,7 +146,7 @@ function build(specText: string, spec: Contract = contract): Promise<FastifyInst
       return credential;
     },
   };
-  return kitApp({ specPath: writeSpec(specText), contract: spec, formats, service, securityHandlers });
+  return kitApp({ contractPath: contractOf(specText), contract: spec, formats, service, securityHandlers });
 }
 
 describe("the kit on real-world spec trouble", () => {

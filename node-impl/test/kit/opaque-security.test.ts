@@ -4,9 +4,6 @@
  * The same cases as python-impl/tests/runtime/test_opaque_security.py.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -16,6 +13,7 @@ import { ContractError } from "../../kit/src/app.js";
 import type { Contract, OperationInfo } from "../../kit/src/contract.js";
 import { invalidCredentials } from "../../kit/src/problem.js";
 import { kitApp } from "./kit-app.js";
+import { contractOf } from "../helpers.js";
 
 const SPEC = `
 openapi: 3.1.0
@@ -85,10 +83,8 @@ async function answer(request: FastifyRequest, reply: FastifyReply) {
 }
 
 function build(securityHandlers: object = handlers): Promise<FastifyInstance> {
-  const specPath = join(mkdtempSync(join(tmpdir(), "twinapi-opaque-")), "openapi.yaml");
-  writeFileSync(specPath, SPEC);
   const service = Object.fromEntries(contract.operations.map((op) => [op.handler, answer]));
-  return kitApp({ specPath, contract, formats, service, securityHandlers });
+  return kitApp({ contractPath: contractOf(SPEC), contract, formats, service, securityHandlers });
 }
 
 describe("schemes the kit cannot read", () => {

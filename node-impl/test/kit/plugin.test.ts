@@ -4,9 +4,6 @@
  * the user's own routes keep Fastify's defaults.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 
@@ -18,6 +15,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { ContractError, type TwinapiOptions, fastifyOptions, twinapi } from "../../kit/src/app.js";
 import type { Contract } from "../../kit/src/contract.js";
 import { Problem, invalidCredentials } from "../../kit/src/problem.js";
+import { contractOf } from "../helpers.js";
 
 const SPEC = `
 openapi: 3.1.0
@@ -63,12 +61,11 @@ const contract = {
   ],
 } as const satisfies Contract;
 
-const specPath = join(mkdtempSync(join(tmpdir(), "twinapi-plugin-")), "openapi.yaml");
-writeFileSync(specPath, SPEC);
+const contractPath = contractOf(SPEC);
 
 /** The kit's options, typed as a user types them: tsc names a missing method or a principal of another type. */
 const options: TwinapiOptions<string, typeof contract> = {
-  specPath,
+  contractPath,
   contract,
   formats: {},
   service: {
@@ -341,7 +338,7 @@ describe("the user's hooks and routes beside the kit's", () => {
   it("refuses to start, naming every missing method, when the options are not typed", async () => {
     const app = Fastify(fastifyOptions({ logLevel: "error" }));
     await assert.rejects(
-      async () => app.register(twinapi, { specPath, contract, formats: {}, service: {}, securityHandlers: {} }),
+      async () => app.register(twinapi, { contractPath, contract, formats: {}, service: {}, securityHandlers: {} }),
       (error: unknown) => {
         assert.ok(error instanceof ContractError);
         assert.match(error.message, /does not implement Service for: getHealth, createItem; .*SecurityHandlers for: key/);

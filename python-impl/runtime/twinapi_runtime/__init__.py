@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from twinapi_runtime.app import ContractError, include_contract, load_spec
+from twinapi_runtime.app import ContractDocument, ContractError, include_contract, load_contract
 from twinapi_runtime.binding import (
     Binding,
     Call,
@@ -23,13 +23,14 @@ __all__ = [
     "as_model",
     "Call",
     "Context",
+    "ContractDocument",
     "ContractError",
     "MissingOperations",
     "NotImplementedOperation",
     "OperationRoute",
     "ProblemError",
     "include_contract",
-    "load_spec",
+    "load_contract",
     "require_implemented",
     "respond",
 ]

@@ -1,15 +1,15 @@
-"""Serves a contract on a FastAPI application, from its spec and a generated binding."""
+"""Serves a contract on a FastAPI application, from its generated contract document and binding."""
 
 from __future__ import annotations
 
 import inspect
-import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import yaml
+import orjson
 from fastapi import FastAPI
 from fastapi.exception_handlers import http_exception_handler
 from starlette.concurrency import run_in_threadpool
@@ -18,7 +18,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from twinapi_runtime import dialect, docs
+from twinapi_runtime import docs
 from twinapi_runtime.binding import Binding, OperationRoute, is_json
 from twinapi_runtime.dispatch import Body, Media, Operation, PathEndpoint, Scheme
 from twinapi_runtime.middleware import RequestContext, http_problem
@@ -36,17 +36,37 @@ class ContractError(Exception):
     """The spec and the generated code disagree, or the spec asks for something the runtime cannot serve."""
 
 
-def load_spec(path: Path) -> dict[str, Any]:
-    """The spec as plain JSON data (YAML dates and integer keys become strings, as JSON would have them)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
-    return plain
+# The format of the contract document this runtime reads (twinapi-codegen's contract.py writes it).
+CONTRACT_FORMAT = 1
 
 
-def validation_view(spec: dict[str, Any]) -> dict[str, Any]:
-    """The document as the validator reads it: OpenAPI's nullable, bounds and discriminators in 2020-12 terms."""
-    upgraded: dict[str, Any] = dialect.discriminated(dialect.upgrade(spec))
-    return upgraded
+@dataclass(frozen=True)
+class ContractDocument:
+    """What the generator wrote for the runtime: the spec as written (served at /openapi.json), the document routed
+    by, OpenAPI's dialect already in JSON Schema 2020-12 terms, and that document with tagged `oneOf`s checked by
+    their tag, which requests are validated by."""
+
+    spec: dict[str, Any]
+    served: dict[str, Any]
+    validation: dict[str, Any]
+
+
+def load_contract(path: Path) -> ContractDocument:
+    """The generated contract document; ContractError if it is missing or not one this runtime reads."""
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise ContractError(f"{path}: cannot read the contract document ({exc}): run `make generate`") from None
+    if not isinstance(data, dict) or data.get("twinapi-contract") != CONTRACT_FORMAT:
+        raise ContractError(
+            f"{path} is not a contract document of format {CONTRACT_FORMAT}: run `make generate` with the "
+            "twinapi-codegen that matches this runtime"
+        )
+    spec, served = data.get("spec"), data.get("served")
+    validation = data.get("validation", served)  # written only where it differs from `served`
+    if not isinstance(spec, dict) or not isinstance(served, dict) or not isinstance(validation, dict):
+        raise ContractError(f"{path}: the contract document lacks its spec: run `make generate`")
+    return ContractDocument(spec, served, validation)
 
 
 def _pointer(*parts: str) -> str:
@@ -311,8 +331,8 @@ def _with_encoded_slashes(scope: Scope, path: str) -> tuple[str, bool]:
     return unquote(_ENCODED_SLASH.sub(_SLASH_MARK, text), errors="replace"), True
 
 
-def include_contract(app: FastAPI, spec_path: Path, binding: Binding, *, body_limit: int = BODY_LIMIT) -> None:
-    """Serves every operation of the spec on `app` through the runtime, ahead of the app's own routes.
+def include_contract(app: FastAPI, contract_path: Path, binding: Binding, *, body_limit: int = BODY_LIMIT) -> None:
+    """Serves every operation of the generated contract document on `app` through the runtime, ahead of the app's own routes.
 
     The app stays the caller's: its routes, dependencies, routers, exception handlers, middleware and lifespan work
     as in any FastAPI app, and all of its middleware, added before or after this call, wraps the contract's routes
@@ -320,8 +340,9 @@ def include_contract(app: FastAPI, spec_path: Path, binding: Binding, *, body_li
     their assets from the app itself. The kit's request layer (request id, access log, a 500 problem that leaks
     nothing) is middleware added by this call: middleware added later runs outside it.
     """
-    spec = load_spec(spec_path)
-    compiler = _Compiler(validation_view(spec), binding, body_limit)
+    contract = load_contract(contract_path)
+    spec = contract.spec
+    compiler = _Compiler(contract.validation, binding, body_limit)
     groups: dict[str, dict[str, Operation]] = {}
     shapes: dict[str, str] = {}  # templates that differ only in parameter names are one path
     for route in binding.routes:

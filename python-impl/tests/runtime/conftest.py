@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
+from twinapi_codegen import contract, loader
 from twinapi_runtime import AuthenticationFailed, Binding, Context, NotImplementedOperation, include_contract
 
 from app.generated import models
 from app.generated import operations as ops
-from app.generated.routes import SPEC_PATH, bind
+from app.generated.routes import CONTRACT_PATH, bind
 
 TOKEN = "good-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
@@ -79,14 +80,29 @@ def recorder() -> Recorder:
     return Recorder()
 
 
-def contract_app(spec: Path, binding: Binding) -> FastAPI:
+def contract_app(contract_path: Path, binding: Binding) -> FastAPI:
     """A plain FastAPI app serving the contract, as a user's project creates it."""
     app = FastAPI()
-    include_contract(app, spec, binding)
+    include_contract(app, contract_path, binding)
     return app
 
 
 @pytest.fixture
 def client(recorder: Recorder) -> Iterator[TestClient]:
-    with TestClient(contract_app(SPEC_PATH, bind(recorder, Tokens())), raise_server_exceptions=False) as client:
+    with TestClient(contract_app(CONTRACT_PATH, bind(recorder, Tokens())), raise_server_exceptions=False) as client:
         yield client
+
+
+@pytest.fixture
+def contract_of(tmp_path: Path) -> Callable[[str], Path]:
+    """The contract document the generator writes for a spec (YAML text), as the runtime loads it: its path."""
+
+    def write(spec: str) -> Path:
+        source = tmp_path / "openapi.yaml"
+        source.write_text(spec, encoding="utf-8")
+        path = tmp_path / contract.FILE_NAME
+        path.write_text(contract.render(contract.document(loader.load(source), "test")), encoding="utf-8")
+        return path
+
+    return write
+

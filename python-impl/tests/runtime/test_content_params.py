@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +37,14 @@ paths:
 """
 
 
-def test_a_content_parameter_reaches_the_handler_as_sent(tmp_path: Path) -> None:
+def test_a_content_parameter_reaches_the_handler_as_sent(contract_of: Callable[[str], Path]) -> None:
     seen: list[dict[str, Any]] = []
 
     async def endpoint(ctx: Context, call: Call) -> Response:
         seen.append(call.params)
         return Response(status_code=204)
 
-    spec = tmp_path / "openapi.yaml"
-    spec.write_text(SPEC, encoding="utf-8")
-    app = contract_app(spec, Binding([OperationRoute("getX", "GET", "/x", endpoint)], {}, {}))
+    app = contract_app(contract_of(SPEC), Binding([OperationRoute("getX", "GET", "/x", endpoint)], {}, {}))
     with TestClient(app) as client:
         sent = client.get("/x", headers={"filter": '{"a": 1}'}, params={"q": "not json", "limit": "2"})
         assert sent.status_code == 204

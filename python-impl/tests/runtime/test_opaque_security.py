@@ -3,11 +3,11 @@ is called with "" for every request that needs the scheme and decides from the r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from conftest import contract_app
 from starlette.responses import Response
 from starlette.testclient import TestClient
@@ -64,14 +64,13 @@ async def _answer(ctx: Context, call: Call) -> Response:
     return Response(status_code=204, headers={"x-principal": str(call.principal)})
 
 
-def _app(tmp_path: Path, handlers: Handlers, authenticators: dict[str, Any] | None = None) -> TestClient:
-    spec = tmp_path / "openapi.yaml"
-    spec.write_text(SPEC, encoding="utf-8")
-    paths = yaml.safe_load(SPEC)["paths"]
-    routes = [OperationRoute(path, "GET", path, _answer) for path in paths]
+def _app(
+    contract_of: Callable[[str], Path], handlers: Handlers, authenticators: dict[str, Any] | None = None
+) -> TestClient:
+    routes = [OperationRoute(path, "GET", path, _answer) for path in ("/certificate", "/undeclared", "/either")]
     if authenticators is None:
         authenticators = {"bearer": handlers.bearer, "certificate": handlers.certificate, "api_key": handlers.api_key}
-    return TestClient(contract_app(spec, Binding(routes=routes, authenticators=authenticators, formats={})))
+    return TestClient(contract_app(contract_of(SPEC), Binding(routes=routes, authenticators=authenticators, formats={})))
 
 
 @pytest.fixture
@@ -81,9 +80,9 @@ def handlers() -> Handlers:
 
 @pytest.mark.parametrize(("path", "scheme"), [("/certificate", "certificate"), ("/undeclared", "api_key")])
 def test_the_handler_is_called_with_empty_credentials_even_when_nothing_is_sent(
-    tmp_path: Path, handlers: Handlers, path: str, scheme: str
+    contract_of: Callable[[str], Path], handlers: Handlers, path: str, scheme: str
 ) -> None:
-    client = _app(tmp_path, handlers)
+    client = _app(contract_of, handlers)
     refused = client.get(path)
     assert refused.status_code == 401
     assert refused.headers["content-type"].startswith("application/problem+json")
@@ -94,9 +93,9 @@ def test_the_handler_is_called_with_empty_credentials_even_when_nothing_is_sent(
 
 
 def test_alternatives_take_the_first_requirement_whose_credentials_are_there(
-    tmp_path: Path, handlers: Handlers
+    contract_of: Callable[[str], Path], handlers: Handlers
 ) -> None:
-    client = _app(tmp_path, handlers)
+    client = _app(contract_of, handlers)
     with_token = client.get("/either", headers={"authorization": "Bearer t"})
     assert with_token.status_code == 204 and with_token.headers["x-principal"] == "bearer"
     assert handlers.calls == [("bearer", "t")]
@@ -108,6 +107,8 @@ def test_alternatives_take_the_first_requirement_whose_credentials_are_there(
     assert handlers.calls == [("certificate", ""), ("certificate", "")]
 
 
-def test_a_scheme_without_a_handler_stops_the_server_from_starting(tmp_path: Path, handlers: Handlers) -> None:
+def test_a_scheme_without_a_handler_stops_the_server_from_starting(
+    contract_of: Callable[[str], Path], handlers: Handlers
+) -> None:
     with pytest.raises(ContractError, match="api_key"):
-        _app(tmp_path, handlers, {"bearer": handlers.bearer, "certificate": handlers.certificate})
+        _app(contract_of, handlers, {"bearer": handlers.bearer, "certificate": handlers.certificate})

@@ -4,6 +4,8 @@
  * Implement `Service` and `SecurityHandlers` (their P, where an operation or scheme needs it, is what the security
  * handlers return); never edit this file.
  */
+import { fileURLToPath } from "node:url";
+
 import type { FastifyReply, FastifyRequest } from "fastify";
 
 import type { Contract } from "fastify-twinapi";
@@ -47,7 +49,10 @@ export const operationIds = [
   "postDocument",
 ] as const;
 
-/** What the kit needs to know about each operation besides its schemas, which it reads from the spec itself. */
+/** The contract document (contract.json beside this module, reached from src/ and from dist/ alike): all the kit reads of the spec. */
+export const CONTRACT_PATH = fileURLToPath(new URL("../../src/generated/contract.json", import.meta.url));
+
+/** What the kit needs to know about each operation besides its schemas, which it reads from the contract document. */
 export const contract = {
   title: "Open schemas",
   version: "1.0",

@@ -19,7 +19,8 @@ from .operations import (
     SecurityHandlers,
 )
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / "openapi.yaml"
+# The contract document generated beside this module: the one thing the runtime reads of the spec.
+CONTRACT_PATH = Path(__file__).with_name("contract.json")
 
 P = TypeVar("P")
 
