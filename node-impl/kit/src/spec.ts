@@ -29,7 +29,9 @@ export function loadContract(path: string): ContractDocument {
   try {
     document = JSON.parse(readFileSync(path, "utf8")) as Json;
   } catch (error) {
-    throw new ContractError(`${path}: cannot read the contract document (${error instanceof Error ? error.message : String(error)}): run \`make generate\``);
+    throw new ContractError(
+      `${path}: cannot read the contract document (${error instanceof Error ? error.message : String(error)}): run \`make generate\``,
+    );
   }
   if (!isObject(document) || document["twinapi-contract"] !== CONTRACT_FORMAT) {
     throw new ContractError(
