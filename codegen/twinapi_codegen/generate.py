@@ -11,7 +11,7 @@ from typing import Any
 
 import jinja2
 
-from twinapi_codegen import contract, errors, loader, parser, python_models, typescript
+from twinapi_codegen import contract, loader, parser, python_models, typescript
 from twinapi_codegen.errors import ToolError
 from twinapi_codegen.formats import FORMATS
 

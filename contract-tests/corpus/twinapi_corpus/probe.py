@@ -170,7 +170,6 @@ def main(argv: list[str]) -> int:
     warnings.simplefilter("ignore")
     import requests
     import schemathesis
-
     from twinapi_codegen import yaml12
 
     spec_path, servers = argv[0], dict(arg.split("=", 1) for arg in argv[1:])

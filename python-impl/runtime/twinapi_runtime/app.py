@@ -332,7 +332,7 @@ def _with_encoded_slashes(scope: Scope, path: str) -> tuple[str, bool]:
 
 
 def include_contract(app: FastAPI, contract_path: Path, binding: Binding, *, body_limit: int = BODY_LIMIT) -> None:
-    """Serves every operation of the generated contract document on `app` through the runtime, ahead of the app's own routes.
+    """Serves every operation of the generated contract document on `app`, ahead of the app's own routes.
 
     The app stays the caller's: its routes, dependencies, routers, exception handlers, middleware and lifespan work
     as in any FastAPI app, and all of its middleware, added before or after this call, wraps the contract's routes

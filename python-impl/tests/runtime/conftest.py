@@ -105,4 +105,3 @@ def contract_of(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
-

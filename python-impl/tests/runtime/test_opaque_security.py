@@ -70,7 +70,8 @@ def _app(
     routes = [OperationRoute(path, "GET", path, _answer) for path in ("/certificate", "/undeclared", "/either")]
     if authenticators is None:
         authenticators = {"bearer": handlers.bearer, "certificate": handlers.certificate, "api_key": handlers.api_key}
-    return TestClient(contract_app(contract_of(SPEC), Binding(routes=routes, authenticators=authenticators, formats={})))
+    binding = Binding(routes=routes, authenticators=authenticators, formats={})
+    return TestClient(contract_app(contract_of(SPEC), binding))
 
 
 @pytest.fixture
