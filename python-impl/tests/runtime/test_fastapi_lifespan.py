@@ -13,7 +13,7 @@ from twinapi_runtime import Context, include_contract
 
 from app.generated import models
 from app.generated import operations as ops
-from app.generated.routes import SPEC_PATH, bind
+from app.generated.routes import CONTRACT_PATH, bind
 
 
 class FromState(Recorder):
@@ -33,7 +33,7 @@ def test_startup_and_shutdown_run_and_the_state_reaches_handlers() -> None:
         events.append("shutdown")
 
     app = FastAPI(lifespan=lifespan)
-    include_contract(app, SPEC_PATH, bind(FromState(), Tokens()))
+    include_contract(app, CONTRACT_PATH, bind(FromState(), Tokens()))
     with TestClient(app) as http:  # runs the lifespan as a server does, its state in every request's scope
         assert events == ["startup"]
         response = http.get("/health")

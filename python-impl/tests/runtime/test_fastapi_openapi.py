@@ -8,9 +8,9 @@ import httpx
 import pytest
 from conftest import Recorder, Tokens
 from fastapi import FastAPI
-from twinapi_runtime import include_contract, load_spec
+from twinapi_runtime import include_contract, load_contract
 
-from app.generated.routes import SPEC_PATH, bind
+from app.generated.routes import CONTRACT_PATH, bind
 
 pytestmark = pytest.mark.anyio
 
@@ -22,7 +22,7 @@ def contract_app(**options: str | None) -> FastAPI:
     async def extra() -> dict[str, str]:
         return {"ok": "yes"}
 
-    include_contract(app, SPEC_PATH, bind(Recorder(), Tokens()))
+    include_contract(app, CONTRACT_PATH, bind(Recorder(), Tokens()))
     return app
 
 
@@ -34,7 +34,7 @@ async def test_openapi_is_the_contract_as_served() -> None:
     app = contract_app()
     async with client(app) as http:
         served = await http.get("/openapi.json")
-    assert app.openapi() == load_spec(SPEC_PATH) == served.json()
+    assert app.openapi() == load_contract(CONTRACT_PATH).spec == served.json()
     assert "/extra" not in served.json()["paths"]  # the app's own routes are not part of the contract
 
 

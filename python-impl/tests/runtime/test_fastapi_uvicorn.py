@@ -22,7 +22,7 @@ from conftest import Recorder, Tokens
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.generated.routes import SPEC_PATH, bind
+from app.generated.routes import CONTRACT_PATH, bind
 from twinapi_runtime import include_contract
 
 
@@ -38,7 +38,7 @@ async def extra(who: Annotated[str, Depends(caller)]) -> dict[str, str]:
     return {"who": who}
 
 
-include_contract(app, SPEC_PATH, bind(Recorder(), Tokens()))
+include_contract(app, CONTRACT_PATH, bind(Recorder(), Tokens()))
 app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])
 """
 
