@@ -21,11 +21,11 @@ from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 from twinapi_runtime import dialect
 from twinapi_runtime.binding import Binding, OperationRoute, is_json
 from twinapi_runtime.dispatch import Body, Media, Operation, PathEndpoint, Scheme
+from twinapi_runtime.env import Limits, limits_from_env
 from twinapi_runtime.middleware import RequestContext
 from twinapi_runtime.problems import NO_ROUTE, problem_response
 from twinapi_runtime.validation import ANYTHING, Param, Validators, scalar_kind
 
-BODY_LIMIT = 65536
 _TEMPLATE = re.compile(r"{([^}/]+)}")
 _ENCODED_SLASH = re.compile(r"%2f", re.IGNORECASE)
 # Stands for a %2F while the template is matched: a noncharacter, which no real path holds.
@@ -54,10 +54,10 @@ def _pointer(*parts: str) -> str:
 
 
 class _Compiler:
-    def __init__(self, spec: dict[str, Any], binding: Binding, body_limit: int) -> None:
+    def __init__(self, spec: dict[str, Any], binding: Binding, limits: Limits) -> None:
         self.spec = spec
         self.validators = Validators(spec, binding.formats)
-        self.body_limit = body_limit
+        self.limits = limits
         self.authenticators = binding.authenticators
         self.schemes = self._schemes(binding)
 
@@ -193,7 +193,12 @@ class _Compiler:
                 media[key] = Media("form", self.validators.compile(schema_pointer), fields, arrays)
             else:
                 media[key] = Media("raw", None, {}, frozenset())
-        return Body(required=bool(body.get("required", False)), media=media, limit=self.body_limit)
+        return Body(
+            required=bool(body.get("required", False)),
+            media=media,
+            limit=self.limits.max_body_bytes,
+            depth=self.limits.max_json_depth,
+        )
 
 
 def _path_pattern(path: str) -> tuple[str, dict[str, str]]:
@@ -303,11 +308,14 @@ def build_app(
     binding: Binding,
     *,
     lifespan: Lifespan[FastAPI] | None = None,
-    body_limit: int = BODY_LIMIT,
+    limits: Limits | None = None,
 ) -> FastAPI:
-    """The application: every spec operation routed through the runtime, the spec at /openapi.json, docs at /docs."""
+    """The application: every spec operation routed through the runtime, the spec at /openapi.json, docs at /docs.
+
+    Body size and JSON depth come from `limits`, else from the environment (MAX_BODY_BYTES, MAX_JSON_DEPTH).
+    """
     spec = load_spec(spec_path)
-    compiler = _Compiler(validation_view(spec), binding, body_limit)
+    compiler = _Compiler(validation_view(spec), binding, limits or limits_from_env())
     info = spec.get("info") or {}
     app = ContractApp(
         title=str(info.get("title", "API")),

@@ -8,12 +8,15 @@ import time
 import uuid
 
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from twinapi_runtime.problems import METHOD_ORDER, NO_ROUTE, problem_response
 
 REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 UNEXPECTED = "An unexpected error occurred."
+# nginx's status for a request its client gave up on: logged, never sent, and not a server error.
+CLIENT_GONE = 499
 
 access_log = logging.getLogger("twinapi.access")
 error_log = logging.getLogger("twinapi.error")
@@ -33,6 +36,7 @@ class RequestContext:
         header = (b"x-request-id", request_id.encode())
         status = 500
         started = False
+        summary = "request"
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, started
@@ -52,6 +56,8 @@ class RequestContext:
                 headers["Allow"] = ", ".join(m for m in METHOD_ORDER if m in allowed)
             response = problem_response(exc.status_code, detail, scope["path"], headers=headers)
             await response(scope, receive, send_with_id)
+        except ClientDisconnect:  # the client hung up before its request was read: nothing to answer
+            status, summary = CLIENT_GONE, "client disconnected"
         except Exception:
             error_log.exception("unhandled error", extra={"fields": {"request_id": request_id}})
             if started:
@@ -60,7 +66,7 @@ class RequestContext:
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
-                    "request",
+                    summary,
                     extra={
                         "fields": {
                             "method": scope["method"],
