@@ -11,7 +11,9 @@ import { bodyGate, declaredMediaTypes, registerBodyParsers } from "./body.js";
 import { type Contract, ContractError, type FormatDefinition, type OperationInfo } from "./contract.js";
 import { docs } from "./docs.js";
 import { errorHandler } from "./errors.js";
-import { PROBLEM_JSON, invalid, problemBody, sendProblem } from "./problem.js";
+import { DEFAULT_LIMITS, type Limits } from "./env.js";
+import { limitOptions, requestLimits } from "./limits.js";
+import { invalid, sendProblem } from "./problem.js";
 import { AccessLog, type LogLevel, loggerOptions, requestId } from "./request-context.js";
 import { routeMiss } from "./route-miss.js";
 import { pathShape, routePath } from "./route-path.js";
@@ -20,7 +22,7 @@ import { forGlue, uniqueEnums, upgrade } from "./dialect.js";
 import { type Json, loadSpec, pointer } from "./spec.js";
 import { RequestValidators } from "./validation.js";
 
-export const BODY_LIMIT = 65536;
+export const BODY_LIMIT = DEFAULT_LIMITS.maxBodyBytes;
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -45,6 +47,8 @@ export interface KitOptions {
   readonly logLevel?: LogLevel;
   /** Where log lines go; stdout by default. */
   readonly logStream?: NodeJS.WritableStream;
+  /** The HTTP layer's limits (serverSettings reads them from the environment); the defaults otherwise. */
+  readonly limits?: Limits;
 }
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -100,34 +104,27 @@ export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
   }
   const rules = new Map([...routes].map(([op, route]) => [op, validators.forOperation(op, route.names)]));
   const miss = routeMiss(contract);
+  const limits = options.limits ?? DEFAULT_LIMITS;
 
   const app = Fastify({
     logger: loggerOptions(options.logLevel ?? "info", options.logStream),
     logController: new AccessLog(),
     genReqId: requestId,
     requestIdHeader: false,
-    bodyLimit: BODY_LIMIT,
     exposeHeadRoutes: false,
-    // Requests still arriving on open connections while closing are served, not answered with a non-problem 503.
-    return503OnClosing: false,
     routerOptions: { maxParamLength: 8192 },
     frameworkErrors: badUrl,
-    clientErrorHandler: (_error, socket) => {
-      if (!socket.writable) return;
-      const body = JSON.stringify(problemBody(400, "The request is not valid HTTP."));
-      socket.end(
-        `HTTP/1.1 400 Bad Request\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
-    },
+    ...limitOptions(limits),
   });
 
   app.decorateRequest("principal", null);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
-  app.setErrorHandler(errorHandler(BODY_LIMIT, miss));
+  app.addHook("onRequest", requestLimits(limits));
+  app.setErrorHandler(errorHandler(limits.maxBodyBytes, miss));
   app.setNotFoundHandler(miss);
-  registerBodyParsers(app, declaredMediaTypes(spec));
+  registerBodyParsers(app, declaredMediaTypes(spec), limits);
   // A request body on GET (or HEAD, TRACE) is what the contract says: Fastify must read it there too.
   for (const method of new Set(contract.operations.filter((op) => op.body !== null).map((op) => op.method))) {
     if (["GET", "HEAD", "TRACE"].includes(method)) app.addHttpMethod(method, { hasBody: true, overrideExisting: true });
@@ -148,7 +145,7 @@ export async function buildApp(options: KitOptions): Promise<FastifyInstance> {
       route.schema = "response" in kept ? { ...kept, response: uniqueEnums(upgrade(kept.response as Json)) } : kept;
     }
     route.onRequest = authenticate ? [authenticate] : [];
-    route.preParsing = rule.body ? [bodyGate(rule.body)] : [];
+    route.preParsing = rule.body ? [bodyGate(rule.body, limits)] : [];
     route.preValidation = [async (request) => rule.check(request)];
   });
 

@@ -1,7 +1,18 @@
 /** fastify-twinapi: serve an OpenAPI contract from Fastify with the code twinapi-codegen generates. */
 export { BODY_LIMIT, ContractError, type KitOptions, buildApp } from "./app.js";
 export type { Contract, FormatDefinition, HttpMethod, OperationInfo, SecuritySchemeInfo } from "./contract.js";
-export { ConfigError, type Env, LOG_LEVELS, type ServerSettings, integer, oneOf, serverSettings } from "./env.js";
+export {
+  ConfigError,
+  DEFAULT_LIMITS,
+  type Env,
+  LOG_LEVELS,
+  type Limits,
+  type ServerSettings,
+  integer,
+  limitsFromEnv,
+  oneOf,
+  serverSettings,
+} from "./env.js";
 export {
   type FieldError,
   INVALID_REQUEST,
