@@ -6,6 +6,7 @@ import { type SecurityHandlers, type Service, contract } from "../generated/serv
 import { buildApp, invalidCredentials } from "fastify-twinapi";
 import { MIGRATIONS_DIR, SPEC_PATH, type Config } from "./config.js";
 import { openDatabase } from "./db.js";
+import { LoginFailures } from "./logins.js";
 import { Repository } from "./repository.js";
 import { Passwords, Tokens } from "./security.js";
 import { TaskService, type User, toUser } from "./service.js";
@@ -15,7 +16,8 @@ export async function createApp(config: Config, options: { logStream?: NodeJS.Wr
   const tokens = new Tokens(config.jwtSecret, config.jwtTtlSeconds);
   const db = openDatabase(config.databasePath, MIGRATIONS_DIR);
   const repo = new Repository(db);
-  const service: Service<User> = new TaskService(repo, passwords, tokens, contract.version);
+  const logins = new LoginFailures(db, config.throttle);
+  const service: Service<User> = new TaskService(repo, passwords, tokens, contract.version, logins);
   const securityHandlers: SecurityHandlers<User> = {
     async bearerAuth(token) {
       const subject = tokens.subject(token);
@@ -33,6 +35,7 @@ export async function createApp(config: Config, options: { logStream?: NodeJS.Wr
       service,
       securityHandlers,
       logLevel: config.logLevel,
+      limits: config.limits,
       ...(options.logStream ? { logStream: options.logStream } : {}),
     });
   } catch (error) {

@@ -285,7 +285,7 @@ describe("timeouts and shutdown", () => {
   });
 
   it("resets no request under keep-alive load at SIGTERM", async () => {
-    const server = await start({ LOG_LEVEL: "warning" });
+    const server = await start();
     const answered = Array.from({ length: 8 }, () => 0);
     const errors: unknown[] = [];
     let stopping = false;
