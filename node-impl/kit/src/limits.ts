@@ -113,7 +113,8 @@ export function requestLimits(limits: Limits) {
       const took = Math.round(reply.elapsedTime * 1000) / 1000;
       request.log.info({ method: request.method, path: requestPath(request), status: CLIENT_GONE, duration_ms: took }, "client disconnected");
     });
-    if (request.method !== "HEAD" && hasBody(request)) {
+    // Only a real connection has a timer (light-my-request's injected requests have none).
+    if (request.method !== "HEAD" && hasBody(request) && typeof raw.setTimeout === "function") {
       const stalled = (): void => {
         if (reply.sent || raw.socket.destroyed) {
           raw.socket.destroy();
