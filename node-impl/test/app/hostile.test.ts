@@ -2,6 +2,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
+import Database from "better-sqlite3";
+
+import { Repository } from "../../src/app/repository.js";
 import { account, bearer, createTask, json, startApp, testConfig } from "../helpers.js";
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -36,6 +39,38 @@ describe("hostile clients", () => {
     assert.equal(read.headers["etag"], '"41"');
     await one.close();
     await two.close();
+  });
+
+  it("lets no other process write between a PATCH's read and its write", async () => {
+    const config = testConfig();
+    const app = await startApp(config);
+    const { token } = await account(app);
+    const { task } = await createTask(app, token);
+    const other = new Database(config.databasePath, { timeout: 50 });
+    const read = Object.getOwnPropertyDescriptor(Repository.prototype, "task")?.value as Repository["task"];
+    let interfered: string | undefined;
+    // The other implementation writing the same task right after this one has read it.
+    Repository.prototype.task = function (this: Repository, ...args: Parameters<Repository["task"]>) {
+      const row = read.apply(this, args);
+      if (interfered === undefined) {
+        try {
+          other.prepare("UPDATE tasks SET version = version + 1 WHERE id = ?").run(String(task["id"]));
+          interfered = "wrote";
+        } catch (error) {
+          interfered = (error as { code?: string }).code ?? "failed";
+        }
+      }
+      return row;
+    };
+    try {
+      const patched = await app.inject({ method: "PATCH", url: `/tasks/${String(task["id"])}`, headers: bearer(token), payload: { title: "mine" } });
+      assert.equal(patched.statusCode, 200, patched.body);
+      assert.equal(interfered, "SQLITE_BUSY"); // the read and the write are one transaction
+    } finally {
+      Repository.prototype.task = read;
+      other.close();
+      await app.close();
+    }
   });
 
   it("throttles failed logins per account with Retry-After, and never slows another account", async () => {
