@@ -5,6 +5,7 @@ import sys
 from contextlib import closing
 
 from twinapi_runtime import ContractError, MissingOperations, logs
+from twinapi_runtime.env import EnvError, limits_from_env
 from twinapi_runtime.server import serve
 
 from app.core.config import ConfigError, load_settings
@@ -15,7 +16,8 @@ from app.main import create_app
 def main() -> int:
     try:
         settings = load_settings()
-    except ConfigError as exc:
+        limits = limits_from_env()
+    except (ConfigError, EnvError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     logs.configure(settings.log_level)
@@ -28,11 +30,11 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:
-        app = create_app(settings)
+        app = create_app(settings, limits)
     except (MissingOperations, ContractError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return serve(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    return serve(app, host=settings.host, port=settings.port, log_level=settings.log_level, limits=limits)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ routing layer serialises them once and nothing validates them again.
 
 import re
 import time
+from collections.abc import Callable
 from uuid import UUID
 
 from twinapi_runtime import AuthenticationFailed, Context
@@ -33,6 +34,7 @@ from app.generated.operations import (
     ListTasksResponse,
     LoginUser200,
     LoginUser401,
+    LoginUser429,
     LoginUserResponse,
     Operations,
     RegisterUser201,
@@ -46,12 +48,14 @@ from app.generated.operations import (
 )
 from app.store.cursor import decode_cursor, encode_cursor
 from app.store.tasks import Refused, TaskRecord, Tasks
-from app.store.users import Account, Users
+from app.store.logins import LoginFailures
+from app.store.users import Account, Users, email_key
 
 NO_TASK = "No task with this id."
 CHANGED = "The task has changed since it was read."
 EMAIL_TAKEN = "This email is already registered."
 WRONG_CREDENTIALS = "The email or password is wrong."
+THROTTLED = "Too many failed logins; try again later."
 NOT_A_CURSOR = "is not a cursor this server issued"
 
 # One element of an If-Match list (RFC 9110 entity-tag), up to and including its comma.
@@ -109,7 +113,17 @@ def _task(record: TaskRecord) -> models.Task:
 
 
 class TaskService(Operations[Account]):
-    def __init__(self, users: Users, tasks: Tasks, passwords: Passwords, tokens: Tokens) -> None:
+    def __init__(
+        self,
+        users: Users,
+        tasks: Tasks,
+        passwords: Passwords,
+        tokens: Tokens,
+        logins: LoginFailures,
+        forget_account: Callable[[str], None] = lambda _: None,
+    ) -> None:
+        self._logins = logins
+        self._forget_account = forget_account  # drops an account from the authentication cache
         self._users = users
         self._tasks = tasks
         self._passwords = passwords
@@ -132,12 +146,19 @@ class TaskService(Operations[Account]):
         return RegisterUser201(_user(account), location="/users/me")
 
     async def login_user(self, ctx: Context, body: models.LoginRequest) -> LoginUserResponse:
+        key, address = email_key(body.email), ctx.request.client.host if ctx.request.client else ""
+        # Checked before any password: while an account or an address is throttled, not even the right one logs in.
+        wait = await self._logins.retry_after(key, address)
+        if wait is not None:
+            return LoginUser429(_problem(ctx, 429, THROTTLED), retry_after=str(wait))
         found = await self._users.credentials(body.email)
         # verify() spends one bcrypt verify even for an unknown email: timing does not tell which emails exist.
         valid = await self._passwords.verify(body.password, found[1] if found is not None else None)
         if found is None or not valid:
+            await self._logins.failed(key, address)  # an unknown email counts too, so 429 tells nothing either
             return LoginUser401(_problem(ctx, 401, WRONG_CREDENTIALS), www_authenticate="Bearer")
         account = found[0]
+        await self._logins.succeeded(key)
         login = models.Login.model_construct(
             access_token=self._tokens.issue(account.id),
             token_type="Bearer",
@@ -172,6 +193,9 @@ class TaskService(Operations[Account]):
 
     async def create_task(self, ctx: Context, principal: Account, body: models.NewTask) -> CreateTaskResponse:
         record = await self._tasks.create(principal.id, body.title, body.notes, body.due_date, body.priority)
+        if record is None:  # the account was deleted after its token was checked: the token is no longer valid
+            self._forget_account(principal.id)
+            raise AuthenticationFailed()
         return CreateTask201(_task(record), location=f"/tasks/{record.id}", e_tag=etag(record.version))
 
     async def get_task(self, ctx: Context, principal: Account, params: models.GetTaskParams) -> GetTaskResponse:
@@ -220,6 +244,9 @@ class BearerAuth(SecurityHandlers[Account]):
         self._tokens = tokens
         self._users = users
         self._known: dict[str, tuple[Account, float]] = {}
+
+    def forget(self, account_id: str) -> None:
+        self._known.pop(account_id, None)
 
     async def bearer_auth(self, ctx: Context, credentials: str) -> Account:
         try:

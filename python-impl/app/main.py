@@ -7,19 +7,21 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from twinapi_runtime import include_contract
+from twinapi_runtime.env import Limits
 
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.security import Passwords, Tokens
 from app.generated.routes import CONTRACT_PATH, bind
 from app.handlers import BearerAuth, TaskService
+from app.store.logins import LoginFailures, Throttle
 from app.store.tasks import Tasks
 from app.store.users import Users
 
 log = logging.getLogger("app")
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, limits: Limits | None = None) -> FastAPI:
     """The application; its lifespan opens the database (applying migrations) and closes it on shutdown."""
     if settings.jwt_secret is not None:
         secret = settings.jwt_secret.get_secret_value()
@@ -28,7 +30,10 @@ def create_app(settings: Settings) -> FastAPI:
         log.warning("JWT_SECRET is not set: signing tokens with a random secret that ends with this process")
     db = Database(settings.database_path)
     users, tokens = Users(db), Tokens(secret, settings.jwt_ttl_seconds)
-    service = TaskService(users, Tasks(db), Passwords(settings.bcrypt_rounds), tokens)
+    auth = BearerAuth(tokens, users)
+    throttle = Throttle(settings.login_max_failures, settings.login_max_address_failures, settings.login_failure_window)
+    logins = LoginFailures(db, throttle)
+    service = TaskService(users, Tasks(db), Passwords(settings.bcrypt_rounds), tokens, logins, auth.forget)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -39,5 +44,5 @@ def create_app(settings: Settings) -> FastAPI:
             await db.close()
 
     app = FastAPI(lifespan=lifespan)
-    include_contract(app, CONTRACT_PATH, bind(service, BearerAuth(tokens, users)))
+    include_contract(app, CONTRACT_PATH, bind(service, auth), limits=limits or Limits())
     return app

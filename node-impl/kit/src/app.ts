@@ -15,7 +15,9 @@ import { bodyGate, declaredMediaTypes, registerBodyParsers } from "./body.js";
 import { type Contract, ContractError, type FormatDefinition, type OperationInfo } from "./contract.js";
 import { docs } from "./docs.js";
 import { errorHandler } from "./errors.js";
-import { PROBLEM_JSON, invalid, problemBody, sendProblem } from "./problem.js";
+import { DEFAULT_LIMITS, type Limits } from "./env.js";
+import { limitOptions, requestLimits } from "./limits.js";
+import { invalid, sendProblem } from "./problem.js";
 import { AccessLog, type LogLevel, loggerOptions, requestId } from "./request-context.js";
 import { routeMiss } from "./route-miss.js";
 import { pathShape, routePath } from "./route-path.js";
@@ -23,8 +25,8 @@ import { authenticator, buildSchemes } from "./security.js";
 import { forGlue, loadContract, pointer } from "./spec.js";
 import { RequestValidators } from "./validation.js";
 
-/** The largest request body of a contract operation, in bytes, unless the plugin's `bodyLimit` says otherwise. */
-export const BODY_LIMIT = 65536;
+/** The largest request body of a contract operation, in bytes, unless the plugin's `limits` say otherwise. */
+export const BODY_LIMIT = DEFAULT_LIMITS.maxBodyBytes;
 /** The longest path parameter the router takes; Fastify's default (100) refuses long values before the contract can. */
 export const MAX_PARAM_LENGTH = 8192;
 
@@ -69,8 +71,8 @@ export interface TwinapiOptions<P = unknown, C extends Contract = Contract> {
   readonly service: ServiceOf<C>;
   /** One method per security scheme (generated `SecurityHandlers<P>`). */
   readonly securityHandlers: SecurityHandlersOf<C, P>;
-  /** The largest request body of a contract operation, in bytes (413 above it); 65536 unless set. */
-  readonly bodyLimit?: number;
+  /** The HTTP layer's limits (serverSettings reads them from the environment); the defaults otherwise. */
+  readonly limits?: Limits;
 }
 
 /** What the kit needs to know of its options, whatever their types say. */
@@ -80,7 +82,7 @@ interface Options {
   readonly formats: Readonly<Record<string, FormatDefinition>>;
   readonly service: object;
   readonly securityHandlers: object;
-  readonly bodyLimit?: number;
+  readonly limits?: Limits;
   readonly prefix?: string;
 }
 
@@ -139,31 +141,23 @@ function badUrl(error: FastifyError, request: FastifyRequest, reply: FastifyRepl
   sendProblem(request, reply, invalid([{ location: "path", message: error.message }]));
 }
 
-/** A request that is not HTTP at all gets a problem too, and the connection is closed. */
-const notHttp: NonNullable<FastifyServerOptions["clientErrorHandler"]> = (_error, socket) => {
-  if (!socket.writable) return;
-  const body = JSON.stringify(problemBody(400, "The request is not valid HTTP."));
-  socket.end(
-    `HTTP/1.1 400 Bad Request\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-};
-
 /**
  * The instance-wide Fastify options the kit's conventions need, to spread into `Fastify({ ...fastifyOptions(), ... })`
  * before your own: JSON log lines with one access line per request, X-Request-ID ids, problem+json for bad URLs and
  * bad HTTP, long path parameters, requests in flight at shutdown served. The kit works without them; any of them
  * can be overridden.
  */
-export function fastifyOptions(options: { readonly logLevel?: LogLevel; readonly logStream?: NodeJS.WritableStream } = {}) {
+export function fastifyOptions(
+  options: { readonly logLevel?: LogLevel; readonly logStream?: NodeJS.WritableStream; readonly limits?: Limits } = {},
+) {
   return {
     logger: loggerOptions(options.logLevel ?? "info", options.logStream),
     logController: new AccessLog(),
     genReqId: requestId,
-    // Requests still arriving on open connections while closing are served, not answered with a non-problem 503.
-    return503OnClosing: false,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: badUrl,
-    clientErrorHandler: notHttp,
+    // Node's HTTP layer under the limits: header size and timeouts, keep-alive, bad HTTP as a problem, the drain.
+    ...limitOptions(options.limits ?? DEFAULT_LIMITS),
   } satisfies FastifyServerOptions;
 }
 
@@ -177,7 +171,7 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
   requireImplemented(options);
   requireContractRouting(app.initialConfig, options);
   const { contract } = options;
-  const bodyLimit = options.bodyLimit ?? BODY_LIMIT;
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const { spec, served, validation } = loadContract(options.contractPath);
   const validators = new RequestValidators(validation, options.formats);
   const schemes = buildSchemes(contract, options.securityHandlers);
@@ -208,7 +202,8 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
     scope.addHook("onRequest", async (request, reply) => {
       reply.header("x-request-id", request.id);
     });
-    scope.setErrorHandler(errorHandler(bodyLimit, miss));
+    scope.addHook("onRequest", requestLimits(limits));
+    scope.setErrorHandler(errorHandler(limits.maxBodyBytes, miss));
     try {
       // Requests no route takes, the user's paths included: 405 on the contract's paths, 404 elsewhere.
       scope.setNotFoundHandler(miss);
@@ -217,7 +212,7 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
         `fastify-twinapi answers the requests no route takes (404, 405 on the contract's paths), but a not-found handler is already set: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
-    registerBodyParsers(scope, declaredMediaTypes(served));
+    registerBodyParsers(scope, declaredMediaTypes(served), limits);
 
     const routed = new Set<OperationInfo>();
     scope.addHook("onRoute", (route) => {
@@ -235,7 +230,7 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
       }
       // Added after the route's own hooks (those of plugins such as @fastify/rate-limit among them), never instead.
       if (authenticate) route.onRequest = withHook(route.onRequest, authenticate);
-      if (rule.body) route.preParsing = withHook(route.preParsing, bodyGate(rule.body));
+      if (rule.body) route.preParsing = withHook(route.preParsing, bodyGate(rule.body, limits));
       route.preValidation = withHook(route.preValidation, async (request: FastifyRequest) => rule.check(request));
     });
 
@@ -246,7 +241,7 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
         method: operation.method,
         url: routes.get(operation)?.url ?? operation.path,
         handler: handler.bind(options.service),
-        bodyLimit,
+        bodyLimit: limits.maxBodyBytes,
         // HEAD is an operation of its own or a 405, as the contract says, whatever the instance's exposeHeadRoutes.
         exposeHeadRoute: false,
         config: { operation, body: rules.get(operation)?.body ?? null },

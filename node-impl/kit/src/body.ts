@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import sjson from "secure-json-parse";
 
+import type { Limits } from "./env.js";
 import { Problem, invalid } from "./problem.js";
 import { type Json, type JsonObject, isObject, resolve } from "./spec.js";
 import { type BodyRules, POISONED, mediaRules, readForm } from "./validation.js";
@@ -40,7 +41,7 @@ export function tooLarge(limit: number): Problem {
 }
 
 /** The preParsing hook of an operation that declares a body. */
-export function bodyGate(rules: BodyRules) {
+export function bodyGate(rules: BodyRules, limits: Pick<Limits, "maxBodyBytes">) {
   return async function gate(request: FastifyRequest): Promise<void> {
     const media = mediaRules(rules, mediaTypeOf(request));
     if (!hasBody(request)) {
@@ -51,6 +52,9 @@ export function bodyGate(rules: BodyRules) {
       return;
     }
     if (media === undefined) throw unsupportedMediaType(rules.mediaTypes);
+    // Refused here, before Fastify's reader would (which asks to close the connection on a client still writing).
+    const length = Number(request.headers["content-length"]);
+    if (length > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
   };
 }
 
@@ -71,11 +75,44 @@ function interoperable(value: unknown): boolean {
   return true;
 }
 
-function parseJson(bytes: Buffer): unknown {
+/**
+ * Whether a JSON text nests arrays and objects deeper than `limit`, found by a scan (strings skipped) before the
+ * recursive checks below walk the value. The Python runtime scans the same way.
+ */
+export function tooDeep(text: string, limit: number): boolean {
+  let opened = 0;
+  for (let i = 0; i < text.length && opened <= limit; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) opened++;
+  }
+  if (opened <= limit) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+function parseJson(bytes: Buffer, depth: number): unknown {
   let value: unknown;
   let text: string;
   try {
     text = UTF8.decode(bytes);
+  } catch {
+    throw invalid([{ location: "body", message: "is not UTF-8" }], NOT_JSON);
+  }
+  if (tooDeep(text, depth)) {
+    throw invalid([{ location: "body", message: `nests arrays and objects deeper than ${depth} levels` }], NOT_JSON);
+  }
+  try {
     value = JSON.parse(text);
   } catch (error) {
     throw invalid([{ location: "body", message: error instanceof Error ? error.message : String(error) }], NOT_JSON);
@@ -125,13 +162,13 @@ function escapeRegExp(text: string): string {
  * Replaces Fastify's parsers with one that reads a body as the operation's rules for its media type say: JSON, a
  * urlencoded form (converted and validated as an object), or raw bytes (multipart, octet-stream, text, ...).
  */
-export function registerBodyParsers(app: FastifyInstance, mediaTypes: Iterable<string>): void {
+export function registerBodyParsers(app: FastifyInstance, mediaTypes: Iterable<string>, limits: Pick<Limits, "maxJsonDepth">): void {
   app.removeAllContentTypeParsers();
   const parse = async (request: FastifyRequest, body: Buffer): Promise<unknown> => {
     const rules = request.routeOptions.config.body;
     const media = rules ? mediaRules(rules, mediaTypeOf(request)) : undefined;
     if (media === undefined || (media.kind === "json" && body.length === 0)) return undefined;
-    if (media.kind === "json") return parseJson(body);
+    if (media.kind === "json") return parseJson(body, limits.maxJsonDepth);
     if (media.kind === "form") return readForm(body, media);
     return body;
   };

@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 
 import { tooLarge, unsupportedMediaType } from "./body.js";
+import { discardRest } from "./limits.js";
 import { Problem, sendProblem } from "./problem.js";
 
 const UNEXPECTED = "An unexpected error occurred.";
@@ -23,6 +24,7 @@ export function errorHandler(bodyLimit: number, routeMiss: (request: FastifyRequ
     // An error before routing (e.g. QUERY without a Content-Type on an unknown route) is still a route miss.
     if (request.is404 && !(error instanceof Problem)) return routeMiss(request, reply);
     const problem = asProblem(error, request, bodyLimit);
+    if (problem?.status === 413) discardRest(request, reply);
     if (problem !== null) return sendProblem(request, reply, problem);
     request.log.error({ err: error }, "unhandled error");
     return sendProblem(request, reply, new Problem(500, UNEXPECTED));

@@ -11,7 +11,18 @@ export {
   twinapi as default,
 } from "./app.js";
 export type { Contract, FormatDefinition, HttpMethod, OperationInfo, SecuritySchemeInfo } from "./contract.js";
-export { ConfigError, type Env, LOG_LEVELS, type ServerSettings, integer, oneOf, serverSettings } from "./env.js";
+export {
+  ConfigError,
+  DEFAULT_LIMITS,
+  type Env,
+  LOG_LEVELS,
+  type Limits,
+  type ServerSettings,
+  integer,
+  limitsFromEnv,
+  oneOf,
+  serverSettings,
+} from "./env.js";
 export {
   type FieldError,
   INVALID_REQUEST,

@@ -1,15 +1,56 @@
 /** Serving a kit app: settings from the environment, a start-up failure as one line, a graceful SIGTERM. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+
 import closeWithGrace from "close-with-grace";
 import type { FastifyInstance } from "fastify";
 
 import { ContractError } from "./app.js";
-import { ConfigError, type Env, type ServerSettings, serverSettings } from "./env.js";
+import { ConfigError, DEFAULT_LIMITS, type Env, type Limits, type ServerSettings, serverSettings } from "./env.js";
 
-/** Listens until SIGTERM or Ctrl-C, then stops accepting, finishes the requests in flight, closes the app (onClose hooks) and exits 0. */
-export async function serve(app: FastifyInstance, host: string, port: number): Promise<void> {
-  closeWithGrace({ delay: 10_000, logger: app.log }, async ({ err }) => {
+/**
+ * How long a keep-alive connection that is idle at shutdown stays open, so that a request already on its way is
+ * answered (with Connection: close) instead of meeting a closed socket; as in the Python runtime.
+ */
+export const IDLE_LINGER_MS = 1000;
+// Time for the onClose hooks after the connections are cut, before close-with-grace would give up.
+const CLOSE_HOOKS_MS = 5000;
+
+/**
+ * Listens until SIGTERM or Ctrl-C, then stops accepting, finishes the requests in flight within the drain time
+ * (answering them with Connection: close), cuts what is still open then, closes the app (onClose hooks), exits 0.
+ */
+export async function serve(app: FastifyInstance, host: string, port: number, limits: Limits = DEFAULT_LIMITS): Promise<void> {
+  const drainMs = limits.shutdownDrain * 1000;
+  // Responses not yet started when the drain begins, and every one after, say Connection: close.
+  const pending = new Set<ServerResponse>();
+  let draining = false;
+  app.server.prependListener("request", (_request: IncomingMessage, response: ServerResponse) => {
+    if (draining) {
+      response.setHeader("connection", "close");
+      return;
+    }
+    pending.add(response);
+    response.once("close", () => pending.delete(response));
+  });
+  closeWithGrace({ delay: drainMs + CLOSE_HOOKS_MS, logger: app.log }, async ({ err }) => {
     if (err) app.log.error({ err }, "shutting down after an unexpected error");
-    await app.close();
+    draining = true;
+    for (const response of pending) if (!response.headersSent) response.setHeader("connection", "close");
+    const server = app.server;
+    // Node closes idle keep-alive connections the moment the server closes; they linger a little instead.
+    const closeIdle = server.closeIdleConnections.bind(server);
+    server.closeIdleConnections = () => {
+      setTimeout(closeIdle, Math.min(IDLE_LINGER_MS, drainMs));
+    };
+    const cut = setTimeout(() => {
+      app.log.warn({ drain_seconds: limits.shutdownDrain }, "closing the connections still open after the drain time");
+      server.closeAllConnections();
+    }, drainMs);
+    try {
+      await app.close();
+    } finally {
+      clearTimeout(cut);
+    }
   });
   await app.listen({ host, port });
 }
@@ -29,7 +70,7 @@ export async function serveFromEnv(
 ): Promise<void> {
   try {
     const settings = serverSettings(options.env ?? process.env, options.defaultPort);
-    await serve(await create(settings), settings.host, settings.port);
+    await serve(await create(settings), settings.host, settings.port, settings.limits);
   } catch (error) {
     failStart(error);
   }

@@ -6,6 +6,7 @@ import { CONTRACT_PATH, type SecurityHandlers, type Service, contract } from "..
 import { type TwinapiOptions, fastifyOptions, invalidCredentials, twinapi } from "fastify-twinapi";
 import { MIGRATIONS_DIR, type Config } from "./config.js";
 import { openDatabase } from "./db.js";
+import { LoginFailures } from "./logins.js";
 import { Repository } from "./repository.js";
 import { Passwords, Tokens } from "./security.js";
 import { TaskService, type User, toUser } from "./service.js";
@@ -15,7 +16,8 @@ export async function createApp(config: Config, options: { logStream?: NodeJS.Wr
   const tokens = new Tokens(config.jwtSecret, config.jwtTtlSeconds);
   const db = openDatabase(config.databasePath, MIGRATIONS_DIR);
   const repo = new Repository(db);
-  const service: Service<User> = new TaskService(repo, passwords, tokens, contract.version);
+  const logins = new LoginFailures(db, config.throttle);
+  const service: Service<User> = new TaskService(repo, passwords, tokens, contract.version, logins);
   const securityHandlers: SecurityHandlers<User> = {
     async bearerAuth(token) {
       const subject = tokens.subject(token);
@@ -24,8 +26,17 @@ export async function createApp(config: Config, options: { logStream?: NodeJS.Wr
       return toUser(row);
     },
   };
-  const app = Fastify(fastifyOptions({ logLevel: config.logLevel, ...(options.logStream ? { logStream: options.logStream } : {}) }));
-  const kit: TwinapiOptions<User, typeof contract> = { contractPath: CONTRACT_PATH, contract, formats, service, securityHandlers };
+  const app = Fastify(
+    fastifyOptions({ logLevel: config.logLevel, limits: config.limits, ...(options.logStream ? { logStream: options.logStream } : {}) }),
+  );
+  const kit: TwinapiOptions<User, typeof contract> = {
+    contractPath: CONTRACT_PATH,
+    contract,
+    formats,
+    service,
+    securityHandlers,
+    limits: config.limits,
+  };
   try {
     await app.register(twinapi, kit);
   } catch (error) {

@@ -3,7 +3,8 @@ import { randomBytes } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { ConfigError, type Env, type LogLevel, integer, oneOf, serverSettings } from "fastify-twinapi";
+import type { Throttle } from "./logins.js";
+import { ConfigError, type Env, type Limits, type LogLevel, integer, oneOf, serverSettings } from "fastify-twinapi";
 
 /** The repository root: this module is node-impl/{src,dist}/app/config.*. */
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -21,6 +22,8 @@ export interface Config {
   readonly jwtTtlSeconds: number;
   readonly bcryptRounds: number;
   readonly logLevel: LogLevel;
+  readonly limits: Limits;
+  readonly throttle: Throttle;
   readonly appEnv: AppEnv;
 }
 
@@ -55,6 +58,11 @@ export function loadConfig(env: Env = process.env): Config {
     jwtSecretGenerated,
     jwtTtlSeconds: integer(env, "JWT_TTL_SECONDS", 3600, 1, 2 ** 31 - 1),
     bcryptRounds: integer(env, "BCRYPT_ROUNDS", 12, 4, 31),
+    throttle: {
+      maxAccountFailures: integer(env, "LOGIN_MAX_FAILURES", 10, 1, 2 ** 31 - 1),
+      maxAddressFailures: integer(env, "LOGIN_MAX_ADDRESS_FAILURES", 100, 1, 2 ** 31 - 1),
+      windowSeconds: integer(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, 1, 2 ** 31 - 1),
+    },
     appEnv,
   };
 }

@@ -67,7 +67,7 @@ export class Repository {
   private readonly updateStmt: Statement<[string, string | null, string | null, string, string, string, string, string, number], TaskRow>;
   private readonly deleteStmt: Statement<[string, string, number]>;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.insertUserStmt = db.prepare(
       "INSERT INTO users (id, email, email_key, display_name, password_hash, created_at) VALUES (@id, @email, @email_key, @display_name, @password_hash, @created_at)",
     );
@@ -125,6 +125,11 @@ export class Repository {
   /** Up to `limit` tasks, newest first. */
   listTasks({ ownerId, before, status, text, limit }: ListQuery): TaskRow[] {
     return this.listStmt.all(ownerId, before, before, status, status, text, text, text, limit);
+  }
+
+  /** Runs `work` in one write transaction (BEGIN IMMEDIATE): nothing it reads can change before it writes. */
+  atomically<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
   }
 
   /** The updated row, or undefined when the task is gone or no longer at `version` (someone else wrote first). */

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
     app.log.warn("JWT_SECRET is not set: APP_ENV=development made up a random one, so tokens end with this process");
   }
   // The database closes in an onClose hook, after the requests in flight.
-  await serve(app, config.host, config.port);
+  await serve(app, config.host, config.port, config.limits);
 }
 
 // Bad configuration, a contract the code does not implement or a changed migration: one line, no stack trace.

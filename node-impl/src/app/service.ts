@@ -5,7 +5,10 @@ import type { components } from "../generated/schema.js";
 import type * as api from "../generated/service.js";
 import { Problem, invalid } from "fastify-twinapi";
 import type { Repository, TaskFields, TaskRow, UserRow } from "./repository.js";
+import type { LoginFailures } from "./logins.js";
 import type { Passwords, Tokens } from "./security.js";
+
+const THROTTLED = "Too many failed logins; try again later.";
 
 export type User = components["schemas"]["User"];
 type Task = components["schemas"]["Task"];
@@ -86,6 +89,7 @@ export class TaskService implements api.Service<User> {
     private readonly passwords: Passwords,
     private readonly tokens: Tokens,
     private readonly version: string,
+    private readonly logins: LoginFailures,
   ) {}
 
   async getHealth(): Promise<api.GetHealthResult> {
@@ -109,11 +113,17 @@ export class TaskService implements api.Service<User> {
 
   async loginUser(request: api.LoginUserRequest): Promise<api.LoginUserResult> {
     const { email, password } = request.body;
-    const row = this.repo.userByEmailKey(asciiLower(email));
+    const key = asciiLower(email);
+    // Checked before any password: while an account or an address is throttled, not even the right one logs in.
+    const wait = this.logins.retryAfter(key, request.ip);
+    if (wait !== null) throw new Problem(429, THROTTLED, { headers: { "retry-after": String(wait) } });
+    const row = this.repo.userByEmailKey(key);
     const valid = await this.passwords.verify(password, row?.password_hash);
     if (!valid || row === undefined) {
+      this.logins.failed(key, request.ip); // an unknown email counts too, so 429 tells nothing either
       throw new Problem(401, "The email or password is wrong.", { headers: { "www-authenticate": "Bearer" } });
     }
+    this.logins.succeeded(key);
     return { accessToken: this.tokens.issue(row.id), tokenType: "Bearer", expiresIn: this.tokens.ttlSeconds, user: toUser(row) };
   }
 
@@ -147,6 +157,14 @@ export class TaskService implements api.Service<User> {
   }
 
   async updateTask(request: api.UpdateTaskRequest<User>, reply: api.UpdateTaskReply): Promise<api.UpdateTaskResult> {
+    // Read, check and write in one transaction: a write from another process (or the other implementation) cannot
+    // slip in between, so an update without If-Match never loses a compare-and-set, and with one exactly one wins.
+    const row = this.repo.atomically(() => this.update(request));
+    reply.header("etag", etag(row.version));
+    return toTask(row);
+  }
+
+  private update(request: api.UpdateTaskRequest<User>): TaskRow {
     const current = this.ownTask(request.params.taskId, request.principal);
     if (!ifMatchAllows(request.headers["if-match"], current.version)) throw new Problem(412, STALE);
     const patch = request.body;
@@ -157,17 +175,17 @@ export class TaskService implements api.Service<User> {
       priority: patch.priority ?? current.priority,
       status: patch.status ?? current.status,
     };
-    // The write only succeeds on the version just checked, so of two updates with one ETag exactly one wins.
     const row = this.repo.updateTask(current.id, request.principal.id, current.version, fields, now());
     if (row === undefined) throw this.lostRace(current.id, request.principal);
-    reply.header("etag", etag(row.version));
-    return toTask(row);
+    return row;
   }
 
   async deleteTask(request: api.DeleteTaskRequest<User>, reply: api.DeleteTaskReply): Promise<api.DeleteTaskResult> {
-    const current = this.ownTask(request.params.taskId, request.principal);
-    if (!ifMatchAllows(request.headers["if-match"], current.version)) throw new Problem(412, STALE);
-    if (!this.repo.deleteTask(current.id, request.principal.id, current.version)) throw this.lostRace(current.id, request.principal);
+    this.repo.atomically(() => {
+      const current = this.ownTask(request.params.taskId, request.principal);
+      if (!ifMatchAllows(request.headers["if-match"], current.version)) throw new Problem(412, STALE);
+      if (!this.repo.deleteTask(current.id, request.principal.id, current.version)) throw this.lostRace(current.id, request.principal);
+    });
     reply.code(204);
     return undefined;
   }

@@ -398,6 +398,17 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["ContentTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            /** @description Too many failed logins for this email or from this client address within the window; no password is checked until Retry-After has passed. */
+            429: {
+                headers: {
+                    /** @description Seconds until a login for this email and address is tried again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getCurrentUser: {

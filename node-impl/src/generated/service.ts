@@ -60,6 +60,7 @@ export interface LoginUserRoute {
     401: LoginUserOperation["responses"][401]["content"]["application/problem+json"];
     413: LoginUserOperation["responses"][413]["content"]["application/problem+json"];
     415: LoginUserOperation["responses"][415]["content"]["application/problem+json"];
+    429: LoginUserOperation["responses"][429]["content"]["application/problem+json"];
   };
 }
 export type LoginUserRequest = FastifyRequest<LoginUserRoute>;

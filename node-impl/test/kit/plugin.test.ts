@@ -14,6 +14,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 
 import { ContractError, type TwinapiOptions, fastifyOptions, twinapi } from "../../kit/src/app.js";
 import type { Contract } from "../../kit/src/contract.js";
+import { DEFAULT_LIMITS } from "../../kit/src/env.js";
 import { Problem, invalidCredentials } from "../../kit/src/problem.js";
 import { contractOf } from "../helpers.js";
 
@@ -177,7 +178,7 @@ describe("the user's plugins on the contract's routes", () => {
 });
 
 describe("the user's Fastify options", () => {
-  it("bodyLimit: the instance's governs the user's routes, the kit's (or its bodyLimit option) the contract's", async () => {
+  it("bodyLimit: the instance's governs the user's routes, the kit's (or its limits option) the contract's", async () => {
     const app = Fastify({ ...fastifyOptions({ logLevel: "error" }), bodyLimit: 100 });
     app.post("/echo", async (request) => request.body);
     await started(app);
@@ -187,7 +188,7 @@ describe("the user's Fastify options", () => {
     assert.equal(created.statusCode, 201);
     await app.close();
 
-    const strict = await started(Fastify(fastifyOptions({ logLevel: "error" })), { ...options, bodyLimit: 50 });
+    const strict = await started(Fastify(fastifyOptions({ logLevel: "error" })), { ...options, limits: { ...DEFAULT_LIMITS, maxBodyBytes: 50 } });
     const refused = await strict.inject({ method: "POST", url: "/items", headers: { "x-key": "secret" }, payload: big });
     assert.equal(refused.statusCode, 413);
     assert.equal(refused.headers["content-type"], PROBLEM);

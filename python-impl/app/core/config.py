@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = Field(default=None, validation_alias="JWT_SECRET")
     jwt_ttl_seconds: Annotated[Int, _in_range(1, None)] = Field(default=3600, validation_alias="JWT_TTL_SECONDS")
     bcrypt_rounds: Annotated[Int, _in_range(4, 31)] = Field(default=12, validation_alias="BCRYPT_ROUNDS")
+    # Login throttling: failures within one window, per account and per client address, before 429.
+    login_max_failures: Annotated[Int, _in_range(1, None)] = Field(default=10, validation_alias="LOGIN_MAX_FAILURES")
+    login_max_address_failures: Annotated[Int, _in_range(1, None)] = Field(
+        default=100, validation_alias="LOGIN_MAX_ADDRESS_FAILURES"
+    )
+    login_failure_window: Annotated[Int, _in_range(1, None)] = Field(
+        default=900, validation_alias="LOGIN_FAILURE_WINDOW_SECONDS"
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", validation_alias="LOG_LEVEL")
     app_env: Literal["production", "development", "test"] = Field(default="production", validation_alias="APP_ENV")
 

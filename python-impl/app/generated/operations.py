@@ -104,7 +104,15 @@ class LoginUser415:
     body: models.Problem
 
 
-LoginUserResponse: TypeAlias = LoginUser200 | LoginUser400 | LoginUser401 | LoginUser413 | LoginUser415
+@dataclass(frozen=True, slots=True)
+class LoginUser429:
+    """429: Too many failed logins for this email or from this client address within the window; no password is checked until Retry-After has passed."""
+
+    body: models.Problem
+    retry_after: str
+
+
+LoginUserResponse: TypeAlias = LoginUser200 | LoginUser400 | LoginUser401 | LoginUser413 | LoginUser415 | LoginUser429
 
 
 @dataclass(frozen=True, slots=True)

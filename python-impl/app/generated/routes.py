@@ -25,6 +25,7 @@ from .operations import (
     LoginUser401,
     LoginUser413,
     LoginUser415,
+    LoginUser429,
     GetCurrentUser200,
     GetCurrentUser401,
     ListTasks200,
@@ -175,6 +176,13 @@ def bind(operations: Operations[P], security: SecurityHandlers[P]) -> Binding:
                 result.body,
                 "application/problem+json",
                 None,
+            )
+        if isinstance(result, LoginUser429):
+            return respond(
+                429,
+                result.body,
+                "application/problem+json",
+                {"Retry-After": result.retry_after},
             )
         assert_never(result)
 

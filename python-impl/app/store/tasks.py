@@ -1,6 +1,7 @@
 """Tasks: owned by one account, versioned for ETags, listed newest first by seq."""
 
 import enum
+import sqlite3
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,7 +49,8 @@ class Tasks:
         notes: str | None,
         due_date: str | None,
         priority: str,
-    ) -> TaskRecord:
+    ) -> TaskRecord | None:
+        """The new task, or None when its owner no longer exists (the account was deleted after authenticating)."""
         now = utc_now()
         values = {
             "id": str(uuid.uuid4()),
@@ -62,13 +64,16 @@ class Tasks:
             "created_at": now,
             "updated_at": now,
         }
-        row = await self._db.fetch_one(
-            "INSERT INTO tasks"
-            " (id, owner_id, title, notes, due_date, priority, status, version, created_at, updated_at) VALUES"
-            " (:id, :owner_id, :title, :notes, :due_date, :priority, :status, :version, :created_at, :updated_at)"
-            f" RETURNING {_COLUMNS}",
-            values,
-        )
+        try:
+            row = await self._db.fetch_one(
+                "INSERT INTO tasks"
+                " (id, owner_id, title, notes, due_date, priority, status, version, created_at, updated_at) VALUES"
+                " (:id, :owner_id, :title, :notes, :due_date, :priority, :status, :version, :created_at, :updated_at)"
+                f" RETURNING {_COLUMNS}",
+                values,
+            )
+        except sqlite3.IntegrityError:  # the only constraint an insert can break is the owner's foreign key
+            return None
         assert row is not None  # INSERT ... RETURNING always returns the row it wrote
         return TaskRecord(*row)
 

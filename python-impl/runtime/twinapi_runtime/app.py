@@ -21,11 +21,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from twinapi_runtime import docs
 from twinapi_runtime.binding import Binding, OperationRoute, is_json
 from twinapi_runtime.dispatch import Body, Media, Operation, PathEndpoint, Scheme
+from twinapi_runtime.env import Limits, limits_from_env
 from twinapi_runtime.middleware import RequestContext, http_problem
 from twinapi_runtime.problems import NO_ROUTE, problem_response
 from twinapi_runtime.validation import ANYTHING, Param, Validators, scalar_kind
 
-BODY_LIMIT = 65536
 _TEMPLATE = re.compile(r"{([^}/]+)}")
 _ENCODED_SLASH = re.compile(r"%2f", re.IGNORECASE)
 # Stands for a %2F while the template is matched: a noncharacter, which no real path holds.
@@ -74,10 +74,10 @@ def _pointer(*parts: str) -> str:
 
 
 class _Compiler:
-    def __init__(self, spec: dict[str, Any], binding: Binding, body_limit: int) -> None:
+    def __init__(self, spec: dict[str, Any], binding: Binding, limits: Limits) -> None:
         self.spec = spec
         self.validators = Validators(spec, binding.formats)
-        self.body_limit = body_limit
+        self.limits = limits
         self.authenticators = binding.authenticators
         self.schemes = self._schemes(binding)
 
@@ -213,7 +213,12 @@ class _Compiler:
                 media[key] = Media("form", self.validators.compile(schema_pointer), fields, arrays)
             else:
                 media[key] = Media("raw", None, {}, frozenset())
-        return Body(required=bool(body.get("required", False)), media=media, limit=self.body_limit)
+        return Body(
+            required=bool(body.get("required", False)),
+            media=media,
+            limit=self.limits.max_body_bytes,
+            depth=self.limits.max_json_depth,
+        )
 
 
 def _path_pattern(path: str) -> tuple[str, dict[str, str]]:
@@ -331,18 +336,19 @@ def _with_encoded_slashes(scope: Scope, path: str) -> tuple[str, bool]:
     return unquote(_ENCODED_SLASH.sub(_SLASH_MARK, text), errors="replace"), True
 
 
-def include_contract(app: FastAPI, contract_path: Path, binding: Binding, *, body_limit: int = BODY_LIMIT) -> None:
+def include_contract(app: FastAPI, contract_path: Path, binding: Binding, *, limits: Limits | None = None) -> None:
     """Serves every operation of the generated contract document on `app`, ahead of the app's own routes.
 
     The app stays the caller's: its routes, dependencies, routers, exception handlers, middleware and lifespan work
     as in any FastAPI app, and all of its middleware, added before or after this call, wraps the contract's routes
     too. `app.openapi()` (and so the app's /openapi.json) is the contract as written; the app's docs pages load
     their assets from the app itself. The kit's request layer (request id, access log, a 500 problem that leaks
-    nothing) is middleware added by this call: middleware added later runs outside it.
+    nothing) is middleware added by this call: middleware added later runs outside it. Body size and JSON depth
+    come from `limits`, else from the environment (MAX_BODY_BYTES, MAX_JSON_DEPTH).
     """
     contract = load_contract(contract_path)
     spec = contract.spec
-    compiler = _Compiler(contract.validation, binding, body_limit)
+    compiler = _Compiler(contract.validation, binding, limits or limits_from_env())
     groups: dict[str, dict[str, Operation]] = {}
     shapes: dict[str, str] = {}  # templates that differ only in parameter names are one path
     for route in binding.routes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -71,7 +72,8 @@ class Media:
 class Body:
     required: bool
     media: dict[str, Media]  # by lower-case media type, wildcards (`image/*`, `*/*`) included
-    limit: int
+    limit: int  # bytes
+    depth: int  # how deeply a JSON body may nest arrays and objects
 
     def match(self, media_type: str) -> Media | None:
         if media_type in self.media:
@@ -153,6 +155,8 @@ class Operation:
         if media.kind == "json":
             if not raw:
                 return self._absent()
+            if too_deep(raw, body.depth):
+                raise _nested_too_deeply(raw, body.depth)
             try:
                 value = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
@@ -263,16 +267,57 @@ def _raw_values(request: Request, param: Param, path_params: dict[str, str]) -> 
 def poisoned(value: Any) -> bool:
     """Fastify's prototype-poisoning guard, in both implementations alike: a `__proto__` key, or a `constructor`
     holding a `prototype`, would let a naive merge in a Node handler reach Object.prototype."""
-    if isinstance(value, list):
-        return any(poisoned(item) for item in value)
-    if not isinstance(value, dict):
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            if "__proto__" in node:
+                return True
+            constructor = node.get("constructor")
+            if isinstance(constructor, dict) and "prototype" in constructor:
+                return True
+            pending.extend(node.values())
+    return False
+
+
+_JSON_SPECIAL = re.compile(rb'["\\\[\]{}]')
+
+
+def too_deep(raw: bytes | bytearray, limit: int) -> bool:
+    """Whether a JSON text nests arrays and objects deeper than `limit`, found by a scan (strings skipped) before
+    any parser or validator recurses into it. The Node kit scans the same way."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
         return False
-    if "__proto__" in value:
-        return True
-    constructor = value.get("constructor")
-    if isinstance(constructor, dict) and "prototype" in constructor:
-        return True
-    return any(poisoned(item) for item in value.values())
+    depth, in_string, skip_to = 0, False, -1
+    for match in _JSON_SPECIAL.finditer(raw):
+        pos = match.start()
+        if pos < skip_to:
+            continue
+        char = raw[pos]
+        if in_string:
+            if char == 0x5C:  # a backslash: the next byte is escaped
+                skip_to = pos + 2
+            elif char == 0x22:
+                in_string = False
+        elif char == 0x22:
+            in_string = True
+        elif char in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
+def _nested_too_deeply(raw: bytes | bytearray, limit: int) -> ProblemError:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:  # as in Node, a body that is not UTF-8 is no JSON, however deep
+        return invalid([{"location": "body", "message": "is not UTF-8"}], NOT_JSON)
+    return invalid([{"location": "body", "message": f"nests arrays and objects deeper than {limit} levels"}], NOT_JSON)
 
 
 def _form(raw: bytes, media: Media) -> dict[str, Any]:

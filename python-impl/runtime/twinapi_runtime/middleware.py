@@ -9,7 +9,7 @@ import uuid
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,6 +17,8 @@ from twinapi_runtime.problems import METHOD_ORDER, NO_ROUTE, problem_response
 
 REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 UNEXPECTED = "An unexpected error occurred."
+# nginx's status for a request its client gave up on: logged, never sent, and not a server error.
+CLIENT_GONE = 499
 
 access_log = logging.getLogger("twinapi.access")
 error_log = logging.getLogger("twinapi.error")
@@ -39,6 +41,7 @@ class RequestContext:
         header = (b"x-request-id", request_id.encode())
         status = 500
         started = False
+        summary = "request"
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, started
@@ -50,6 +53,8 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:  # the client hung up before its request was read: nothing to answer
+            status, summary = CLIENT_GONE, "client disconnected"
         except Exception:
             if not self.answers_errors:
                 raise
@@ -60,7 +65,7 @@ class RequestContext:
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
-                    "request",
+                    summary,
                     extra={
                         "fields": {
                             "method": scope["method"],

@@ -1,52 +1,250 @@
-"""Serving a generated application with uvicorn, configured from the environment like every server of the kit."""
+"""Serving a generated application with uvicorn, configured from the environment like every server of the kit.
+
+uvicorn's httptools protocol is extended here with the limits a server facing the internet needs, each answered
+in problem+json like every other error: URL length (414), header size and count (431), one Host header (400),
+malformed HTTP (400), a header-read and a body-idle timeout (408, then the connection is closed), and a shutdown
+that drains. uvicorn was chosen over granian because its protocol is Python that can be extended this way;
+granian's HTTP layer (hyper) answers protocol errors itself with bare bodies and has no URL or body-idle limit.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sys
 from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
+import httptools
+import orjson
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from twinapi_runtime import logs
 from twinapi_runtime.app import ContractError
 from twinapi_runtime.binding import MissingOperations
+from twinapi_runtime.env import EnvError, Limits, limits_from_env, log_level_from_env, port_from_env
+from twinapi_runtime.problems import PROBLEM_JSON, TITLES
 from twinapi_runtime.validation import InvalidPattern
 
-
-class EnvError(ValueError):
-    """A setting from the environment has a value the server cannot use."""
-
-
-def port_from_env(default: int) -> int:
-    raw = os.environ.get("PORT", str(default))
-    if not raw.isdigit() or int(raw) > 65535:
-        raise EnvError(f"PORT must be a whole number from 0 to 65535, not {raw!r}")
-    return int(raw)
+# What a refused body may still send, read and discarded, so that a client that writes its whole body before it
+# reads (most HTTP clients) gets the answer instead of a reset; beyond this the connection is closed.
+DISCARD_LIMIT = 16 * 1024 * 1024
+# How long a keep-alive connection that is idle at shutdown stays open, so that a request already on its way is
+# answered (with Connection: close) instead of meeting a closed socket.
+IDLE_LINGER = 1.0
+NOT_HTTP = "The request is not valid HTTP."
+ONE_HOST = "The request must have exactly one Host header."
 
 
-def log_level_from_env() -> str:
-    level = os.environ.get("LOG_LEVEL", "info").lower()
-    if level not in logs.LEVELS:
-        raise EnvError(f"LOG_LEVEL must be one of {', '.join(logs.LEVELS)}, not {level!r}")
-    return level
+def problem_bytes(status: int, detail: str) -> bytes:
+    """A whole HTTP response: a problem without an instance (no request was read), then the connection closes."""
+    body = orjson.dumps({"type": "about:blank", "title": TITLES[status], "status": status, "detail": detail})
+    head = (
+        f"HTTP/1.1 {status} {TITLES[status]}\r\ncontent-type: {PROBLEM_JSON}\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode() + body
 
 
-def serve(app: ASGIApp, *, host: str, port: int, log_level: str) -> int:
-    """Runs until SIGTERM or Ctrl-C: stops accepting, finishes in-flight requests, runs the shutdown, exits 0."""
+class _Refused(Exception):
+    """Raised in a parser callback to stop parsing; the protocol answers `status` and closes."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+class LimitedProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the kit's limits; `limits` is set on the subclass `serve` makes."""
+
+    limits = Limits()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._timer: asyncio.TimerHandle | None = None
+        self._in_head = True
+        self._head_bytes = 0
+        self._url_bytes = 0
+        self._header_bytes = 0
+        self._header_count = 0
+        self._hosts = 0
+        self._discarded = 0
+        self._draining = False
+
+    def _arm(self, seconds: float, handler: Callable[[], None]) -> None:
+        self._disarm()
+        self._timer = self.loop.call_later(seconds, handler)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _refuse(self, status: int, detail: str) -> None:
+        """Answers a problem unless a response has started, and closes the connection."""
+        self._disarm()
+        if self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            if self.cycle.response_started:
+                self.transport.close()
+                return
+            self.cycle.disconnected = True  # the application's later sends are dropped
+            self.cycle.message_event.set()
+        self.transport.write(problem_bytes(status, detail))
+        self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm(self.limits.header_timeout, self._header_timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        self._unset_keepalive_if_required()
+        if self._in_head and self._timer is None:
+            self._arm(self.limits.header_timeout, self._header_timeout)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._refuse(400, NOT_HTTP)  # no upgrade (websocket, h2c) is served
+            return
+        except httptools.HttpParserError as exc:
+            refused = exc.__context__
+            if isinstance(refused, _Refused):
+                self._refuse(refused.status, refused.detail)
+            else:
+                self._refuse(400, NOT_HTTP)
+            return
+        if self._in_head and self.parser is not None:
+            self._head_bytes += len(data)
+            if self._head_bytes > self.limits.max_head_bytes:
+                self._refuse(431, _too_many_header_bytes(self.limits))
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+        self._head_bytes = self._url_bytes = self._header_bytes = self._header_count = self._hosts = 0
+        if self._timer is None:
+            self._arm(self.limits.header_timeout, self._header_timeout)
+
+    def on_url(self, url: bytes) -> None:
+        self._url_bytes += len(url)
+        if self._url_bytes > self.limits.max_url_bytes:
+            raise _Refused(414, f"The request URL is longer than {self.limits.max_url_bytes} bytes.")
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_count += 1
+        self._header_bytes += len(name) + len(value)
+        if self._header_count > self.limits.max_headers:
+            raise _Refused(431, f"The request has more than {self.limits.max_headers} headers.")
+        if self._header_bytes > self.limits.max_header_bytes:
+            raise _Refused(431, _too_many_header_bytes(self.limits))
+        if name.lower() == b"host":
+            self._hosts += 1
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._disarm()
+        # RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host; HTTP/1.0 may have none, never two.
+        if self._hosts > 1 or (self._hosts == 0 and self.parser.get_http_version() == "1.1"):
+            raise _Refused(400, ONE_HOST)
+        super().on_headers_complete()
+        if self._draining:
+            self.cycle.keep_alive = False
+        if self.parser.get_method() != b"HEAD" and _has_body(self.headers):
+            self._arm(self.limits.body_timeout, self._body_timeout)
+
+    def on_body(self, body: bytes) -> None:
+        if self.cycle.response_complete:
+            self._discarded += len(body)
+            if self._discarded > DISCARD_LIMIT:
+                self.transport.close()
+                return
+        if self._timer is not None:
+            self._arm(self.limits.body_timeout, self._body_timeout)
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        self._discarded = 0
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._draining and not self.transport.is_closing() and not self.pipeline:
+            self.transport.close()
+
+    def _header_timeout(self) -> None:
+        self._timer = None
+        self._refuse(408, f"The request headers did not arrive within {self.limits.header_timeout} s.")
+
+    def _body_timeout(self) -> None:
+        self._timer = None
+        self._refuse(408, f"The request body stalled for {self.limits.body_timeout} s.")
+
+    def timeout_keep_alive_handler(self) -> None:
+        self._disarm()
+        super().timeout_keep_alive_handler()
+
+    def shutdown(self) -> None:
+        """At SIGTERM: an idle keep-alive connection stays open for IDLE_LINGER, so that a request already sent is
+        answered with Connection: close rather than meeting a closed socket; a busy one closes after its response."""
+        self._draining = True
+        if self.cycle is None and self._head_bytes == 0 and self._url_bytes == 0:
+            self.loop.call_later(min(IDLE_LINGER, self.limits.shutdown_drain), self._close_if_idle)
+        elif self.cycle is not None and self.cycle.response_complete and not self._in_head_of_next():
+            self.loop.call_later(min(IDLE_LINGER, self.limits.shutdown_drain), self._close_if_idle)
+        elif self.cycle is not None:
+            self.cycle.keep_alive = False
+
+    def _in_head_of_next(self) -> bool:
+        return self._in_head and (self._head_bytes > 0 or self._url_bytes > 0)
+
+    def _close_if_idle(self) -> None:
+        busy = self.cycle is not None and not self.cycle.response_complete
+        if not busy and not self._in_head_of_next() and not self.transport.is_closing():
+            self.transport.close()
+
+
+def _too_many_header_bytes(limits: Limits) -> str:
+    return f"The request headers are larger than {limits.max_header_bytes} bytes."
+
+
+def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, value in headers:
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() not in (b"", b"0")):
+            return True
+    return False
+
+
+def serve(app: ASGIApp, *, host: str, port: int, log_level: str, limits: Limits | None = None) -> int:
+    """Runs until SIGTERM or Ctrl-C: stops accepting, finishes in-flight requests within the drain time (cutting
+    what is still running then), runs the shutdown, exits 0."""
+    chosen = limits or Limits()
+    protocol = type("Protocol", (LimitedProtocol,), {"limits": chosen})
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=protocol,
         lifespan="on",
         access_log=False,  # the runtime writes the access log
         log_config=None,  # keep the JSON logging
         log_level=log_level,
+        timeout_keep_alive=chosen.keep_alive_timeout,
+        timeout_graceful_shutdown=chosen.shutdown_drain,
+        ws="none",
     )
     server = uvicorn.Server(config)
     # uvicorn drains on SIGTERM, then re-raises the signal under the handler it found: this one exits 0.
@@ -57,17 +255,18 @@ def serve(app: ASGIApp, *, host: str, port: int, log_level: str) -> int:
 
 
 def serve_from_env(create_app: Callable[[], ASGIApp], *, default_port: int) -> int:
-    """HOST, PORT and LOG_LEVEL from the environment; a bad value or a missing handler is one line, not a trace."""
+    """HOST, PORT, LOG_LEVEL and the limits from the environment; a bad value or a missing handler is one line."""
     try:
         host = os.environ.get("HOST", "127.0.0.1")
         port = port_from_env(default_port)
         level = log_level_from_env()
+        limits = limits_from_env()
         logs.configure(level)
         app = create_app()
     except (EnvError, MissingOperations, ContractError, InvalidPattern) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return serve(app, host=host, port=port, log_level=level)
+    return serve(app, host=host, port=port, log_level=level, limits=limits)
 
 
 def _exit(sig: int, frame: FrameType | None) -> None:

@@ -484,3 +484,102 @@ async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:
     problem(response, 405, "This path does not accept this method.")
     assert response.headers["allow"] == "GET, POST"
     assert (await client.post(f"/tasks/{uuid.uuid4()}")).headers["allow"] == "GET, DELETE, PATCH"
+
+
+# Hostile clients
+
+
+async def test_deep_json_is_400_before_any_recursion(client: httpx.AsyncClient) -> None:
+    for body in (
+        b"[" * 1000 + b"]" * 1000,
+        b'{"a":' * 65 + b"1" + b"}" * 65,
+        b"[" * 32000 + b'"\\ud800"' + b"]" * 32000,
+    ):
+        response = await client.post("/users", content=body, headers={"Content-Type": "application/json"})
+        found = problem(response, 400, "The request body is not valid JSON.")
+        assert found["errors"] == [{"location": "body", "message": "nests arrays and objects deeper than 64 levels"}]
+    # 64 levels, and brackets inside strings, are fine: the schema has its say.
+    within = b"[" * 64 + b"]" * 64
+    assert (
+        await client.post("/users", content=within, headers={"Content-Type": "application/json"})
+    ).status_code == 400
+    text = json.dumps({"email": "a@example.com", "password": "[" * 65 + "x" * 7, "displayName": "{" * 65 + "]" * 15})
+    assert (await client.post("/users", content=text, headers={"Content-Type": "application/json"})).status_code == 201
+
+
+async def test_a_deleted_accounts_token_is_401_never_500(client: httpx.AsyncClient, settings: Any) -> None:
+    auth = await user_with_token(client)
+    await create(client, auth)  # the account is now in the authentication cache
+    import sqlite3
+
+    with sqlite3.connect(settings.database_path) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("DELETE FROM users")
+    response = await client.post("/tasks", json={"title": "Orphan"}, headers=auth)
+    problem(response, 401, "The bearer token is invalid or expired.")
+    # Forgotten by the cache at once: every operation is 401 from now on.
+    for method, path in (("GET", "/tasks"), ("GET", "/users/me"), ("POST", "/tasks")):
+        answer = await client.request(method, path, json={"title": "x"} if method == "POST" else None, headers=auth)
+        problem(answer, 401, "The bearer token is invalid or expired.")
+
+
+async def test_patch_without_if_match_never_412_under_concurrent_writes(client: httpx.AsyncClient) -> None:
+    auth = await user_with_token(client)
+    task = (await create(client, auth)).json()
+    answers = await asyncio.gather(
+        *(client.patch(f"/tasks/{task['id']}", json={"title": f"t{i}"}, headers=auth) for i in range(40))
+    )
+    assert {answer.status_code for answer in answers} == {200}
+    assert (await client.get(f"/tasks/{task['id']}", headers=auth)).headers["etag"] == '"41"'
+
+
+async def test_login_throttling_per_account_with_retry_after(client: httpx.AsyncClient) -> None:
+    await register(client, "ada@example.com")
+    await register(client, "bob@example.com")
+    for _ in range(10):
+        wrong = await client.post("/auth/login", json={"email": "ada@example.com", "password": "wrong-password"})
+        assert wrong.status_code == 401
+    for password in ("wrong-password", PASSWORD):  # not even the right password, until Retry-After has passed
+        refused = await client.post("/auth/login", json={"email": "ADA@example.com", "password": password})
+        problem(refused, 429, "Too many failed logins; try again later.")
+        assert 1 <= int(refused.headers["retry-after"]) <= 900
+    # Another account logs in at once, and its success is not slowed.
+    started = time.monotonic()
+    await login(client, "bob@example.com")
+    assert time.monotonic() - started < 1
+
+
+async def test_login_throttling_per_address_and_an_unknown_email_counts_too(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core.config import load_settings
+    from app.main import create_app
+
+    monkeypatch.setenv("LOGIN_MAX_ADDRESS_FAILURES", "5")
+    app = create_app(load_settings())
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        await register(c, "ada@example.com")
+        for n in range(5):
+            wrong = await c.post("/auth/login", json={"email": f"nobody{n}@example.com", "password": "wrong-password"})
+            assert wrong.status_code == 401
+        refused = await c.post("/auth/login", json={"email": "ada@example.com", "password": PASSWORD})
+        problem(refused, 429, "Too many failed logins; try again later.")
+
+
+async def test_login_throttling_is_shared_through_the_database(settings: Any) -> None:
+    from app.main import create_app
+
+    first, second = create_app(settings), create_app(settings)
+    async with first.router.lifespan_context(first), second.router.lifespan_context(second):
+        one = httpx.AsyncClient(transport=httpx.ASGITransport(app=first), base_url="http://one")
+        two = httpx.AsyncClient(transport=httpx.ASGITransport(app=second), base_url="http://two")
+        await register(one)
+        for _ in range(10):
+            assert (
+                await one.post("/auth/login", json={"email": "ada@example.com", "password": "nope"})
+            ).status_code == 401
+        refused = await two.post("/auth/login", json={"email": "ada@example.com", "password": PASSWORD})
+        problem(refused, 429, "Too many failed logins; try again later.")
+        await one.aclose()
+        await two.aclose()

@@ -32,10 +32,10 @@ def test_connect_sets_the_pragmas(tmp_path: Path) -> None:
 
 def test_migrations_apply_once(tmp_path: Path) -> None:
     conn = connect(tmp_path / "app.db")
-    assert migrate(conn) == ["0001_init"]
-    assert {"users", "tasks", "schema_migrations"} <= tables(conn)
+    assert migrate(conn) == ["0001_init", "0002_login_failures"]
+    assert {"users", "tasks", "login_failures", "schema_migrations"} <= tables(conn)
     assert migrate(conn) == []
-    version, checksum, applied_at = conn.execute("SELECT * FROM schema_migrations").fetchone()
+    version, checksum, applied_at = conn.execute("SELECT * FROM schema_migrations ORDER BY version").fetchone()
     assert version == "0001_init"
     assert checksum == hashlib.sha256((MIGRATIONS / "0001_init.sql").read_bytes()).hexdigest()
     assert applied_at.endswith("Z") and len(applied_at) == 24
@@ -82,7 +82,7 @@ def test_two_servers_starting_together_apply_each_migration_once(tmp_path: Path)
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(applied) == [[], ["0001_init"]]
+    assert sorted(applied) == [[], ["0001_init", "0002_login_failures"]]
 
 
 async def test_the_async_api(db: Database) -> None:

@@ -1,0 +1,111 @@
+/** What a hostile or broken client tries at the application's level: deep JSON, racing writes, guessing passwords. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import Database from "better-sqlite3";
+
+import { Repository } from "../../src/app/repository.js";
+import { account, bearer, createTask, json, startApp, testConfig } from "../helpers.js";
+
+const JSON_HEADERS = { "content-type": "application/json" };
+const THROTTLED = "Too many failed logins; try again later.";
+
+describe("hostile clients", () => {
+  it("answers JSON nested deeper than the limit 400, before any recursion", async () => {
+    const app = await startApp();
+    for (const payload of ["[".repeat(1000) + "]".repeat(1000), `${"[".repeat(32_000)}"e100"${"]".repeat(32_000)}`, `${"[".repeat(32_000)}1e400${"]".repeat(32_000)}`, `${"[".repeat(32_000)}"\\ud800"${"]".repeat(32_000)}`]) {
+      const response = await app.inject({ method: "POST", url: "/users", headers: JSON_HEADERS, payload });
+      assert.equal(response.statusCode, 400);
+      assert.equal(json(response)["detail"], "The request body is not valid JSON.");
+      assert.deepEqual(json(response)["errors"], [{ location: "body", message: "nests arrays and objects deeper than 64 levels" }]);
+    }
+    const text = JSON.stringify({ email: "a@example.com", password: "[".repeat(65) + "x".repeat(7), displayName: "{".repeat(65) + "]".repeat(15) });
+    assert.equal((await app.inject({ method: "POST", url: "/users", headers: JSON_HEADERS, payload: text })).statusCode, 201);
+    await app.close();
+  });
+
+  it("never answers 412 to a PATCH without If-Match while another process writes the same task", async () => {
+    const config = testConfig();
+    const [one, two] = [await startApp(config), await startApp(config)];
+    const { token } = await account(one);
+    const { task } = await createTask(one, token);
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        (i % 2 ? one : two).inject({ method: "PATCH", url: `/tasks/${String(task["id"])}`, headers: bearer(token), payload: { title: `t${i}` } }),
+      ),
+    );
+    assert.deepEqual([...new Set(answers.map((answer) => answer.statusCode))], [200]);
+    const read = await one.inject({ method: "GET", url: `/tasks/${String(task["id"])}`, headers: bearer(token) });
+    assert.equal(read.headers["etag"], '"41"');
+    await one.close();
+    await two.close();
+  });
+
+  it("lets no other process write between a PATCH's read and its write", async () => {
+    const config = testConfig();
+    const app = await startApp(config);
+    const { token } = await account(app);
+    const { task } = await createTask(app, token);
+    const other = new Database(config.databasePath, { timeout: 50 });
+    const read = Object.getOwnPropertyDescriptor(Repository.prototype, "task")?.value as Repository["task"];
+    let interfered: string | undefined;
+    // The other implementation writing the same task right after this one has read it.
+    Repository.prototype.task = function (this: Repository, ...args: Parameters<Repository["task"]>) {
+      const row = read.apply(this, args);
+      if (interfered === undefined) {
+        try {
+          other.prepare("UPDATE tasks SET version = version + 1 WHERE id = ?").run(String(task["id"]));
+          interfered = "wrote";
+        } catch (error) {
+          interfered = (error as { code?: string }).code ?? "failed";
+        }
+      }
+      return row;
+    };
+    try {
+      const patched = await app.inject({ method: "PATCH", url: `/tasks/${String(task["id"])}`, headers: bearer(token), payload: { title: "mine" } });
+      assert.equal(patched.statusCode, 200, patched.body);
+      assert.equal(interfered, "SQLITE_BUSY"); // the read and the write are one transaction
+    } finally {
+      Repository.prototype.task = read;
+      other.close();
+      await app.close();
+    }
+  });
+
+  it("throttles failed logins per account with Retry-After, and never slows another account", async () => {
+    const app = await startApp();
+    const ada = await account(app);
+    const bob = await account(app);
+    for (let i = 0; i < 10; i++) {
+      const wrong = await app.inject({ method: "POST", url: "/auth/login", payload: { email: ada.email, password: "wrong-password" } });
+      assert.equal(wrong.statusCode, 401);
+    }
+    for (const password of ["wrong-password", "correct-horse-42"]) {
+      const refused = await app.inject({ method: "POST", url: "/auth/login", payload: { email: ada.email.toUpperCase(), password } });
+      assert.equal(refused.statusCode, 429);
+      assert.equal(json(refused)["detail"], THROTTLED);
+      const wait = Number(refused.headers["retry-after"]);
+      assert.ok(wait >= 1 && wait <= 900);
+    }
+    const started = Date.now();
+    const ok = await app.inject({ method: "POST", url: "/auth/login", payload: { email: bob.email, password: "correct-horse-42" } });
+    assert.equal(ok.statusCode, 200);
+    assert.ok(Date.now() - started < 1000);
+    await app.close();
+  });
+
+  it("throttles per client address, counting unknown emails too, through the shared database", async () => {
+    const config = testConfig({ LOGIN_MAX_ADDRESS_FAILURES: "5" });
+    const [one, two] = [await startApp(config), await startApp(config)];
+    const ada = await account(one);
+    for (let i = 0; i < 5; i++) {
+      const wrong = await one.inject({ method: "POST", url: "/auth/login", payload: { email: `nobody${i}@example.com`, password: "wrong-password" } });
+      assert.equal(wrong.statusCode, 401);
+    }
+    const refused = await two.inject({ method: "POST", url: "/auth/login", payload: { email: ada.email, password: "correct-horse-42" } });
+    assert.equal(refused.statusCode, 429);
+    await one.close();
+    await two.close();
+  });
+});
