@@ -47,8 +47,8 @@ from app.generated.operations import (
     UpdateTaskResponse,
 )
 from app.store.cursor import decode_cursor, encode_cursor
-from app.store.tasks import Refused, TaskRecord, Tasks
 from app.store.logins import LoginFailures
+from app.store.tasks import Refused, TaskRecord, Tasks
 from app.store.users import Account, Users, email_key
 
 NO_TASK = "No task with this id."

@@ -73,7 +73,9 @@ const LIMIT_VARIABLES: Readonly<Record<keyof Limits, readonly [name: string, min
 
 export function limitsFromEnv(env: Env): Limits {
   const entries = Object.entries(LIMIT_VARIABLES) as [keyof Limits, readonly [string, number, number]][];
-  return Object.fromEntries(entries.map(([key, [name, min, max]]) => [key, integer(env, name, DEFAULT_LIMITS[key], min, max)])) as unknown as Limits;
+  return Object.fromEntries(
+    entries.map(([key, [name, min, max]]) => [key, integer(env, name, DEFAULT_LIMITS[key], min, max)]),
+  ) as unknown as Limits;
 }
 
 /** The whole request head (request line, names, values, separators) beyond which parsing stops at once. */

@@ -79,7 +79,11 @@ export function limitOptions(limits: Limits): FastifyHttpOptions<Server> {
 }
 
 function refuse(reply: FastifyReply, status: number, detail: string): FastifyReply {
-  return reply.code(status).header("connection", "close").type(PROBLEM_JSON).send(JSON.stringify(problemBody(status, detail)));
+  return reply
+    .code(status)
+    .header("connection", "close")
+    .type(PROBLEM_JSON)
+    .send(JSON.stringify(problemBody(status, detail)));
 }
 
 function hasBody(request: FastifyRequest): boolean {
@@ -111,7 +115,10 @@ export function requestLimits(limits: Limits) {
     reply.raw.once("close", () => {
       if (reply.raw.writableFinished) return;
       const took = Math.round(reply.elapsedTime * 1000) / 1000;
-      request.log.info({ method: request.method, path: requestPath(request), status: CLIENT_GONE, duration_ms: took }, "client disconnected");
+      request.log.info(
+        { method: request.method, path: requestPath(request), status: CLIENT_GONE, duration_ms: took },
+        "client disconnected",
+      );
     });
     // Only a real connection has a timer (light-my-request's injected requests have none).
     if (request.method !== "HEAD" && hasBody(request) && typeof raw.setTimeout === "function") {

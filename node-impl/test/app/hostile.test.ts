@@ -13,13 +13,22 @@ const THROTTLED = "Too many failed logins; try again later.";
 describe("hostile clients", () => {
   it("answers JSON nested deeper than the limit 400, before any recursion", async () => {
     const app = await startApp();
-    for (const payload of ["[".repeat(1000) + "]".repeat(1000), `${"[".repeat(32_000)}"e100"${"]".repeat(32_000)}`, `${"[".repeat(32_000)}1e400${"]".repeat(32_000)}`, `${"[".repeat(32_000)}"\\ud800"${"]".repeat(32_000)}`]) {
+    for (const payload of [
+      "[".repeat(1000) + "]".repeat(1000),
+      `${"[".repeat(32_000)}"e100"${"]".repeat(32_000)}`,
+      `${"[".repeat(32_000)}1e400${"]".repeat(32_000)}`,
+      `${"[".repeat(32_000)}"\\ud800"${"]".repeat(32_000)}`,
+    ]) {
       const response = await app.inject({ method: "POST", url: "/users", headers: JSON_HEADERS, payload });
       assert.equal(response.statusCode, 400);
       assert.equal(json(response)["detail"], "The request body is not valid JSON.");
       assert.deepEqual(json(response)["errors"], [{ location: "body", message: "nests arrays and objects deeper than 64 levels" }]);
     }
-    const text = JSON.stringify({ email: "a@example.com", password: "[".repeat(65) + "x".repeat(7), displayName: "{".repeat(65) + "]".repeat(15) });
+    const text = JSON.stringify({
+      email: "a@example.com",
+      password: "[".repeat(65) + "x".repeat(7),
+      displayName: "{".repeat(65) + "]".repeat(15),
+    });
     assert.equal((await app.inject({ method: "POST", url: "/users", headers: JSON_HEADERS, payload: text })).statusCode, 201);
     await app.close();
   });
@@ -31,7 +40,12 @@ describe("hostile clients", () => {
     const { task } = await createTask(one, token);
     const answers = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        (i % 2 ? one : two).inject({ method: "PATCH", url: `/tasks/${String(task["id"])}`, headers: bearer(token), payload: { title: `t${i}` } }),
+        (i % 2 ? one : two).inject({
+          method: "PATCH",
+          url: `/tasks/${String(task["id"])}`,
+          headers: bearer(token),
+          payload: { title: `t${i}` },
+        }),
       ),
     );
     assert.deepEqual([...new Set(answers.map((answer) => answer.statusCode))], [200]);
@@ -63,7 +77,12 @@ describe("hostile clients", () => {
       return row;
     };
     try {
-      const patched = await app.inject({ method: "PATCH", url: `/tasks/${String(task["id"])}`, headers: bearer(token), payload: { title: "mine" } });
+      const patched = await app.inject({
+        method: "PATCH",
+        url: `/tasks/${String(task["id"])}`,
+        headers: bearer(token),
+        payload: { title: "mine" },
+      });
       assert.equal(patched.statusCode, 200, patched.body);
       assert.equal(interfered, "SQLITE_BUSY"); // the read and the write are one transaction
     } finally {
@@ -100,7 +119,11 @@ describe("hostile clients", () => {
     const [one, two] = [await startApp(config), await startApp(config)];
     const ada = await account(one);
     for (let i = 0; i < 5; i++) {
-      const wrong = await one.inject({ method: "POST", url: "/auth/login", payload: { email: `nobody${i}@example.com`, password: "wrong-password" } });
+      const wrong = await one.inject({
+        method: "POST",
+        url: "/auth/login",
+        payload: { email: `nobody${i}@example.com`, password: "wrong-password" },
+      });
       assert.equal(wrong.statusCode, 401);
     }
     const refused = await two.inject({ method: "POST", url: "/auth/login", payload: { email: ada.email, password: "correct-horse-42" } });

@@ -103,7 +103,9 @@ function parse(response: Buffer): Answer {
   const text = response.toString("latin1");
   const end = text.indexOf("\r\n\r\n");
   const [statusLine = "", ...lines] = text.slice(0, end).split("\r\n");
-  const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(":")).toLowerCase(), line.slice(line.indexOf(":") + 2)]));
+  const headers = Object.fromEntries(
+    lines.map((line) => [line.slice(0, line.indexOf(":")).toLowerCase(), line.slice(line.indexOf(":") + 2)]),
+  );
   return { status: Number(statusLine.split(" ")[1]), headers, body: text.slice(end + 4) };
 }
 
@@ -242,7 +244,10 @@ describe("timeouts and shutdown", () => {
     const gone = logged.filter((line) => line["msg"] === "client disconnected");
     assert.equal(gone.length, 3);
     assert.ok(gone.every((line) => line["level"] === "info" && line["status"] === 499));
-    assert.deepEqual(logged.filter((line) => line["level"] === "error" || line["status"] === 500 || "err" in line), []);
+    assert.deepEqual(
+      logged.filter((line) => line["level"] === "error" || line["status"] === 500 || "err" in line),
+      [],
+    );
   });
 
   it("drains on SIGTERM: in-flight and next requests are answered with Connection: close, then exit 0", async () => {

@@ -29,8 +29,14 @@ describe("storage", () => {
     const path = join(mkdtempSync(join(tmpdir(), "twinapi-node-")), "app.db");
     openDatabase(path, MIGRATIONS_DIR).close();
     const db = openDatabase(path, MIGRATIONS_DIR);
-    const rows = db.prepare("SELECT version, checksum FROM schema_migrations ORDER BY version").all() as { version: string; checksum: string }[];
-    assert.deepEqual(rows.map((row) => row.version), ["0001_init", "0002_login_failures"]);
+    const rows = db.prepare("SELECT version, checksum FROM schema_migrations ORDER BY version").all() as {
+      version: string;
+      checksum: string;
+    }[];
+    assert.deepEqual(
+      rows.map((row) => row.version),
+      ["0001_init", "0002_login_failures"],
+    );
     assert.match(rows[0]?.checksum ?? "", /^[0-9a-f]{64}$/);
     assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
     assert.equal(db.pragma("foreign_keys", { simple: true }), 1);

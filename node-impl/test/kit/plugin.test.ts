@@ -188,7 +188,10 @@ describe("the user's Fastify options", () => {
     assert.equal(created.statusCode, 201);
     await app.close();
 
-    const strict = await started(Fastify(fastifyOptions({ logLevel: "error" })), { ...options, limits: { ...DEFAULT_LIMITS, maxBodyBytes: 50 } });
+    const strict = await started(Fastify(fastifyOptions({ logLevel: "error" })), {
+      ...options,
+      limits: { ...DEFAULT_LIMITS, maxBodyBytes: 50 },
+    });
     const refused = await strict.inject({ method: "POST", url: "/items", headers: { "x-key": "secret" }, payload: big });
     assert.equal(refused.statusCode, 413);
     assert.equal(refused.headers["content-type"], PROBLEM);
