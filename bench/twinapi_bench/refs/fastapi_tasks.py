@@ -44,7 +44,6 @@ from starlette.routing import Match
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "db" / "migrations"
 MAX_BODY = 65_536
-POOL_SIZE = 4
 
 
 def _database_path() -> Path:
@@ -210,16 +209,23 @@ def migrate(conn: sqlite3.Connection) -> None:
 
 
 class Pool:
-    """A few connections handed to one request at a time (what SQLAlchemy's engine would do for us)."""
+    """Connections reused from one request to the next, a new one when all are busy (SQLAlchemy's engine would do
+    this for us). Never blocking for a free one: a request waiting in the thread pool for a connection that only
+    another request's teardown, queued behind it for a thread, can give back would deadlock under load.
+    """
 
-    def __init__(self, path: Path, size: int) -> None:
+    def __init__(self, path: Path) -> None:
+        self._path = path
         self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
-        self._all = [connect(path) for _ in range(size)]
-        for conn in self._all:
-            self._idle.put(conn)
+        self._all: list[sqlite3.Connection] = []
 
     def get(self) -> sqlite3.Connection:
-        return self._idle.get(timeout=30)
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            conn = connect(self._path)
+            self._all.append(conn)
+            return conn
 
     def put(self, conn: sqlite3.Connection) -> None:
         self._idle.put(conn)
@@ -348,7 +354,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with closing(connect(path)) as conn:
         migrate(conn)
-    app.state.pool = Pool(path, POOL_SIZE)
+    app.state.pool = Pool(path)
     try:
         yield
     finally:
