@@ -60,6 +60,8 @@ const bodies = ajvFor(false);
 const others = ajvFor(true);
 
 const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
+// The contract takes JSON bodies only: without its default text/plain parser Fastify answers 415 to the rest.
+app.removeContentTypeParser('text/plain');
 app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodies : others).compile(schema));
 for (const schema of s.shared) app.addSchema(schema);
 
