@@ -208,7 +208,7 @@ def warm_up(server: servers.Server, options: Options, data: Data, workdir: Path)
     keys = [k for k in SERVER_WARMUP if k == "health" or server.spec.uses_db]
     if options.server_warmup_s <= 0 or not keys:
         return
-    each = max(1.0, options.server_warmup_s / len(keys))
+    each = max(1.0, options.server_warmup_s / len(SERVER_WARMUP))  # a bare route gets its share, not all of it
     threads = 1 if server.mode == "single" else 2
     for key in keys:
         workload = BY_KEY[key]
