@@ -23,6 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--quick", action="store_true", help="a few seconds per workload, single process, few references")
     r.add_argument("--duration", type=float, help="seconds measured per run (default 10, quick 2)")
     r.add_argument("--warmup", type=float, help="seconds of warm-up before each run (default 3, quick 1)")
+    r.add_argument(
+        "--server-warmup",
+        type=float,
+        help="seconds each server is driven through its workloads once after it starts (default 15, quick 5)",
+    )
     r.add_argument("--connections", type=int, default=64, help="connections of the main table (default 64)")
     r.add_argument("--sweep", type=int, nargs="*", help="connection counts for the read/write sweep")
     r.add_argument("--mode", choices=["single", "all", "both"], help="process model (default both, quick single)")
@@ -56,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in (
         ("duration_s", args.duration),
         ("warmup_s", args.warmup),
+        ("server_warmup_s", args.server_warmup),
         ("workers", args.workers),
         ("bcrypt_rounds", args.bcrypt_rounds),
     ):
@@ -80,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     except ServerError as exc:
         log(f"error: {exc}")
         return 2
+    result["like_for_like"] = report.like_for_like(result)
     result["ratios"] = report.ratios(result)
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ("-quick" if options.quick else "")

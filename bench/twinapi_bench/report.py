@@ -5,8 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from twinapi_bench.run import PAIRS
+
 MODES = {"single": "single process", "all": "all cores"}
 PY, NODE = "python-impl/uvicorn", "node-impl"
+# The issue's like-for-like targets: kit ÷ the idiomatic reference of the same API, on every workload but login
+# (bcrypt-bound: both sides wait for the same hashes, so the ratio says nothing about the layers around it).
+LIKE_TARGET = {"python-impl/uvicorn": 2.0, "python-impl/granian": 2.0, "node-impl": 0.95}
+UNTARGETED = {"login"}
+SHORT = {
+    "python-impl/uvicorn": "Python kit (uvicorn)",
+    "python-impl/granian": "Python kit (granian)",
+    "node-impl": "Node kit",
+    "fastapi-tasks/uvicorn": "FastAPI API (uvicorn)",
+    "fastapi-tasks/granian": "FastAPI API (granian)",
+    "fastify-tasks": "Fastify API",
+}
 
 
 def find(result: dict[str, Any], mode: str, server: str, workload: str, connections: int) -> dict[str, Any] | None:
@@ -16,20 +30,57 @@ def find(result: dict[str, Any], mode: str, server: str, workload: str, connecti
     return None
 
 
+def like_for_like(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every workload and connection count measured on both an implementation and its idiomatic reference."""
+    out: list[dict[str, Any]] = []
+    keys = dict.fromkeys((r["mode"], r["workload"], r["connections"]) for r in result["runs"])
+    for mode, workload, connections in keys:
+        for impl, ref in PAIRS:
+            a, b = find(result, mode, impl, workload, connections), find(result, mode, ref, workload, connections)
+            if not (a and b and a["rps"] and b["rps"]):
+                continue
+            cpu_a, cpu_b = a.get("server_cpu_us_per_request"), b.get("server_cpu_us_per_request")
+            target = None if workload in UNTARGETED else LIKE_TARGET[impl]
+            value = a["rps"] / b["rps"]
+            out.append(
+                {
+                    "mode": mode,
+                    "workload": workload,
+                    "request": a["request"],
+                    "connections": connections,
+                    "implementation": impl,
+                    "reference": ref,
+                    "rps": [a["rps"], b["rps"]],
+                    "p50_ms": [a["latency_ms"]["p50"], b["latency_ms"]["p50"]],
+                    "p99_ms": [a["latency_ms"]["p99"], b["latency_ms"]["p99"]],
+                    "peak_rss_mb": [a["peak_rss_mb"], b["peak_rss_mb"]],
+                    "server_cpu_us_per_request": [cpu_a, cpu_b],
+                    "ratio": round(value, 3),
+                    "ratio_by_cpu": round(cpu_b / cpu_a, 3) if cpu_a and cpu_b else None,
+                    "target": None if target is None else f">= {target}",
+                    "met": None if target is None else value >= target,
+                    "valid": a["valid"] and b["valid"],
+                }
+            )
+    return out
+
+
 def ratios(result: dict[str, Any]) -> list[dict[str, Any]]:
     """Each issue target that this run measured, per mode: the ratio (or value), the target, met or not."""
     c = result["config"]["connections"]
     out: list[dict[str, Any]] = []
 
-    def ratio(mode: str, name: str, num: str, den: str, workload: str, target: float, metric: str = "rps") -> None:
+    def ratio(
+        mode: str, name: str, num: str, den: str, workload: str, target: float | None, metric: str = "rps"
+    ) -> None:
         a, b = find(result, mode, num, workload, c), find(result, mode, den, workload, c)
-        if a and b:
+        if a and b and _metric(b, metric):
             value = _metric(a, metric) / _metric(b, metric)
             # The same ratio from CPU time per request (the denominator's over the numerator's).
             cpu_a, cpu_b = a.get("server_cpu_us_per_request"), b.get("server_cpu_us_per_request")
             by_cpu = round(cpu_b / cpu_a, 3) if metric == "rps" and cpu_a and cpu_b else None
-            met = value <= target if metric == "peak_rss_mb" else value >= target
             op = "<=" if metric == "peak_rss_mb" else ">="
+            met = None if target is None else (value <= target if op == "<=" else value >= target)
             out.append(
                 {
                     "mode": mode,
@@ -40,10 +91,54 @@ def ratios(result: dict[str, Any]) -> list[dict[str, Any]]:
                     "metric": metric,
                     "value": round(value, 3),
                     "value_by_cpu": by_cpu,
-                    "target": f"{op} {target}",
+                    "target": None if target is None else f"{op} {target}",
                     "met": met,
                 }
             )
+
+    def spread(mode: str, server: str, workload: str) -> None:
+        r = find(result, mode, server, workload, c)
+        if r and r["latency_ms"]["p50"]:
+            value = r["latency_ms"]["p99"] / r["latency_ms"]["p50"]
+            out.append(
+                {
+                    "mode": mode,
+                    "name": f"p99 / p50, {SHORT.get(server, server)}, {workload}, {c} conn",
+                    "workload": workload,
+                    "numerator": server,
+                    "denominator": None,
+                    "metric": "p99_over_p50",
+                    "value": round(value, 2),
+                    "value_by_cpu": None,
+                    "target": "<= 3",
+                    "met": value <= 3,
+                }
+            )
+
+    def peak(mode: str, name: str, num: str, den: str) -> None:
+        # The highest RSS each reached over the workloads both served: what a deployment has to provision.
+        shared = {r["workload"] for r in result["runs"] if r["mode"] == mode and r["server"] == num} & {
+            r["workload"] for r in result["runs"] if r["mode"] == mode and r["server"] == den
+        }
+        runs = [find(result, mode, key, w, c) for key in (num, den) for w in sorted(shared)]
+        if not shared or not all(runs):
+            return
+        high = {key: max(r["peak_rss_mb"] for r in runs if r and r["server"] == key) for key in (num, den)}
+        value = high[num] / high[den]
+        out.append(
+            {
+                "mode": mode,
+                "name": name,
+                "workload": "all",
+                "numerator": num,
+                "denominator": den,
+                "metric": "peak_rss_mb",
+                "value": round(value, 3),
+                "value_by_cpu": None,
+                "target": "<= 1.2",
+                "met": value <= 1.2,
+            }
+        )
 
     def limit(mode: str, name: str, server: str, workload: str, connections: int, ms: float) -> None:
         r = find(result, mode, server, workload, connections)
@@ -70,9 +165,19 @@ def ratios(result: dict[str, Any]) -> list[dict[str, Any]]:
             impl = f"python-impl/{server}"
             ratio(mode, f"Python impl / idiomatic FastAPI ({server})", impl, f"fastapi/{server}", "health", 2.0)
             ratio(mode, f"Python impl / raw ASGI ({server})", impl, f"asgi/{server}", "health", 0.5)
-            ratio(mode, f"Python ({server}) / Node on GET /tasks/{{id}}", impl, NODE, "get-task", 0.4)
+            ratio(mode, f"Python ({server}) / Node on GET /tasks/{{id}}", impl, NODE, "get-task", 0.5)
         ratio(mode, "Peak RSS: Node impl / bare Fastify", NODE, "fastify", "health", 1.2, "peak_rss_mb")
         ratio(mode, "Peak RSS: Python impl / FastAPI (uvicorn)", PY, "fastapi/uvicorn", "health", 1.2, "peak_rss_mb")
+        workloads = list(dict.fromkeys(r["workload"] for r in result["runs"] if r["role"] == "api"))
+        for impl, ref in PAIRS:
+            for workload in workloads:
+                target = None if workload in UNTARGETED else LIKE_TARGET[impl]
+                ratio(mode, f"{SHORT[impl]} / {SHORT[ref]}, {workload}", impl, ref, workload, target)
+            peak(mode, f"Peak RSS: {SHORT[impl]} / {SHORT[ref]}", impl, ref)
+        for impl, _ in PAIRS:
+            for workload in workloads:
+                if workload not in UNTARGETED:
+                    spread(mode, impl, workload)
         for workload in ("health", "get-task", "list-tasks"):
             limit(mode, f"p99 Node, {workload}, {c} conn", NODE, workload, c, 5)
             for server in ("uvicorn", "granian"):
@@ -123,12 +228,12 @@ def markdown(result: dict[str, Any]) -> str:
                 f"{r['latency_ms']['p99']:.1f} ms | {r['peak_rss_mb']:.0f} MB |"
             )
     for mode in result["config"]["modes"]:
-        impl = [r for r in result["runs"] if r["mode"] == mode and r["role"] == "impl"]
+        impl = [r for r in result["runs"] if r["mode"] == mode and r["role"] in ("impl", "api")]
         if not impl:
             continue
         lines += [
             "",
-            f"### The implementations per workload, {MODES[mode]}",
+            f"### The implementations and the idiomatic references of the same API per workload, {MODES[mode]}",
             "",
             "| workload | conn | implementation | req/s | p50 | p99 | max | RSS | CPU server | µs CPU/req | CPU wrk |",
             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -147,6 +252,28 @@ def markdown(result: dict[str, Any]) -> str:
                 f"{r['server_cpu_s']:.1f} s | {r.get('server_cpu_us_per_request') or 0:.0f} | "
                 f"{r['loadgen_cpu_s']:.1f} s |"
             )
+    pairs = result.get("like_for_like") or like_for_like(result)
+    for mode in result["config"]["modes"]:
+        rows = [x for x in pairs if x["mode"] == mode]
+        if not rows:
+            continue
+        lines += [
+            "",
+            f"### Like for like: kit ÷ the same API written idiomatically, same server, {MODES[mode]}",
+            "",
+            "| workload | conn | kit | reference | kit req/s | ref req/s | ratio | by CPU/request "
+            "| kit p50 / p99 | ref p50 / p99 | target |",
+            "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for x in rows:
+            cpu = "" if x["ratio_by_cpu"] is None else f"{x['ratio_by_cpu']:.2f}"
+            verdict = "n/a" if x["met"] is None else ("met" if x["met"] else "MISSED")
+            lines.append(
+                f"| {x['request']} | {x['connections']} | {SHORT[x['implementation']]} | {SHORT[x['reference']]} | "
+                f"{x['rps'][0]:,.0f} | {x['rps'][1]:,.0f} | {x['ratio']:.2f} | {cpu} | "
+                f"{x['p50_ms'][0]:.1f} / {x['p99_ms'][0]:.1f} ms | {x['p50_ms'][1]:.1f} / {x['p99_ms'][1]:.1f} ms | "
+                f"{x['target'] or ''} {verdict}{'' if x['valid'] else ' !'} |"
+            )
     found = result.get("ratios") or ratios(result)
     if found:
         lines += [
@@ -158,10 +285,8 @@ def markdown(result: dict[str, Any]) -> str:
         ]
         for x in found:
             cpu = "" if x.get("value_by_cpu") is None else f"{x['value_by_cpu']:g}"
-            lines.append(
-                f"| {x['mode']} | {x['name']} | {x['value']:g} | {cpu} | {x['target']} | "
-                f"{'met' if x['met'] else 'MISSED'} |"
-            )
+            verdict = "n/a" if x["met"] is None else ("met" if x["met"] else "MISSED")
+            lines.append(f"| {x['mode']} | {x['name']} | {x['value']:g} | {cpu} | {x['target'] or '—'} | {verdict} |")
     bad = [r for r in result["runs"] if not r["valid"]]
     if bad or result["skipped"]:
         lines += ["", "### Problems", ""]
@@ -182,7 +307,10 @@ def _bad(run: dict[str, Any]) -> str:
 
 
 def chart(result: dict[str, Any], path: Path) -> Path:
-    """Throughput and p99 per workload (the configured connection count), the implementations side by side."""
+    """Throughput, p99 and the like-for-like ratios per workload (the configured connection count).
+
+    Each implementation's bar stands beside the idiomatic reference of the same API on the same server (hatched).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -193,18 +321,25 @@ def chart(result: dict[str, Any], path: Path) -> Path:
     modes = [m for m in result["config"]["modes"] if any(r["mode"] == m for r in result["runs"])]
     workloads = list(dict.fromkeys(r["workload"] for r in result["runs"] if r["role"] == "impl"))
     titles = {r["workload"]: r["request"] for r in result["runs"]}
-    impls = [
-        s
-        for s in ("node-impl", "python-impl/uvicorn", "python-impl/granian")
-        if any(r["server"] == s for r in result["runs"])
-    ]
-    colours = {"node-impl": "#3c873a", "python-impl/uvicorn": "#306998", "python-impl/granian": "#ffb000"}
+    impls = [s for pair in PAIRS for s in pair if any(r["server"] == s for r in result["runs"])]
+    colours = {
+        "node-impl": "#3c873a",
+        "fastify-tasks": "#3c873a",
+        "python-impl/uvicorn": "#306998",
+        "fastapi-tasks/uvicorn": "#306998",
+        "python-impl/granian": "#ffb000",
+        "fastapi-tasks/granian": "#ffb000",
+    }
     labels = {
         "node-impl": "Node impl (Fastify + glue)",
+        "fastify-tasks": "Fastify, same API, idiomatic",
         "python-impl/uvicorn": "Python impl on uvicorn",
+        "fastapi-tasks/uvicorn": "FastAPI on uvicorn, same API, idiomatic",
         "python-impl/granian": "Python impl on granian",
+        "fastapi-tasks/granian": "FastAPI on granian, same API, idiomatic",
     }
-    fig, axes = plt.subplots(2, len(modes), figsize=(7.5 * len(modes), 9), squeeze=False)
+    pairs = [x for x in (result.get("like_for_like") or like_for_like(result)) if x["connections"] == c]
+    fig, axes = plt.subplots(3, len(modes), figsize=(8.5 * len(modes), 13), squeeze=False)
     width = 0.8 / max(1, len(impls))
     for col, mode in enumerate(modes):
         for row, (metric, unit) in enumerate((("rps", "requests per second"), ("p99", "p99 latency (ms)"))):
@@ -216,7 +351,10 @@ def chart(result: dict[str, Any], path: Path) -> Path:
                     if r:
                         xs.append(j + (i - (len(impls) - 1) / 2) * width)
                         ys.append(r["rps"] if metric == "rps" else r["latency_ms"]["p99"])
-                bars = ax.bar(xs, ys, width, label=labels[server], color=colours[server])
+                hatch = "//" if server not in LIKE_TARGET else None
+                bars = ax.bar(
+                    xs, ys, width, label=labels[server], color=colours[server], hatch=hatch, edgecolor="white"
+                )
                 ax.bar_label(bars, labels=[_short(y, metric) for y in ys], fontsize=7, padding=2, rotation=90)
             ax.set_xticks(range(len(workloads)))
             ax.set_xticklabels(
@@ -238,7 +376,29 @@ def chart(result: dict[str, Any], path: Path) -> Path:
             )
             ax.grid(axis="y", alpha=0.3)
             if row == 0 and col == 0:
-                ax.legend(fontsize=8, loc="upper right")
+                ax.legend(fontsize=7, loc="upper right", ncol=2)
+        ax = axes[2][col]
+        kits = [impl for impl, _ in PAIRS if any(x["implementation"] == impl and x["mode"] == mode for x in pairs)]
+        rwidth = 0.8 / max(1, len(kits))
+        for i, impl in enumerate(kits):
+            mine = {x["workload"]: x for x in pairs if x["mode"] == mode and x["implementation"] == impl}
+            xs = [j + (i - (len(kits) - 1) / 2) * rwidth for j, w in enumerate(workloads) if w in mine]
+            ys = [mine[w]["ratio"] for w in workloads if w in mine]
+            bars = ax.bar(xs, ys, rwidth, label=f"{SHORT[impl]} ÷ its reference", color=colours[impl])
+            ax.bar_label(bars, labels=[f"{y:.2f}" for y in ys], fontsize=7, padding=2)
+        for impl in kits:
+            ax.axhline(LIKE_TARGET[impl], color=colours[impl], linestyle="--", linewidth=1)
+        ax.axhline(1, color="black", linewidth=0.8)
+        ax.set_xticks(range(len(workloads)))
+        ax.set_xticklabels(
+            [titles[w].replace(" If-Match", "\nIf-Match").replace("?", "\n?") for w in workloads], fontsize=8
+        )
+        ax.set_ylabel("kit req/s ÷ reference req/s")
+        ax.set_title(f"Like for like, {MODES[mode]}, {c} connections (dashed: targets; login untargeted)", fontsize=10)
+        ax.margins(y=0.2)
+        ax.grid(axis="y", alpha=0.3)
+        if col == 0 and kits:
+            ax.legend(fontsize=8, loc="upper right")
     m = result["machine"]
     fig.suptitle(
         f"twinapi benchmark, {result['started_at'][:16].replace('T', ' ')} UTC"

@@ -19,8 +19,17 @@ from typing import Any
 from twinapi_bench import seed, servers, wrk
 from twinapi_bench.workloads import BY_KEY, SWEEP, WORKLOADS, Data, Workload, script
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 QUICK_REFERENCES = {"fastify", "fastapi/uvicorn", "asgi/uvicorn"}  # the ones the targets divide by
+# Each implementation beside the idiomatic reference of the same API on the same HTTP server: measured one after
+# the other (and in reverse order on every other workload), so drift hits both sides of a ratio alike.
+PAIRS = (
+    ("python-impl/uvicorn", "fastapi-tasks/uvicorn"),
+    ("python-impl/granian", "fastapi-tasks/granian"),
+    ("node-impl", "fastify-tasks"),
+)
+# What each server runs before its first measured run, so that none is measured cold (V8's JIT above all).
+SERVER_WARMUP = ("get-task", "list-tasks", "create-task", "update-task", "health")
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,7 @@ class Options:
     quick: bool = False
     duration_s: float = 10
     warmup_s: float = 3
+    server_warmup_s: float = 15  # per server, once, spread over SERVER_WARMUP (at least 1 s each)
     connections: int = 64
     sweep: tuple[int, ...] = (1, 16, 64, 256)
     modes: tuple[str, ...] = ("single", "all")
@@ -41,7 +51,14 @@ class Options:
     @classmethod
     def quick_defaults(cls, **overrides: Any) -> Options:
         base: dict[str, Any] = dict(
-            quick=True, duration_s=2, warmup_s=1, sweep=(256,), modes=("single",), granian=False, bcrypt_rounds=6
+            quick=True,
+            duration_s=2,
+            warmup_s=1,
+            server_warmup_s=5,
+            sweep=(256,),
+            modes=("single",),
+            granian=False,
+            bcrypt_rounds=6,
         )
         return cls(**{**base, **overrides})
 
@@ -67,6 +84,9 @@ def run(options: Options, log: Log) -> dict[str, Any]:
             "quick": options.quick,
             "duration_s": options.duration_s,
             "warmup_s": options.warmup_s,
+            "server_warmup_s": options.server_warmup_s,
+            "server_warmup": list(SERVER_WARMUP),
+            "pairs": [list(p) for p in PAIRS],
             "connections": options.connections,
             "sweep": list(options.sweep),
             "modes": list(options.modes),
@@ -100,7 +120,7 @@ def run(options: Options, log: Log) -> dict[str, Any]:
     result["valid"] = (
         bool(result["runs"])
         and all(r["valid"] for r in result["runs"])
-        and not any(s["role"] == "impl" for s in result["skipped"])
+        and not any(s["role"] in ("impl", "api") for s in result["skipped"])
     )
     return result
 
@@ -153,10 +173,13 @@ def _run_mode(
                 continue
             running.append(server)
             result["servers"].append(describe(server))
-        impls = [s for s in running if s.spec.role == "impl"]
+        for server in running:
+            log(f"[{mode}] warming up {server.spec.key}")
+            warm_up(server, options, data, workdir)
+        impls = paired([s for s in running if s.spec.role in ("impl", "api")])
         plan: list[tuple[Workload, int, list[servers.Server]]] = []
         for workload in workloads:
-            targets = running if workload.key == "health" else impls
+            targets = paired(running) if workload.key == "health" else impls
             plan.append((workload, options.connections, targets))
         if mode == "single":
             for connections in options.sweep:
@@ -172,6 +195,37 @@ def _run_mode(
     finally:
         for server in running:
             server.stop()
+
+
+def paired(running: list[servers.Server]) -> list[servers.Server]:
+    """The servers with each implementation directly followed by its idiomatic reference, the others after."""
+    order = {key: i for i, key in enumerate(k for pair in PAIRS for k in pair)}
+    return sorted(running, key=lambda s: order.get(s.spec.key, len(order)))
+
+
+def warm_up(server: servers.Server, options: Options, data: Data, workdir: Path) -> None:
+    """Drives a freshly started server through every workload it serves, so that no measured run finds it cold."""
+    keys = [k for k in SERVER_WARMUP if k == "health" or server.spec.uses_db]
+    if options.server_warmup_s <= 0 or not keys:
+        return
+    each = max(1.0, options.server_warmup_s / len(SERVER_WARMUP))  # a bare route gets its share, not all of it
+    threads = 1 if server.mode == "single" else 2
+    for key in keys:
+        workload = BY_KEY[key]
+        name = f"{server.spec.key.replace('/', '-')}-{server.mode}-serverwarmup-{key}"
+        warm = script(workload, data, workdir / f"{name}.lua", threads=threads, db_path=server.db_path)
+        try:
+            wrk.run(
+                server.url + workload.path,
+                warm,
+                connections=options.connections,
+                threads=threads,
+                duration_s=each,
+                timeout_s=workload.timeout_s,
+            )
+        except wrk.WrkError:
+            pass  # the measured runs that follow record what is wrong with this server
+        wait_idle(server)
 
 
 def measure(
@@ -254,7 +308,7 @@ def wait_idle(server: servers.Server, *, timeout: float = 60, busy: float = 0.05
 
 
 def _progress(r: dict[str, Any]) -> str:
-    head = f"[{r['mode']}] {r['workload']:<12} c={r['connections']:<3} {r['server']:<20}"
+    head = f"[{r['mode']}] {r['workload']:<12} c={r['connections']:<3} {r['server']:<22}"
     if "rps" not in r:
         return f"{head} FAILED: {r.get('error', '')[:300]}"
     lat = r["latency_ms"]

@@ -48,7 +48,7 @@ class ServerSpec:
     framework: str  # the table's first column
     language: str
     server: str  # the HTTP server underneath: uvicorn, granian, gunicorn, node
-    role: str  # "impl" or "ref"
+    role: str  # "impl", "api" (the whole API written idiomatically) or "ref" (a bare route)
     command: tuple[str, ...]
     cwd: Path
     uses_db: bool = False
@@ -164,6 +164,43 @@ def specs(mode: str, workers: int, *, granian: bool, references: set[str] | None
                 "impl",
                 granian_cmd(factory, "--factory"),
                 PYTHON_IMPL,
+                uses_db=True,
+            )
+        )
+    # The whole API written as each framework's docs teach it: the denominators of the like-for-like ratios.
+    out += [
+        ServerSpec(
+            "fastapi-tasks/uvicorn",
+            "FastAPI, whole API (idiomatic)",
+            "Python",
+            "uvicorn",
+            "api",
+            uvicorn("twinapi_bench.refs.fastapi_tasks:app"),
+            BENCH,
+            uses_db=True,
+        ),
+        ServerSpec(
+            "fastify-tasks",
+            "Fastify, whole API (idiomatic)",
+            "Node",
+            "node",
+            "api",
+            node(NODE_REFS / "fastify-tasks.js"),
+            NODE_REFS,
+            uses_db=True,
+            extra_env=node_env,
+        ),
+    ]
+    if granian:
+        out.append(
+            ServerSpec(
+                "fastapi-tasks/granian",
+                "FastAPI, whole API (idiomatic)",
+                "Python",
+                "granian",
+                "api",
+                granian_cmd("twinapi_bench.refs.fastapi_tasks:app"),
+                BENCH,
                 uses_db=True,
             )
         )
