@@ -21,7 +21,7 @@ from twinapi_conformance import servers
 from twinapi_conformance.spec import METHODS, Spec
 
 CONFIG = configuration.load()
-SPEC = Spec(CONFIG.spec).raw
+SPEC = Spec.load(CONFIG.contract).raw
 SCREENSHOTS = CONFIG.reports / "docs"
 BROWSER_TIMEOUT = 120  # seconds for one Chromium run; the page itself gets a virtual time budget below
 

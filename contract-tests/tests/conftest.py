@@ -6,15 +6,27 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from twinapi_codegen import contract, loader
 
 from twinapi_conformance import config as configuration
 
-FIXTURE_CONFIG = Path(__file__).parent / "fixtures" / "conformance.toml"
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE_CONFIG = FIXTURES / "conformance.toml"
+FIXTURE_SPEC = FIXTURES / "mini-openapi.yaml"
+
+
+@pytest.fixture(scope="session")
+def fixture_contract(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The contract document the generator writes for the fixture spec, as a project's `make generate` would."""
+    path = tmp_path_factory.mktemp("contract") / contract.FILE_NAME
+    document = contract.document(loader.load(FIXTURE_SPEC), "DO NOT EDIT: written by the harness's tests")
+    path.write_text(contract.render(document), encoding="utf-8")
+    return path
 
 
 @pytest.fixture
-def fixture_config(tmp_path: Path) -> configuration.Config:
-    return replace(configuration.load(FIXTURE_CONFIG), reports=tmp_path / "reports")
+def fixture_config(tmp_path: Path, fixture_contract: Path) -> configuration.Config:
+    return replace(configuration.load(FIXTURE_CONFIG), contract=fixture_contract, reports=tmp_path / "reports")
 
 
 def with_faults(config: configuration.Config, **faults: str) -> configuration.Config:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -21,11 +22,14 @@ def fuzz_fixture(config: configuration.Config, fault: str) -> fuzz.FuzzResult:
     impl = config.implementations["a"]
     with tempfile.TemporaryDirectory() as work:
         with started(impl, config.server, db_path=Path(work) / "a.db", log_dir=config.reports) as server:
-            assert config.auth is not None
-            with httpx.Client() as client:
-                token = bootstrap_token(client, server.base_url, Spec(config.spec), config.auth)
+            spec = Spec.load(config.contract)
+            token = None
+            if config.auth is not None:
+                with httpx.Client() as client:
+                    token = bootstrap_token(client, server.base_url, spec, config.auth)
             return fuzz.run(
                 config,
+                spec,
                 name="a",
                 base_url=server.base_url,
                 token=token,
@@ -35,11 +39,50 @@ def fuzz_fixture(config: configuration.Config, fault: str) -> fuzz.FuzzResult:
 
 
 def test_a_correct_server_passes_every_check(fixture_config: configuration.Config) -> None:
+    # The fixture spec's `maximum: 010`, `enum: [1:20, 2:40]`, `enum: [on, off]` and unquoted dates are fuzzed as the
+    # server reads them (YAML 1.2). Handed openapi.yaml, Schemathesis reads 8 and 80, and fails the run for it:
+    # 9 sent as invalid and accepted (negative_data_rejection).
     result = fuzz_fixture(fixture_config, "")
     assert result.ok, [(f.check, f.message) for f in result.failures] + result.errors
     assert result.operations["POST /items"].cases > 0
+    assert result.statuses["POST /items"][201] > 0
     assert "GET /items/{itemId}" in result.operations
     assert result.junit.exists()
+    assert not result.unreached and not result.unimplemented
+
+
+def test_an_operation_that_answers_501_fails_naming_it_and_what_to_do(fixture_config: configuration.Config) -> None:
+    result = fuzz_fixture(fixture_config, "unimplemented")
+    assert not result.ok
+    assert list(result.unimplemented) == ["POST /items"]
+    message = result.unimplemented["POST /items"]
+    assert message.startswith("POST /items (createItem): answered 501 Not Implemented to ")
+    assert "implement the handler of createItem" in message
+    assert message in result.errors
+
+
+def test_operations_that_only_answer_401_fail_naming_the_auth_settings(fixture_config: configuration.Config) -> None:
+    result = fuzz_fixture(fixture_config, "refuse_every_token")
+    assert not result.ok
+    assert set(result.unreached) == {"POST /items", "GET /items/{itemId}"}
+    message = result.unreached["GET /items/{itemId}"]
+    assert message.startswith("GET /items/{itemId} (getItem): every answer was 401 or 403 (")
+    assert "configure [auth] in " in message and "fixtures/conformance.toml (" in message
+    # Public operations answered something else and are not blamed.
+    assert "POST /users" not in result.unreached
+
+
+def test_without_credentials_the_fuzzer_still_reaches_unimplemented_security_handlers(
+    fixture_config: configuration.Config, tmp_path: Path
+) -> None:
+    # A new project: no [auth] yet, and security handlers that answer 501. Schemathesis' made-up bearer tokens reach
+    # them, so the run lists the operations to implement instead of stopping at 401.
+    plain = tmp_path / "schemathesis.toml"
+    plain.write_text("[cache]\nenabled = false\n")
+    config = replace(fixture_config, auth=None, schemathesis_config=plain)
+    result = fuzz_fixture(config, "unimplemented_security")
+    assert set(result.unimplemented) == {"POST /items", "GET /items/{itemId}"}
+    assert not result.unreached
 
 
 @pytest.mark.parametrize(

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
+from dataclasses import replace
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
+from conftest import FIXTURE_CONFIG
 
 from twinapi_conformance import config as configuration
-from twinapi_conformance import fuzz, vectors
+from twinapi_conformance import coverage, fuzz, vectors
 from twinapi_conformance.config import NormaliseRule
 from twinapi_conformance.http import WireResponse
 from twinapi_conformance.jsonpointer import MISSING, resolve
 from twinapi_conformance.normalise import Normaliser, correspondence
+from twinapi_conformance.spec import Spec, SpecError
 
 ID = NormaliseRule(why="ids", placeholder="id", pattern=re.compile(r"id-[a-z]+"), pointer=None, correlate=True)
 MESSAGE = NormaliseRule(
@@ -141,11 +146,183 @@ def _events(tmp_path: Path, answers: dict[str, list[int]]) -> Path:
     return path
 
 
-def test_an_operation_answered_only_401_or_403_fails_the_run(tmp_path: Path) -> None:
+TRAVEL = {
+    "openapi": "3.1.0",
+    "paths": {
+        "/trips": {"get": {"operationId": "getTrips", "responses": {"200": {}, "401": {}}}},
+        "/stations": {"get": {"operationId": "getStations", "responses": {"200": {}}}},
+        "/bookings": {"post": {"operationId": "createBooking", "responses": {"201": {}, "4XX": {}, "default": {}}}},
+        "/bookings/{bookingId}": {"get": {"operationId": "getBooking", "responses": {"200": {}, "404": {}}}},
+        "/bookings/mine": {"get": {"operationId": "myBookings", "responses": {"200": {}}}},
+    },
+}
+
+
+def _judged(tmp_path: Path, answers: dict[str, list[int]]) -> fuzz.FuzzResult:
     result = fuzz.FuzzResult(implementation="python", returncode=0, seed=1, junit=tmp_path / "junit.xml")
-    answers = {"GET /trips": [401, 401, 403], "GET /stations": [200, 401], "POST /bookings": [401, 501]}
     fuzz.read_events(_events(tmp_path, answers), result, base_url="http://127.0.0.1:1")
-    assert fuzz.unreached(result) == [
-        "GET /trips: every response was 401 or 403, so no request reached the operation; give the harness "
-        "credentials ([auth] in conformance.toml)"
+    config = replace(configuration.load(FIXTURE_CONFIG), path=Path.cwd() / "contract-tests" / "conformance.toml")
+    fuzz.judge_reach(result, Spec(TRAVEL, tmp_path / "contract.json"), config)
+    return result
+
+
+def test_an_operation_answered_only_401_or_403_fails_the_run(tmp_path: Path) -> None:
+    result = _judged(tmp_path, {"GET /trips": [401, 401, 403], "GET /stations": [200, 401]})
+    assert list(result.unreached) == ["GET /trips"]
+    assert result.errors == [
+        "GET /trips (getTrips): every answer was 401 or 403 (3 requests), so no request reached the operation: "
+        "configure [auth] in contract-tests/conformance.toml (the spec's operations that obtain a token) so "
+        "the harness sends credentials the security handlers accept"
     ]
+
+
+def test_an_operation_that_answered_501_fails_the_run_naming_it(tmp_path: Path) -> None:
+    # A scaffold's unimplemented security handler answers 501 too: the fuzzer's credentials reach it.
+    result = _judged(tmp_path, {"POST /bookings": [401, 501, 501], "GET /stations": [200]})
+    assert list(result.unimplemented) == ["POST /bookings"]
+    assert result.errors == [
+        "POST /bookings (createBooking): answered 501 Not Implemented to 2 of 3 requests: implement the handler of "
+        "createBooking (and any security handler it goes through that still answers 501)"
+    ]
+    assert not result.ok
+
+
+def test_requests_are_attributed_to_the_operation_they_reach() -> None:
+    spec = Spec(TRAVEL, Path("contract.json"))
+    assert spec.label_of("get", "/bookings/mine") == "GET /bookings/mine"
+    assert spec.label_of("GET", "/bookings/b-1?expand=1") == "GET /bookings/{bookingId}"
+    assert spec.label_of("GET", "/bookings/b-1/extra") is None
+    assert spec.label_of("DELETE", "/bookings/b-1") is None
+
+
+def test_a_documented_status_counts_as_observed_by_code_range_or_default() -> None:
+    keys = ["201", "400", "4XX", "default"]
+    assert coverage.matches("400", 400, keys)
+    assert coverage.matches("4XX", 404, keys) and not coverage.matches("4XX", 400, keys)
+    assert coverage.matches("default", 500, keys)
+    assert not coverage.matches("default", 404, keys) and not coverage.matches("default", 201, keys)
+
+
+def _settings(*unobservable: configuration.Unobservable, required: bool = True) -> configuration.CoverageSettings:
+    return configuration.CoverageSettings(require_every_status=required, unobservable=list(unobservable))
+
+
+def test_unobserved_statuses_are_reported_per_implementation_and_operation() -> None:
+    spec = Spec(TRAVEL, Path("contract.json"))
+    seen = coverage.Observations()
+    seen.add("python", "POST /bookings", 201, "fuzz")
+    seen.add("python", "POST /bookings", 422, "diff")
+    seen.add("node", "POST /bookings", 201, "fuzz")
+    python = coverage.measure(spec, _settings(), seen, "python", stages=("fuzz", "diff"), judged=True)
+    node = coverage.measure(spec, _settings(), seen, "node", stages=("fuzz", "diff"), judged=True)
+    assert python.operations["POST /bookings"].observed == {"201": {"fuzz"}, "4XX": {"diff"}}
+    assert python.operations["POST /bookings"].unobserved == ["default"]
+    assert node.operations["POST /bookings"].unobserved == ["4XX", "default"]
+    assert python.operations["GET /trips"].unobserved == ["200", "401"]
+    assert not python.ok and python.missing == 7
+    # One stage on its own reports, and only the run of every stage (ci) is judged.
+    alone = coverage.measure(spec, _settings(), seen, "python", stages=("fuzz",), judged=False)
+    assert alone.missing == 7 and alone.ok
+
+
+def test_a_declared_unobservable_status_is_excused_with_its_reason_and_flagged_once_observed() -> None:
+    spec = Spec(TRAVEL, Path("contract.json"))
+    seen = coverage.Observations()
+    seen.add("python", "GET /stations", 200, "interop")
+    rules = (
+        configuration.Unobservable("getTrips", "401", "no stage sends a bad token"),
+        configuration.Unobservable("getStations", "200", "never answered"),
+    )
+    measured = coverage.measure(spec, _settings(*rules), seen, "python", stages=("interop",), judged=True)
+    assert measured.operations["GET /trips"].excused == {"401": "no stage sends a bad token"}
+    assert measured.operations["GET /trips"].unobserved == ["200"]
+    assert measured.stale == [
+        "getStations 200: declared unobservable (never answered), yet observed: remove the exclusion"
+    ]
+
+
+def test_an_exclusion_must_name_a_documented_status_of_a_real_operation() -> None:
+    spec = Spec(TRAVEL, Path("contract.json"))
+    rules = (
+        configuration.Unobservable("getTrip", "401", "typo"),
+        configuration.Unobservable("getTrips", "404", "not documented"),
+    )
+    assert coverage.check_exclusions(spec, _settings(*rules)) == [
+        "coverage.unobservable: contract.json has no operation 'getTrip'",
+        "coverage.unobservable: getTrips documents no status '404'",
+    ]
+
+
+def test_an_exclusion_must_say_why(tmp_path: Path) -> None:
+    text = FIXTURE_CONFIG.read_text() + '\n[[coverage.unobservable]]\noperation = "getItem"\nstatus = "404"\n'
+    broken = tmp_path / "conformance.toml"
+    broken.write_text(text)
+    with pytest.raises(configuration.ConfigError, match="say why"):
+        configuration.load(broken)
+
+
+def test_a_configuration_that_names_the_yaml_spec_says_what_to_write_instead(tmp_path: Path) -> None:
+    text = FIXTURE_CONFIG.read_text().replace('contract = "contract.json"', 'spec = "mini-openapi.yaml"')
+    old = tmp_path / "conformance.toml"
+    old.write_text(text)
+    with pytest.raises(configuration.ConfigError, match=r"replace `spec = \.\.\.` with `contract = "):
+        configuration.load(old)
+
+
+def test_the_junit_report_gets_the_harness_verdicts_beside_schemathesis_suite(tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    junit.write_text('<?xml version="1.0"?><testsuites><testsuite name="schemathesis" tests="1"/></testsuites>')
+    cases = [
+        ("GET /a: implemented (no 501)", "answered 501", ""),
+        ("GET /a: every documented status observed", None, ""),
+    ]
+    coverage.add_to_junit(junit, cases)
+    coverage.add_to_junit(junit, cases)  # a second run replaces its suite rather than adding another
+    root = ElementTree.parse(junit).getroot()
+    assert [suite.get("name") for suite in root] == ["schemathesis", "twinapi-conformance"]
+    ours = root[1]
+    assert (ours.get("tests"), ours.get("failures")) == ("2", "1")
+    assert ours[0].find("failure").get("message") == "answered 501"
+    assert ours[1].find("failure") is None
+
+
+def test_the_contract_spec_is_read_as_the_servers_read_it(fixture_contract: Path) -> None:
+    """YAML 1.2's values in the contract document, and so in what Schemathesis is given: `010` is 10, `1:20`, `on`,
+    `off` and unquoted dates are strings."""
+    spec = Spec.load(fixture_contract)
+    fields = spec.raw["components"]["schemas"]["NewItem"]["properties"]
+    assert fields["count"]["maximum"] == 10
+    assert fields["slot"]["enum"] == ["1:20", "2:40"]
+    assert fields["mode"]["enum"] == ["on", "off"]
+    assert fields["since"]["default"] == "2026-01-01"
+    assert json.loads(spec.write_json(fixture_contract.parent / "written.json").read_text()) == spec.raw
+
+
+def test_a_missing_or_foreign_contract_document_says_to_generate(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="run `make generate`"):
+        Spec.load(tmp_path / "contract.json")
+    (tmp_path / "contract.json").write_text('{"openapi": "3.1.0"}')
+    with pytest.raises(SpecError, match="not a contract document of format 1"):
+        Spec.load(tmp_path / "contract.json")
+
+
+def test_without_auth_oauth2_schemes_get_a_placeholder_so_requests_reach_their_handlers(tmp_path: Path) -> None:
+    schemes = {
+        "oauth": {"type": "oauth2", "flows": {}},
+        "oidc": {"type": "openIdConnect", "openIdConnectUrl": "https://example.com"},
+        "key": {"type": "apiKey", "in": "header", "name": "X-Key"},  # Schemathesis makes up its own values
+    }
+    spec = Spec({**TRAVEL, "components": {"securitySchemes": schemes}}, tmp_path / "contract.json")
+    config = replace(configuration.load(FIXTURE_CONFIG), auth=None, reports=tmp_path)
+    path, names = fuzz._schemathesis_config(config, spec)
+    assert names == ["oauth", "oidc"]
+    written = tomllib.loads(path.read_text())
+    placeholders = {name: {"bearer": fuzz.PLACEHOLDER_BEARER} for name in names}
+    # The project's own settings stay.
+    assert written["auth"]["openapi"] == {"bearerAuth": {"bearer": "${FIXTURE_TOKEN}"}, **placeholders}
+    assert written["cache"] == {"enabled": False}
+    # With [auth], the project's configuration is used as it is.
+    assert fuzz._schemathesis_config(replace(config, auth=configuration.load(FIXTURE_CONFIG).auth), spec) == (
+        config.schemathesis_config,
+        [],
+    )

@@ -18,10 +18,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from twinapi_conformance import config as configuration
-from twinapi_conformance import differential, fuzz, interop, matrix
+from twinapi_conformance import coverage, differential, fuzz, interop, matrix
 from twinapi_conformance.auth import AuthError, bootstrap_token
+from twinapi_conformance.coverage import Observations
 from twinapi_conformance.servers import ServerError, started
-from twinapi_conformance.spec import Spec
+from twinapi_conformance.spec import Spec, SpecError
 
 # The harness's own tests: beside the package in the kit's source checkout, not part of the distribution.
 TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
@@ -34,15 +35,20 @@ def main(argv: list[str] | None = None, prog: str = "python -m twinapi_conforman
     if args.command == "selftest":
         return _selftest()
     config = configuration.load(args.config)
+    ci = args.command == "ci"
+    observations = Observations()
+    fuzzed: list[fuzz.FuzzResult] = []
     stages = {
-        "fuzz": lambda: _fuzz(console, config, args),
-        "diff": lambda: _diff(console, config, args),
-        "interop": lambda: _interop(console, config),
+        # In ci the matrix waits for the other stages: what they observe counts towards the documented statuses.
+        "fuzz": lambda: _fuzz(console, config, args, fuzzed, observations, render=not ci),
+        "diff": lambda: _diff(console, config, args, observations),
+        "interop": lambda: _interop(console, config, observations),
     }
-    if args.command in stages:
+    if not ci:
         return _stage(console, args.command, stages[args.command])
     # ci: every stage runs, so one failure does not hide another
     results = [_stage(console, name, stage) for name, stage in stages.items()]
+    results.append(_stage(console, "coverage", lambda: _judge(console, config, args, fuzzed, observations)))
     if args.selftest:
         results.append(_selftest(config))
     console.print(f"contract stage: {'[green]passed[/]' if not any(results) else '[red]failed[/]'}")
@@ -50,10 +56,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m twinapi_conforman
 
 
 def _stage(console: Console, name: str, stage: Callable[[], int]) -> int:
-    """A stage that cannot start its servers or get a token fails with one clear message, not a traceback."""
+    """A stage that cannot read the contract, start its servers or get a token fails with one clear message, not a
+    traceback."""
     try:
         return stage()
-    except (ServerError, AuthError) as exc:
+    except (ServerError, AuthError, SpecError) as exc:
         console.print(f"[red]{name}: {escape(str(exc))}[/]")
         return 1
 
@@ -104,12 +111,23 @@ def _selected(config: configuration.Config, args: argparse.Namespace) -> list[co
     return [impl for name, impl in config.implementations.items() if only in (None, name)]
 
 
-def _fuzz(console: Console, config: configuration.Config, args: argparse.Namespace) -> int:
+def _names(config: configuration.Config, args: argparse.Namespace) -> list[str]:
+    return [impl.name for impl in _selected(config, args)]
+
+
+def _fuzz(
+    console: Console,
+    config: configuration.Config,
+    args: argparse.Namespace,
+    results: list[fuzz.FuzzResult],
+    observations: Observations,
+    *,
+    render: bool,
+) -> int:
     seed, max_examples = _budget(config, args)
     console.rule(f"fuzz: seed {seed}, max examples {max_examples}")
     console.print(f"replay: twinapi fuzz --seed {seed} --max-examples {max_examples}")
-    spec = Spec(config.spec)
-    results = []
+    spec = Spec.load(config.contract)
     for impl in _selected(config, args):
         console.rule(f"fuzz {impl.name}")
         with tempfile.TemporaryDirectory(prefix="conformance-") as work:
@@ -118,6 +136,7 @@ def _fuzz(console: Console, config: configuration.Config, args: argparse.Namespa
                 results.append(
                     fuzz.run(
                         config,
+                        spec,
                         name=impl.name,
                         base_url=server.base_url,
                         token=token,
@@ -126,9 +145,68 @@ def _fuzz(console: Console, config: configuration.Config, args: argparse.Namespa
                         output=sys.stdout,
                     )
                 )
-    matrix.render(console, spec.labels(), results)
-    console.print(f"replay: twinapi fuzz --seed {seed} --max-examples {max_examples}")
+                results[-1].observe(observations)
+    if render:
+        # One stage on its own: its coverage is reported; `ci`, which runs every stage, judges it.
+        _report(console, config, spec, results, observations, _names(config, args), stages=("fuzz",), judged=False)
+        console.print(f"replay: twinapi fuzz --seed {seed} --max-examples {max_examples}")
     return 0 if all(result.ok for result in results) else 1
+
+
+def _judge(
+    console: Console,
+    config: configuration.Config,
+    args: argparse.Namespace,
+    results: list[fuzz.FuzzResult],
+    observations: Observations,
+) -> int:
+    """The matrix after every stage, with the documented statuses no stage observed; fails as configured."""
+    spec = Spec.load(config.contract)
+    console.rule("documented statuses")
+    problems = coverage.check_exclusions(spec, config.coverage)
+    for problem in problems:
+        console.print(f"[red]ERROR[/] {escape(problem)}")
+    stages = ("fuzz", "diff", "interop") if config.interop is not None else ("fuzz", "diff")
+    measured = _report(console, config, spec, results, observations, _names(config, args), stages=stages, judged=True)
+    seed, max_examples = _budget(config, args)
+    console.print(f"replay: twinapi fuzz --seed {seed} --max-examples {max_examples}")
+    return 1 if problems or not all(report.ok for report in measured) else 0
+
+
+def _report(
+    console: Console,
+    config: configuration.Config,
+    spec: Spec,
+    results: list[fuzz.FuzzResult],
+    observations: Observations,
+    names: list[str],
+    *,
+    stages: tuple[str, ...],
+    judged: bool,
+) -> list[coverage.Coverage]:
+    measured = {
+        name: coverage.measure(spec, config.coverage, observations, name, stages=stages, judged=judged)
+        for name in names
+    }
+    matrix.render(console, spec.labels(), results, measured)
+    for result in results:
+        coverage.add_to_junit(result.junit, _verdicts(spec, result, measured[result.implementation]))
+    return list(measured.values())
+
+
+def _verdicts(spec: Spec, result: fuzz.FuzzResult, measured: coverage.Coverage) -> list[tuple[str, str | None, str]]:
+    """The harness's own test cases for one implementation's JUnit report, three per operation."""
+    cases: list[tuple[str, str | None, str]] = []
+    for label in spec.labels():
+        cases.append((f"{label}: reached past authentication", result.unreached.get(label), ""))
+        cases.append((f"{label}: implemented (no 501)", result.unimplemented.get(label), ""))
+        operation = measured.operations[label]
+        missing = ", ".join(operation.unobserved)
+        excused = "".join(f"\n{key} declared unobservable: {why}" for key, why in operation.excused.items())
+        details = (f"never observed in {' or '.join(measured.stages)}: {missing}" if missing else "") + excused
+        failure = f"documented statuses never observed: {missing}" if missing and measured.required else None
+        cases.append((f"{label}: every documented status observed", failure, details.strip()))
+    return cases
 
 
 def _token(config: configuration.Config, spec: Spec, base_url: str) -> str | None:
@@ -138,21 +216,25 @@ def _token(config: configuration.Config, spec: Spec, base_url: str) -> str | Non
         return bootstrap_token(client, base_url, spec, config.auth)
 
 
-def _diff(console: Console, config: configuration.Config, args: argparse.Namespace) -> int:
+def _diff(console: Console, config: configuration.Config, args: argparse.Namespace, observations: Observations) -> int:
     seed, max_examples = _budget(config, args)
     console.rule(f"diff: seed {seed}")
     report = differential.run(
-        config, seed=seed, examples=args.max_examples or config.budget.diff_examples, console=console
+        config,
+        seed=seed,
+        examples=args.max_examples or config.budget.diff_examples,
+        console=console,
+        observations=observations,
     )
     return 0 if report.ok else 1
 
 
-def _interop(console: Console, config: configuration.Config) -> int:
+def _interop(console: Console, config: configuration.Config, observations: Observations) -> int:
     if config.interop is None:
         console.print("interop: no scenario configured")
         return 0
     console.rule("interop")
-    return 0 if interop.run(config, console=console) else 1
+    return 0 if interop.run(config, console=console, observations=observations) else 1
 
 
 def _selftest(config: configuration.Config | None = None) -> int:

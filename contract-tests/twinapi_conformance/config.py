@@ -84,9 +84,26 @@ class DiffSettings:
 
 
 @dataclass(frozen=True)
+class Unobservable:
+    """A documented status the harness cannot make an implementation answer, declared with the reason."""
+
+    operation: str  # operationId
+    status: str  # as the spec writes it: "413", "4XX", "default"
+    why: str
+
+
+@dataclass(frozen=True)
+class CoverageSettings:
+    # Whether a documented status that no stage observed fails `ci` (it is always reported).
+    require_every_status: bool
+    unobservable: list[Unobservable]
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
-    spec: Path
+    # The generated contract document (contract.json), whose `spec` is the spec as both servers read it.
+    contract: Path
     schemathesis_config: Path
     reports: Path
     implementations: dict[str, Implementation]
@@ -95,6 +112,7 @@ class Config:
     budget: Budget
     diff: DiffSettings
     interop: Path | None
+    coverage: CoverageSettings = CoverageSettings(require_every_status=False, unobservable=[])
 
 
 def load(path: Path = DEFAULT_CONFIG) -> Config:
@@ -107,9 +125,15 @@ def load(path: Path = DEFAULT_CONFIG) -> Config:
     impls = _table(data, "implementations")
     if len(impls) != 2:
         raise ConfigError("[implementations] must name exactly two implementations")
+    if "contract" not in data and "spec" in data:
+        raise ConfigError(
+            f"{path}: `spec` is no longer read. The harness fuzzes the generated contract document, the spec as both "
+            'servers read it: replace `spec = ...` with `contract = "../python-impl/app/generated/contract.json"` '
+            "(the path from this file to that document)"
+        )
     return Config(
         path=path,
-        spec=base / _str(data, "spec"),
+        contract=base / _str(data, "contract"),
         schemathesis_config=base / _str(data, "schemathesis_config"),
         reports=(base / _str(data, "reports")).resolve(),
         implementations={name: _implementation(name, table, base) for name, table in impls.items()},
@@ -118,6 +142,20 @@ def load(path: Path = DEFAULT_CONFIG) -> Config:
         budget=_budget(_table(data, "budget")),
         diff=_diff(_table(data, "diff"), base),
         interop=base / data["interop"] if "interop" in data else None,
+        coverage=_coverage(data.get("coverage", {})),
+    )
+
+
+def _coverage(table: dict[str, Any]) -> CoverageSettings:
+    unobservable = []
+    for entry in table.get("unobservable", []):
+        if not entry.get("why"):
+            raise ConfigError(f"coverage.unobservable {entry!r}: say why the harness cannot observe this status")
+        unobservable.append(
+            Unobservable(operation=_str(entry, "operation"), status=_str(entry, "status"), why=entry["why"])
+        )
+    return CoverageSettings(
+        require_every_status=bool(table.get("require_every_status", False)), unobservable=unobservable
     )
 
 

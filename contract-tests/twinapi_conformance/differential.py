@@ -7,6 +7,7 @@ leads: ids it returns are mapped to the second implementation's ids before a req
 
 from __future__ import annotations
 
+import copy
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,6 +31,7 @@ from schemathesis.generation import GenerationMode
 from twinapi_conformance import compare, vectors
 from twinapi_conformance.auth import auth_header, bootstrap_token
 from twinapi_conformance.config import Config
+from twinapi_conformance.coverage import Observations
 from twinapi_conformance.http import WireRequest, WireResponse, send
 from twinapi_conformance.normalise import Normaliser, correspondence
 from twinapi_conformance.servers import RunningServer, started_each
@@ -58,8 +60,16 @@ class DiffReport:
 class Pair:
     """Both running implementations, each with its own token and normaliser."""
 
-    def __init__(self, config: Config, spec: Spec, servers: list[RunningServer], client: httpx.Client) -> None:
+    def __init__(
+        self,
+        config: Config,
+        spec: Spec,
+        servers: list[RunningServer],
+        client: httpx.Client,
+        observations: Observations | None = None,
+    ) -> None:
         self.config, self.spec, self.servers, self.client = config, spec, servers, client
+        self.observations = observations if observations is not None else Observations()
         self.normalisers = [Normaliser(config.diff.rules), Normaliser(config.diff.rules)]
         self.compared_headers = spec.documented_headers() | set(config.diff.extra_headers)
         self.tokens = [self._token(server) for server in servers]
@@ -103,6 +113,10 @@ class Pair:
         )
         views = [compare.view(r, n, self.compared_headers) for r, n in zip(responses, self.normalisers, strict=True)]
         self.report.exchanges += 1
+        label = self.spec.label_of(sent[0].method, sent[0].path)
+        if label is not None:
+            for server, response in zip(self.servers, responses, strict=True):
+                self.observations.add(server.name, label, response.status, "diff")
         fields = compare.differing_fields(*views)
         if fields:
             self.report.disagreements.append(
@@ -124,8 +138,11 @@ class Pair:
         return request.with_header(*auth_header(self.config.auth, token))
 
 
-def run(config: Config, *, seed: int, examples: int, console: Console) -> DiffReport:
-    spec = Spec(config.spec)
+def run(
+    config: Config, *, seed: int, examples: int, console: Console, observations: Observations | None = None
+) -> DiffReport:
+    """`observations`, when given, gets every status each implementation answered, per operation."""
+    spec = Spec.load(config.contract)
     impls = list(config.implementations.values())
     names = (impls[0].name, impls[1].name)
     with tempfile.TemporaryDirectory(prefix="conformance-diff-") as work:
@@ -133,8 +150,9 @@ def run(config: Config, *, seed: int, examples: int, console: Console) -> DiffRe
             impls, config.server, work_dir=Path(work), log_dir=config.reports, shared_db=False
         ) as servers:
             with httpx.Client(timeout=config.budget.request_timeout) as client:
-                pair = Pair(config, spec, servers, client)
-                schema = schemathesis.openapi.from_path(config.spec, config=SchemathesisConfig())
+                pair = Pair(config, spec, servers, client, observations)
+                # The spec as both servers read it (the contract document), not as Schemathesis' YAML loader would.
+                schema = schemathesis.openapi.from_dict(copy.deepcopy(spec.raw), config=SchemathesisConfig())
                 with Progress(console=console, transient=True) as progress:
                     _vectors(pair, vectors.load(config.diff.vectors), progress)
                     _generated(pair, schema, seed, examples, progress)

@@ -7,15 +7,22 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from twinapi_conformance.config import Config
+from twinapi_conformance.coverage import Observations
 from twinapi_conformance.http import WireRequest
+from twinapi_conformance.spec import Spec
 
 PHASES = "examples,coverage,fuzzing,stateful"
+# Schemathesis makes up credentials for http and apiKey schemes, none for OAuth 2 and OpenID Connect: without `[auth]`
+# the harness sends this instead, so requests reach the security handler. No real handler accepts it (the run then
+# says to configure `[auth]`); a scaffolded one answers 501 to it, as to anything.
+PLACEHOLDER_BEARER = "twinapi-placeholder-not-a-credential"
 # Request headers that carry no information for a reproduction.
 NOISE_HEADERS = {"user-agent", "accept-encoding", "accept", "connection", "content-length", "x-schemathesis-testcaseid"}
 
@@ -45,15 +52,26 @@ class FuzzResult:
     operations: dict[str, OperationTally] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    statuses: dict[str, set[int]] = field(default_factory=dict)  # per operation, every status it answered
+    notes: list[str] = field(default_factory=list)
+    # per operation label, how many times it answered each status
+    statuses: dict[str, Counter[int]] = field(default_factory=dict)
+    # operations that answered only 401/403, and those that answered 501, with the message that says what to do
+    unreached: dict[str, str] = field(default_factory=dict)
+    unimplemented: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.returncode == 0 and not self.failures and not self.errors
 
+    def observe(self, observations: Observations) -> None:
+        for label, counts in self.statuses.items():
+            for status in counts:
+                observations.add(self.implementation, label, status, "fuzz")
+
 
 def run(
     config: Config,
+    spec: Spec,
     *,
     name: str,
     base_url: str,
@@ -69,10 +87,11 @@ def run(
     env = dict(os.environ)
     if config.auth is not None and token is not None:
         env[config.auth.token_env] = token
+    schemathesis_config, placeholders = _schemathesis_config(config, spec)
     command = [
         sys.executable, "-m", "schemathesis.cli",
-        "--config-file", str(config.schemathesis_config),
-        "run", str(config.spec),
+        "--config-file", str(schemathesis_config),
+        "run", str(spec.write_json(config.reports / "contract-spec.json")),
         "--url", base_url,
         "--phases", PHASES,
         "--seed", str(seed),
@@ -92,16 +111,47 @@ def run(
     except subprocess.TimeoutExpired:
         returncode = -1
     result = FuzzResult(implementation=name, returncode=returncode, seed=seed, junit=junit)
+    if placeholders:
+        result.notes.append(
+            f"no [auth] configured: {', '.join(placeholders)} got a placeholder bearer token, so requests reach the "
+            "security handlers (Schemathesis makes up no OAuth 2 or OpenID Connect credentials)"
+        )
     if returncode == -1:
         result.errors.append(f"Schemathesis did not finish within {config.budget.run_timeout}s")
     if ndjson.exists():
         read_events(ndjson, result, base_url=base_url)
-        result.errors.extend(unreached(result))
+        judge_reach(result, spec, config)
     else:
         result.errors.append(f"Schemathesis wrote no event log (exit code {returncode})")
     if returncode not in (0, -1) and not result.failures and not result.errors:
         result.errors.append(f"Schemathesis exited with {returncode}; see its output above")
     return result
+
+
+def _schemathesis_config(config: Config, spec: Spec) -> tuple[Path, list[str]]:
+    """The project's Schemathesis configuration, and, without `[auth]`, a placeholder bearer for every OAuth 2 and
+    OpenID Connect scheme it configures no credential for (written beside the reports; the names it was given)."""
+    if config.auth is not None:
+        return config.schemathesis_config, []
+    text = config.schemathesis_config.read_text(encoding="utf-8")
+    configured = tomllib.loads(text).get("auth", {}).get("openapi", {})
+    schemes = (spec.raw.get("components") or {}).get("securitySchemes") or {}
+    names = [
+        name
+        for name, scheme in schemes.items()
+        if isinstance(scheme, dict) and scheme.get("type") in ("oauth2", "openIdConnect") and name not in configured
+    ]
+    if not names:
+        return config.schemathesis_config, []
+    tables = "".join(
+        f"\n[auth.openapi.{json.dumps(name)}]\nbearer = {json.dumps(PLACEHOLDER_BEARER)}\n" for name in names
+    )
+    path = config.reports / "schemathesis.toml"
+    path.write_text(
+        f"{text}\n# Added by the harness (no [auth] in {config.path.name}): see PLACEHOLDER_BEARER in fuzz.py.{tables}",
+        encoding="utf-8",
+    )
+    return path, names
 
 
 def read_events(path: Path, result: FuzzResult, *, base_url: str) -> None:
@@ -119,15 +169,39 @@ def read_events(path: Path, result: FuzzResult, *, base_url: str) -> None:
                 result.errors.append(f"{kind}: {json.dumps(event.get('value') or event.get('exception'))[:500]}")
 
 
-def unreached(result: FuzzResult) -> list[str]:
-    """Operations whose every answer was 401 or 403: no request got past authentication, so the run proved nothing
-    about them (Schemathesis only warns, and exits 0)."""
-    return [
-        f"{label}: every response was 401 or 403, so no request reached the operation; give the harness "
-        "credentials ([auth] in conformance.toml)"
-        for label, statuses in sorted(result.statuses.items())
-        if statuses and statuses <= {401, 403}
-    ]
+def judge_reach(result: FuzzResult, spec: Spec, config: Config) -> None:
+    """Fail the operations the run proved nothing about, each with what to do about it.
+
+    Every answer 401 or 403: no request got past authentication (Schemathesis only warns, and exits 0). Any 501: the
+    operation, or a security handler it goes through, is not implemented, and 501 is no answer the contract gives.
+    """
+    settings = _shown(config.path)
+    for operation in spec.operations.values():
+        counts = result.statuses.get(operation.label)
+        if not counts:
+            continue
+        named = f"{operation.label} ({operation.id})"
+        total = sum(counts.values())
+        if set(counts) <= {401, 403}:
+            result.unreached[operation.label] = (
+                f"{named}: every answer was 401 or 403 ({total} requests), so no request reached the operation: "
+                f"configure [auth] in {settings} (the spec's operations that obtain a token) so the harness "
+                "sends credentials the security handlers accept"
+            )
+        if counts.get(501):
+            result.unimplemented[operation.label] = (
+                f"{named}: answered 501 Not Implemented to {counts[501]} of {total} requests: implement the "
+                f"handler of {operation.id} (and any security handler it goes through that still answers 501)"
+            )
+    result.errors.extend([*result.unreached.values(), *result.unimplemented.values()])
+
+
+def _shown(path: Path) -> str:
+    """The configuration file as the reader would type it: relative to the working directory where it is below it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _tally(recorder: dict[str, Any], result: FuzzResult, base_url: str, *, own_label: bool) -> None:
@@ -138,7 +212,7 @@ def _tally(recorder: dict[str, Any], result: FuzzResult, base_url: str, *, own_l
         case = cases.get(case_id, {}).get("value", {})
         response = interaction.get("response") or {}
         if "status_code" in response and "method" in case:
-            result.statuses.setdefault(f"{case['method']} {case['path']}", set()).add(int(response["status_code"]))
+            result.statuses.setdefault(f"{case['method']} {case['path']}", Counter())[int(response["status_code"])] += 1
     for case_id, checks in recorder.get("checks", {}).items():
         case = cases.get(case_id, {}).get("value", {})
         label = recorder["label"] if own_label else f"{case.get('method', '?')} {case.get('path', '?')}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,24 +20,40 @@ from rich.markup import escape
 
 from twinapi_conformance import vectors
 from twinapi_conformance.config import Config
-from twinapi_conformance.http import WireResponse, send
+from twinapi_conformance.coverage import Observations
+from twinapi_conformance.http import WireRequest, WireResponse, send
 from twinapi_conformance.jsonpointer import MISSING, resolve
 from twinapi_conformance.servers import started_each
+from twinapi_conformance.spec import Spec
 
 
-def run(config: Config, *, console: Console) -> bool:
+def run(config: Config, *, console: Console, observations: Observations | None = None) -> bool:
+    """`observations`, when given, gets the status of each step's answer, per implementation and operation."""
     assert config.interop is not None
     steps = json.loads(config.interop.read_text(encoding="utf-8"))
+    spec = Spec.load(config.contract)
+    seen = observations if observations is not None else Observations()
+
+    def observe(via: str, request: WireRequest, status: int) -> None:
+        label = spec.label_of(request.method, request.path)
+        if label is not None:
+            seen.add(via, label, status, "interop")
+
     impls = list(config.implementations.values())
     with tempfile.TemporaryDirectory(prefix="conformance-interop-") as work:
         with started_each(impls, config.server, work_dir=Path(work), log_dir=config.reports, shared_db=True) as servers:
             urls = {server.name: server.base_url for server in servers}
             with httpx.Client(timeout=config.budget.request_timeout) as client:
-                return _steps(console, client, urls, steps, config)
+                return _steps(console, client, urls, steps, config, observe)
 
 
 def _steps(
-    console: Console, client: httpx.Client, urls: dict[str, str], steps: list[dict[str, Any]], config: Config
+    console: Console,
+    client: httpx.Client,
+    urls: dict[str, str],
+    steps: list[dict[str, Any]],
+    config: Config,
+    observe: Callable[[str, WireRequest, int], None],
 ) -> bool:
     values: dict[str, str] = {}
     for number, step in enumerate(steps, 1):
@@ -48,6 +65,7 @@ def _steps(
                     config.auth.header, config.auth.header_value.format(token=values["token"])
                 )
             response = send(client, urls[step["via"]], request)
+            observe(step["via"], request, response.status)
             problems = _unmet(_filled(step.get("expect", {}), values), response)
             if not problems:
                 values.update(vectors.capture(vectors.Step(step["request"], step.get("capture", {})), response))
