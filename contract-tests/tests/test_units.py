@@ -220,6 +220,7 @@ def test_unobserved_statuses_are_reported_per_implementation_and_operation() -> 
     assert node.operations["POST /bookings"].unobserved == ["4XX", "default"]
     assert python.operations["GET /trips"].unobserved == ["200", "401"]
     assert not python.ok and python.missing == 7
+    assert python.stages == ("fuzz", "diff")
     # One stage on its own reports, and only the run of every stage (ci) is judged.
     alone = coverage.measure(spec, _settings(), seen, "python", stages=("fuzz",), judged=False)
     assert alone.missing == 7 and alone.ok

@@ -101,10 +101,10 @@ def measure(
     for op in spec.operations.values():
         keys = documented[op.label]
         cover = OperationCoverage(label=op.label, operation_id=op.id, documented=keys)
-        for status, stages in observations.statuses(implementation, op.label).items():
+        for status, seen_by in observations.statuses(implementation, op.label).items():
             for key in keys:
                 if matches(key, status, keys):
-                    cover.observed.setdefault(key, set()).update(stages)
+                    cover.observed.setdefault(key, set()).update(seen_by)
         for key in keys:
             why = excused.get((op.id, key))
             if why is None:
