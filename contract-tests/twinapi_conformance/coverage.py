@@ -7,6 +7,10 @@ a code of the range the operation does not document on its own; "default" by a c
 other way. A status that no stage observed was never checked against its documented schema and headers, so the run
 says so, per implementation, and fails `ci` when the configuration requires every status (`[coverage]`), except
 those it declares unobservable, each with its reason.
+
+The count is the harness's own: TraceCov (PyPI `tracecov`) reports documented responses on top of Schemathesis, but
+sees only Schemathesis' requests, not the diff and interop stages', and its community licence allows internal use
+only, with its output kept from third parties, which a project's CI reports cannot promise.
 """
 
 from __future__ import annotations
