@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import tomllib
@@ -11,9 +12,10 @@ from xml.etree import ElementTree
 
 import pytest
 from conftest import FIXTURE_CONFIG
+from rich.console import Console
 
+from twinapi_conformance import cli, coverage, fuzz, vectors
 from twinapi_conformance import config as configuration
-from twinapi_conformance import coverage, fuzz, vectors
 from twinapi_conformance.config import NormaliseRule
 from twinapi_conformance.http import WireResponse
 from twinapi_conformance.jsonpointer import MISSING, resolve
@@ -327,3 +329,31 @@ def test_without_auth_oauth2_schemes_get_a_placeholder_so_requests_reach_their_h
         config.schemathesis_config,
         [],
     )
+
+
+def test_ci_judges_the_statuses_every_stage_observed_in_the_matrix_and_the_junit_report(
+    fixture_config: configuration.Config, tmp_path: Path
+) -> None:
+    config = replace(fixture_config, coverage=_settings(required=True))
+    spec = Spec.load(config.contract)
+    args = argparse.Namespace(seed=None, max_examples=None, only="a", deep=False)
+    result = fuzz.FuzzResult(implementation="a", returncode=0, seed=1, junit=tmp_path / "junit-a.xml")
+    seen = coverage.Observations()
+    for label, keys in spec.documented_statuses().items():
+        for key in keys:
+            if (label, key) != ("GET /items/{itemId}", "404"):
+                seen.add("a", label, int(key), "fuzz" if key != "415" else "diff")
+    console = Console(record=True, width=200)
+    assert cli._judge(console, config, args, [result], seen) == 1
+    output = console.export_text()
+    assert "never observed: 404" in output
+    assert (
+        "UNOBSERVED a GET /items/{itemId} (getItem): documented 404, never answered in fuzz, diff or interop" in output
+    )
+    suite = ElementTree.parse(result.junit).getroot().find("testsuite[@name='twinapi-conformance']")
+    assert suite is not None and suite.get("failures") == "1"
+    failed = [case.get("name") for case in suite if case.find("failure") is not None]
+    assert failed == ["GET /items/{itemId}: every documented status observed"]
+    # Observed by the diff stage: it counts.
+    seen.add("a", "GET /items/{itemId}", 404, "diff")
+    assert cli._judge(Console(quiet=True), config, args, [result], seen) == 0

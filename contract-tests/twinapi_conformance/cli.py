@@ -203,7 +203,7 @@ def _verdicts(spec: Spec, result: fuzz.FuzzResult, measured: coverage.Coverage) 
         operation = measured.operations[label]
         missing = ", ".join(operation.unobserved)
         excused = "".join(f"\n{key} declared unobservable: {why}" for key, why in operation.excused.items())
-        details = (f"never observed in {' or '.join(measured.stages)}: {missing}" if missing else "") + excused
+        details = (f"never observed in {measured.where}: {missing}" if missing else "") + excused
         failure = f"documented statuses never observed: {missing}" if missing and measured.required else None
         cases.append((f"{label}: every documented status observed", failure, details.strip()))
     return cases

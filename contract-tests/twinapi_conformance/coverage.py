@@ -79,6 +79,12 @@ class Coverage:
     stale: list[str] = field(default_factory=list)
 
     @property
+    def where(self) -> str:
+        """The stages counted, as a sentence says them: "fuzz, diff or interop"."""
+        *first, last = self.stages or ("no stage",)
+        return f"{', '.join(first)} or {last}" if first else last
+
+    @property
     def missing(self) -> int:
         return sum(len(op.unobserved) for op in self.operations.values())
 

@@ -92,7 +92,7 @@ def _failures(console: Console, result: FuzzResult, coverage: Coverage | None) -
 
 def _coverage(console: Console, coverage: Coverage) -> None:
     name = escape(coverage.implementation)
-    where = " or ".join(coverage.stages)
+    where = coverage.where
     for operation in coverage.operations.values():
         if not operation.unobserved:
             continue
