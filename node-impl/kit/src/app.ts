@@ -11,7 +11,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Fasti
 import fp from "fastify-plugin";
 import openapiGlue from "fastify-openapi-glue";
 
-import { bodyGate, declaredMediaTypes, registerBodyParsers } from "./body.js";
+import { bodyDrop, bodyGate, declaredMediaTypes, registerBodyParsers } from "./body.js";
 import { type Contract, ContractError, type FormatDefinition, type OperationInfo } from "./contract.js";
 import { docs } from "./docs.js";
 import { errorHandler } from "./errors.js";
@@ -230,7 +230,7 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
       }
       // Added after the route's own hooks (those of plugins such as @fastify/rate-limit among them), never instead.
       if (authenticate) route.onRequest = withHook(route.onRequest, authenticate);
-      if (rule.body) route.preParsing = withHook(route.preParsing, bodyGate(rule.body, limits));
+      route.preParsing = withHook(route.preParsing, rule.body ? bodyGate(rule.body, limits) : bodyDrop(limits));
       route.preValidation = withHook(route.preValidation, async (request: FastifyRequest) => rule.check(request));
     });
 

@@ -1,8 +1,12 @@
 /**
- * Request bodies as the contract states them: read only for operations that declare one, in a declared media type
+ * Request bodies as the contract states them: parsed only for operations that declare one, in a declared media type
  * (415 otherwise), at most `bodyLimit` bytes (413), valid JSON (400); an absent required body is a 400 too.
- * The checks run in preParsing, after authentication and before Fastify reads a byte.
+ * A body sent to an operation that declares none is read up to the same limit (413 beyond) and dropped: whatever its
+ * media type or syntax, the handler never gets it. The checks run in preParsing, after authentication and before
+ * Fastify reads a byte.
  */
+import { Readable } from "node:stream";
+
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import sjson from "secure-json-parse";
 
@@ -18,7 +22,7 @@ const POISON_CHECK = { protoAction: "error", constructorAction: "error" } as con
 
 declare module "fastify" {
   interface FastifyContextConfig {
-    /** The body rules of the operation a route serves; null when it declares no body (a sent one is ignored). */
+    /** The body rules of the operation a route serves; null when it declares no body (a sent one is dropped). */
     body?: BodyRules | null;
   }
 }
@@ -55,6 +59,47 @@ export function bodyGate(rules: BodyRules, limits: Pick<Limits, "maxBodyBytes">)
     // Refused here, before Fastify's reader would (which asks to close the connection on a client still writing).
     const length = Number(request.headers["content-length"]);
     if (length > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
+  };
+}
+
+/** A request stream, with the byte count Fastify compares with Content-Length when a hook replaces the stream. */
+type Payload = Readable & { receivedEncodedLength?: number };
+
+/**
+ * The preParsing hook of an operation that declares no body. Real clients send `{}`, or Content-Type:
+ * application/json and nothing, to such operations: the body is read (the size limit holds, as for any body) and
+ * dropped, and Fastify's parsers get an empty stream in its place, so that no parser ever sees it (on every method,
+ * GET and DELETE alike).
+ */
+export function bodyDrop(limits: Pick<Limits, "maxBodyBytes">) {
+  const limit = limits.maxBodyBytes;
+  return async function drop(request: FastifyRequest, _reply: unknown, payload: Payload): Promise<Payload> {
+    if (!hasBody(request)) return payload;
+    if (Number(request.headers["content-length"]) > limit) throw tooLarge(limit);
+    const received = await new Promise<number>((resolve, reject) => {
+      let count = 0;
+      const onData = (chunk: Buffer): void => {
+        count += chunk.length;
+        if (count > limit) finish(tooLarge(limit));
+      };
+      const onEnd = (): void => finish(null);
+      // A client gone before the end: Fastify's own reader answers 400 too (and nobody is left to read it).
+      const onError = (error: Error & { statusCode?: number }): void => finish(Object.assign(error, { statusCode: 400 }));
+      const finish = (error: Error | null): void => {
+        payload.removeListener("data", onData);
+        payload.removeListener("end", onEnd);
+        payload.removeListener("error", onError);
+        if (error === null) resolve(count);
+        else reject(error);
+      };
+      payload.on("data", onData);
+      payload.on("end", onEnd);
+      payload.on("error", onError);
+      payload.resume();
+    });
+    const empty: Payload = Readable.from([]);
+    empty.receivedEncodedLength = received;
+    return empty;
   };
 }
 

@@ -26,14 +26,15 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 function credentialOf(scheme: Scheme, request: FastifyRequest): string | null {
   // Always "present": the handler is called with "" and decides from the request, so access never opens by default.
   if (scheme.kind === "opaque") return "";
-  if (scheme.kind === "header") return request.headers[scheme.param.toLowerCase()]?.toString() ?? null;
+  // The raw value, whatever it holds (`Token <jwt>` too): reading it is the handler's job. An empty one is none.
+  if (scheme.kind === "header") return request.headers[scheme.param.toLowerCase()]?.toString() || null;
   if (scheme.kind === "query") {
     // A repeated key counts once, its last value (as Starlette's query_params.get reads it).
     const value: unknown = (request.query as Record<string, unknown>)[scheme.param];
     const last: unknown = Array.isArray(value) ? value.at(-1) : value;
-    return typeof last === "string" ? last : null;
+    return typeof last === "string" && last !== "" ? last : null;
   }
-  if (scheme.kind === "cookie") return cookiesOf(request).get(scheme.param) ?? null;
+  if (scheme.kind === "cookie") return cookiesOf(request).get(scheme.param) || null;
   // `<scheme> <credential>`: the scheme name in any case, exactly one space, a non-empty credential.
   const parts = (request.headers.authorization ?? "").split(" ");
   if (parts.length !== 2 || parts[0]?.toLowerCase() !== scheme.kind || !parts[1]) return null;
@@ -44,6 +45,14 @@ function credentialOf(scheme: Scheme, request: FastifyRequest): string | null {
   } catch {
     return null;
   }
+}
+
+/** Whether the request carries anything where a scheme looks, usable or not. */
+function sent(scheme: Scheme, request: FastifyRequest): boolean {
+  // Nothing to look at: an opaque scheme's handler is called whatever is sent.
+  if (scheme.kind === "opaque") return false;
+  if (scheme.kind === "bearer" || scheme.kind === "basic") return (request.headers.authorization ?? "") !== "";
+  return credentialOf(scheme, request) !== null;
 }
 
 export function buildSchemes(contract: Contract, handlers: object): Map<string, Scheme> {
@@ -83,6 +92,7 @@ export function authenticator(operation: OperationInfo, schemes: ReadonlyMap<str
     }),
   );
   const optional = requirements.some((requirement) => requirement.length === 0);
+  const used = [...new Set(requirements.flat())];
   const challenge = requirements.flat().every((scheme) => scheme.kind === "basic" || scheme.kind === "opaque") ? "Basic" : "Bearer";
 
   return async function authenticate(request: FastifyRequest): Promise<void> {
@@ -97,6 +107,8 @@ export function authenticator(operation: OperationInfo, schemes: ReadonlyMap<str
       request.principal = principal;
       return;
     }
-    if (!optional) throw new Problem(401, MISSING_CREDENTIALS, { headers: { "www-authenticate": challenge } });
+    // Anonymous only when nothing was sent: credentials that are there but unusable fail like bad ones.
+    if (!optional || used.some((scheme) => sent(scheme, request)))
+      throw new Problem(401, MISSING_CREDENTIALS, { headers: { "www-authenticate": challenge } });
   };
 }

@@ -141,7 +141,7 @@ class _Compiler:
         params = self._params(item, op, base, route.method.lower())
         body = self._body(op.get("requestBody"), base + _pointer(route.method.lower(), "requestBody"))
         requirements = [[self._scheme(name, route) for name in sorted(req)] for req in security or []]
-        return Operation(route.endpoint, requirements, params, body, path_names)
+        return Operation(route.endpoint, requirements, params, body, path_names, self.limits.max_body_bytes)
 
     def _params(self, item: dict[str, Any], op: dict[str, Any], base: str, method: str) -> list[Param]:
         merged: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}

@@ -2,6 +2,8 @@
 
 The order of checks is part of the contract and the same in both implementations:
 route (404/405) -> security (401) -> content type (415) -> size (413) -> JSON (400) -> validation (400) -> handler.
+A body sent to an operation that declares none is read up to the size limit (413 beyond) and dropped: whatever its
+media type or syntax, the handler never gets it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ MISSING_CREDENTIALS = "A valid bearer token is required."
 NOT_JSON = "The request body is not valid JSON."
 
 Authenticator = Callable[[Context, str], Awaitable[Any]]
+# Headers whose first line Node's HTTP layer keeps when they repeat; it joins the lines of any other with ", ".
+FIRST_LINE_ONLY = frozenset(
+    "age authorization content-length content-type etag expires from host if-modified-since if-unmodified-since "
+    "last-modified location max-forwards proxy-authorization referer retry-after server user-agent".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +61,21 @@ class Scheme:
                 except (binascii.Error, UnicodeDecodeError):
                     return None
             return parts[1]
-        source = {"header": request.headers, "query": request.query_params, "cookie": request.cookies}[self.kind]
-        return source.get(self.param)
+        if self.kind == "header":
+            # The raw value, whatever it holds (`Token <jwt>` too): reading it is the handler's job.
+            lines = request.headers.getlist(self.param)
+            value = lines[0] if lines and self.param.lower() in FIRST_LINE_ONLY else ", ".join(lines)
+        else:
+            value = {"query": request.query_params, "cookie": request.cookies}[self.kind].get(self.param, "")
+        return value or None  # an empty value is no credential
+
+    def sent(self, request: Request) -> bool:
+        """Whether the request carries anything where this scheme looks, usable or not."""
+        if self.kind == "opaque":
+            return False  # nothing to look at: its handler is called whatever is sent
+        if self.kind in ("bearer", "basic"):
+            return request.headers.get("authorization", "") != ""
+        return self.credentials(request) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +111,15 @@ class Operation:
         params: list[Param],
         body: Body | None,
         path_names: dict[str, str],
+        body_limit: int,
     ) -> None:
         self.endpoint = endpoint
         self.security = security
         self.optional_auth = any(not requirement for requirement in security)
+        self.schemes = {scheme.name: scheme for requirement in security for scheme in requirement}.values()
         self.params = params
         self.body = body
+        self.body_limit = body_limit  # bytes; for a body the operation does not declare, read and dropped
         self.path_names = path_names  # Starlette's safe parameter names -> the spec's names
 
     async def handle(self, scope: Scope, receive: Receive) -> Response:
@@ -104,7 +127,13 @@ class Operation:
         ctx = Context(request_id=scope["state"]["request_id"], path=scope["path"], request=request)
         try:
             principal = await self._authenticate(ctx, request) if self.security else None
-            checked, media, body = await self._read_body(request) if self.body is not None else (None, None, ABSENT)
+            if self.body is None:
+                # Real clients send `{}`, or Content-Type: application/json and nothing, to operations without a body.
+                if _has_body(request):
+                    await _receive(request, self.body_limit)
+                checked, media, body = None, None, ABSENT
+            else:
+                checked, media, body = await self._read_body(request)
             params, errors = self._read_params(request)
             if media is not None and media.validator is not None:
                 errors += errors_of(media.validator, checked, "body")
@@ -125,7 +154,8 @@ class Operation:
                     checked = await scheme.check(ctx, value)  # type: ignore[arg-type]
                     principal = checked if principal is None else principal
                 return principal
-        if self.optional_auth:
+        # Anonymous only when nothing was sent: credentials that are there but unusable fail like bad ones.
+        if self.optional_auth and not any(scheme.sent(request) for scheme in self.schemes):
             return None
         challenge = "Basic" if all(s.kind in ("basic", "opaque") for r in self.security for s in r) else "Bearer"
         raise ProblemError(401, MISSING_CREDENTIALS, headers={"WWW-Authenticate": challenge})
@@ -134,24 +164,16 @@ class Operation:
         """What to validate, how, and what the handler gets (a form is validated as an object, delivered raw)."""
         body = self.body
         assert body is not None
-        length = request.headers.get("content-length")
-        chunked = "chunked" in request.headers.get("transfer-encoding", "").lower()
         content_type = request.headers.get("content-type", "")
         media = body.match(content_type.split(";", 1)[0].strip().lower())
-        if (length is None or length.strip() == "0") and not chunked:
+        if not _has_body(request):
             # Zero bytes are a value of text, binary and form bodies (an empty form is {}); no JSON value is empty.
             if not content_type or media is None or media.kind == "json":
                 return self._absent()
             return self._delivered(media, content_type, b"")
         if media is None:
             raise ProblemError(415, f"The request body must be {' or '.join(sorted(body.media))}.")
-        if length is not None and length.isdigit() and int(length) > body.limit:
-            raise _too_large(body.limit)
-        raw = bytearray()
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > body.limit:
-                raise _too_large(body.limit)
+        raw = await _receive(request, body.limit)
         if media.kind == "json":
             if not raw:
                 return self._absent()
@@ -218,6 +240,25 @@ class Operation:
             else:
                 values[param.name] = value
         return values, errors
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    chunked = "chunked" in request.headers.get("transfer-encoding", "").lower()
+    return chunked or (length is not None and length.strip() != "0")
+
+
+async def _receive(request: Request, limit: int) -> bytearray:
+    """The whole body, refused (413) as soon as it is known to be larger than `limit` bytes."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise _too_large(limit)
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise _too_large(limit)
+    return raw
 
 
 def _object_value(request: Request, param: Param, path_params: dict[str, str]) -> dict[str, Any] | None:
