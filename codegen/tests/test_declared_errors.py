@@ -63,6 +63,22 @@ def test_an_operation_that_documents_nothing_keeps_problem_json() -> None:
     assert kit_errors.table(parser.build(doc)).document() == {"operations": {}, "paths": {}}
 
 
+def _same(expected: Any, found: Any) -> bool:
+    """Equal, except that an expected text ending in … matches any text it starts (validation messages are each
+    validator's own; their locations are compared)."""
+    if isinstance(expected, str) and expected.endswith("…"):
+        return isinstance(found, str) and found.startswith(expected[:-1])
+    if isinstance(expected, dict):
+        return (
+            isinstance(found, dict)
+            and found.keys() == expected.keys()
+            and all(_same(v, found[k]) for k, v in expected.items())
+        )
+    if isinstance(expected, list):
+        return isinstance(found, list) and len(found) == len(expected) and all(map(_same, expected, found))
+    return bool(expected == found)
+
+
 def _check(raw: dict[str, Any], answer: http.WireResponse) -> str | None:
     """What differs between an answer and the one the vector expects, or None."""
     expect = raw["expect"]
@@ -75,7 +91,7 @@ def _check(raw: dict[str, Any], answer: http.WireResponse) -> str | None:
             return f"{raw['description']}: {name}: {answer.headers.get(name)!r}, expected {value!r}"
     if expect.get("empty") and answer.body:
         return f"{raw['description']}: a body {answer.body[:300]!r}, expected none"
-    if "json" in expect and json.loads(answer.body) != expect["json"]:
+    if "json" in expect and not _same(expect["json"], json.loads(answer.body)):
         return f"{raw['description']}: {answer.body[:300]!r}, expected {json.dumps(expect['json'])}"
     if "text" in expect and answer.body.decode() != expect["text"]:
         return f"{raw['description']}: {answer.body[:300]!r}, expected {expect['text']!r}"
