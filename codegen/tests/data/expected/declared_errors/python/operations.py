@@ -174,7 +174,7 @@ class ErrorBodies(Protocol):
     before any handler runs (validation, credentials, content type, size, method), from what it refuses with."""
 
     def message(self, refusal: Refusal) -> models.Message:
-        """The kit's 400, 401, 405, 415 as `Message`."""
+        """The kit's 400, 405, 415 as `Message`."""
 
     def generic_error_model(self, refusal: Refusal) -> models.GenericErrorModel:
         """The kit's 405, 413, 415, 422 as `GenericErrorModel`."""

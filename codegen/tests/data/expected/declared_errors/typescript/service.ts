@@ -137,7 +137,7 @@ export interface SecurityHandlers<P> {
   token(credential: string, request: FastifyRequest): Promise<P>;
 }
 
-/** The error shape `Message`: the body of the kit's 400, 401, 405, 415. */
+/** The error shape `Message`: the body of the kit's 400, 405, 415. */
 export type MessageErrorBody = ListArticlesOperation["responses"][400]["content"]["application/json"];
 
 /** The error shape `GenericErrorModel`: the body of the kit's 405, 413, 415, 422. */

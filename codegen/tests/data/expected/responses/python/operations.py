@@ -74,4 +74,4 @@ class ErrorBodies(Protocol):
     before any handler runs (validation, credentials, content type, size, method), from what it refuses with."""
 
     def error(self, refusal: Refusal) -> models.Error:
-        """The kit's 400, 401, 405, 413, 415 as `Error`."""
+        """The kit's 400, 405, 413, 415 as `Error`."""

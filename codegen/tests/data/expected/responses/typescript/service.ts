@@ -68,7 +68,7 @@ export interface Service {
 export interface SecurityHandlers {
 }
 
-/** The error shape `Error`: the body of the kit's 400, 401, 405, 413, 415. */
+/** The error shape `Error`: the body of the kit's 400, 405, 413, 415. */
 export type ErrorErrorBody = DeleteThingOperation["responses"]["default"]["content"]["application/json"];
 
 /**
