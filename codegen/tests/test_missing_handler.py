@@ -25,9 +25,13 @@ class Security(ops.SecurityHandlers[None]):
     pass
 
 
+class Errors(ops.ErrorBodies):
+    pass
+
+
 def start() -> None:
     from app.generated.routes import bind
-    bind(Service(), Security())
+    bind(Service(), Security(), Errors())
 """
 
 NEW_OPERATION = """

@@ -7,6 +7,8 @@ It holds the spec twice, both as JSON data read the YAML 1.2 way (see yaml12):
   (each enum value once, no declared dialect, no default its own schema refuses), with OpenAPI 3.0's `nullable` and
   boolean bounds in JSON Schema 2020-12 terms and tagged `oneOf`s checked by their tag (see dialect). It is an
   OpenAPI 3.1 document whatever the spec's version, since that is the dialect its schemas are now written in;
+- `errors`: how the kit answers what it refuses after routing and before a handler, per operation and status (and
+  per path for 405), as the spec documents it (see kit_errors, where the rule is written);
 - `validation`, only where the spec has tagged `oneOf`s: the served form with each checked by its tag (see
   dialect.discriminated), which the request validators read. Response serialisers (fast-json-stringify) cannot
   merge that rewrite, so they read `served`.
@@ -21,19 +23,28 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from twinapi_codegen import dialect
+from twinapi_codegen import dialect, kit_errors, parser
 from twinapi_codegen.loader import Document
 
 FILE_NAME = "contract.json"
 FORMAT = 1
 
 
-def document(doc: Document, header: str) -> dict[str, Any]:
-    """The contract of a loaded spec; `header` is the generated files' DO NOT EDIT line."""
+def document(doc: Document, header: str, errors: kit_errors.ErrorTable | None = None) -> dict[str, Any]:
+    """The contract of a loaded spec; `header` is the generated files' DO NOT EDIT line, `errors` the table of the
+    kit's error answers when the caller has it already."""
     served: dict[str, Any] = dialect.upgrade(doc.for_generation().data)
     if str(served.get("openapi", "")).startswith("3.0"):
         served["openapi"] = "3.1.0"
-    document = {"x-generated": header, "twinapi-contract": FORMAT, "spec": doc.data, "served": served}
+    if errors is None:
+        errors = kit_errors.table(parser.build(doc.for_generation()))
+    document = {
+        "x-generated": header,
+        "twinapi-contract": FORMAT,
+        "spec": doc.data,
+        "served": served,
+        "errors": errors.document(),
+    }
     validation = dialect.discriminated(served)
     if validation != served:
         document["validation"] = validation

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -11,12 +13,14 @@ from typing import Any
 
 import jinja2
 
-from twinapi_codegen import contract, loader, parser, python_models, typescript
+from twinapi_codegen import contract, kit_errors, loader, parser, python_models, typescript
 from twinapi_codegen.errors import ToolError
 from twinapi_codegen.formats import FORMATS
 
 TEMPLATES = Path(__file__).parent / "templates"
 LINE_LENGTH = "120"
+# A property name TypeScript (and prettier, which unquotes what it can) writes without quotes.
+_TS_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["pyrepr"] = repr
     env.filters["docline"] = _docline
+    env.filters["tskey"] = lambda s: s if _TS_IDENTIFIER.fullmatch(s) else json.dumps(s, ensure_ascii=False)
     env.filters["tsstr"] = lambda s: "'" + str(s).replace("\\", "\\\\").replace("'", "\\'") + "'"
     return env
 
@@ -78,7 +83,9 @@ def _variables(targets: Targets) -> dict[str, Any]:
     variables["openapi"] = str(doc.data["openapi"])
     variables["models"] = ctx.models
     variables["document"] = doc
-    variables["contract"] = contract.render(contract.document(loaded, variables["header"]))
+    errors = kit_errors.table(ctx)
+    variables["error_shapes"] = errors.shapes
+    variables["contract"] = contract.render(contract.document(loaded, variables["header"], errors))
     return variables
 
 

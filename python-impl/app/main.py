@@ -12,6 +12,7 @@ from twinapi_runtime.env import Limits
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.security import Passwords, Tokens
+from app.errors import Problems
 from app.generated.routes import CONTRACT_PATH, bind
 from app.handlers import BearerAuth, TaskService
 from app.store.logins import LoginFailures, Throttle
@@ -44,5 +45,5 @@ def create_app(settings: Settings, limits: Limits | None = None) -> FastAPI:
             await db.close()
 
     app = FastAPI(lifespan=lifespan)
-    include_contract(app, CONTRACT_PATH, bind(service, auth), limits=limits or Limits())
+    include_contract(app, CONTRACT_PATH, bind(service, auth, Problems()), limits=limits or Limits())
     return app

@@ -22,7 +22,8 @@ import { AccessLog, type LogLevel, loggerOptions, requestId } from "./request-co
 import { routeMiss } from "./route-miss.js";
 import { pathShape, routePath } from "./route-path.js";
 import { authenticator, buildSchemes } from "./security.js";
-import { forGlue, loadContract, pointer } from "./spec.js";
+import { type Answers, type Hook, type Refusal, answersOf } from "./refusals.js";
+import { forGlue, isObject, loadContract, pointer } from "./spec.js";
 import { RequestValidators } from "./validation.js";
 
 /** The largest request body of a contract operation, in bytes, unless the plugin's `limits` say otherwise. */
@@ -45,6 +46,7 @@ declare module "fastify" {
 type Method = (...args: never[]) => Promise<unknown>;
 type HandlerName<C extends Contract> = C["operations"][number]["handler"];
 type SchemeHandlerName<C extends Contract> = C["securitySchemes"][keyof C["securitySchemes"]]["handler"];
+type ErrorBodyName<C extends Contract> = C extends { readonly errorBodies: infer E } ? E[keyof E] : never;
 
 /**
  * An object with a method for every operation of the contract (what the generated `Service<P>` declares). A contract
@@ -59,6 +61,10 @@ export type SecurityHandlersOf<C extends Contract, P> =
     ? object
     : { readonly [K in SchemeHandlerName<C>]: (credential: string, request: FastifyRequest) => Promise<P> };
 
+/** An object with a method for every error shape of the contract (the generated `ErrorBodies`). */
+export type ErrorBodiesOf<C extends Contract> =
+  string extends ErrorBodyName<C> ? object : { readonly [K in ErrorBodyName<C>]: (refusal: Refusal) => unknown };
+
 /** The options of `app.register(twinapi, options)`; P is what the security handlers return (request.principal). */
 export interface TwinapiOptions<P = unknown, C extends Contract = Contract> {
   /** The contract document generated with the code (generated `CONTRACT_PATH`): all the kit reads of the spec. */
@@ -71,6 +77,8 @@ export interface TwinapiOptions<P = unknown, C extends Contract = Contract> {
   readonly service: ServiceOf<C>;
   /** One method per security scheme (generated `SecurityHandlers<P>`). */
   readonly securityHandlers: SecurityHandlersOf<C, P>;
+  /** One method per error shape (generated `ErrorBodies`): the bodies of the kit's refusals, as the contract documents them. */
+  readonly errorBodies: ErrorBodiesOf<C>;
   /** The HTTP layer's limits (serverSettings reads them from the environment); the defaults otherwise. */
   readonly limits?: Limits;
 }
@@ -82,6 +90,7 @@ interface Options {
   readonly formats: Readonly<Record<string, FormatDefinition>>;
   readonly service: object;
   readonly securityHandlers: object;
+  readonly errorBodies: object;
   readonly limits?: Limits;
   readonly prefix?: string;
 }
@@ -110,6 +119,10 @@ function requireImplemented(options: Options): void {
   );
   if (schemes.length > 0) {
     problems.push(`${options.securityHandlers.constructor.name} does not implement SecurityHandlers for: ${schemes.join(", ")}`);
+  }
+  const shapes = missingMethods(options.errorBodies, Object.entries(options.contract.errorBodies ?? {}));
+  if (shapes.length > 0) {
+    problems.push(`${options.errorBodies.constructor.name} does not implement ErrorBodies for: ${shapes.join(", ")}`);
   }
   if (problems.length > 0) {
     throw new ContractError(`${problems.join("; ")}; add a method for each (run \`make generate\` after changing the spec)`);
@@ -172,7 +185,7 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
   requireContractRouting(app.initialConfig, options);
   const { contract } = options;
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const { spec, served, validation } = loadContract(options.contractPath);
+  const { spec, served, validation, errors } = loadContract(options.contractPath);
   const validators = new RequestValidators(validation, options.formats);
   const schemes = buildSchemes(contract, options.securityHandlers);
   const byRoute = new Map(contract.operations.map((op) => [`${op.method} ${op.path}`, op]));
@@ -188,7 +201,19 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
     seen.set(`${op.method} ${pathShape(op.path)}`, op);
   }
   const rules = new Map([...routes].map(([op, route]) => [op, validators.forOperation(op, route.names)]));
-  const miss = routeMiss(contract);
+  // requireImplemented has made sure that every hook exists.
+  const hooks = new Map<string, Hook>(
+    Object.entries(contract.errorBodies ?? {}).map(([shape, method]) => {
+      const hook = Reflect.get(options.errorBodies, method) as Hook;
+      return [shape, hook.bind(options.errorBodies)];
+    }),
+  );
+  const table = (kind: string, key: string): Answers => {
+    const section = errors[kind];
+    return answersOf(isObject(section) ? section[key] : undefined, hooks, key);
+  };
+  const answers = new Map(contract.operations.map((op) => [op, table("operations", op.id)]));
+  const miss = routeMiss(contract, (path) => table("paths", path));
 
   app.decorateRequest("principal", null);
   // A request body on GET (or HEAD, TRACE) is what the contract says: Fastify must read it there too.
@@ -203,7 +228,12 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
       reply.header("x-request-id", request.id);
     });
     scope.addHook("onRequest", requestLimits(limits));
-    scope.setErrorHandler(errorHandler(limits.maxBodyBytes, miss));
+    scope.setErrorHandler(
+      errorHandler(limits.maxBodyBytes, miss, (request) => {
+        const operation = request.routeOptions.config.operation;
+        return operation && answers.get(operation);
+      }),
+    );
     try {
       // Requests no route takes, the user's paths included: 405 on the contract's paths, 404 elsewhere.
       scope.setNotFoundHandler(miss);

@@ -35,6 +35,8 @@ export interface Contract {
   readonly title: string;
   readonly version: string;
   readonly securitySchemes: Readonly<Record<string, SecuritySchemeInfo>>;
+  /** The ErrorBodies method that builds each error shape the contract documents, by the shape's name. */
+  readonly errorBodies?: Readonly<Record<string, string>>;
   readonly operations: readonly OperationInfo[];
 }
 

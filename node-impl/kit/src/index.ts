@@ -2,6 +2,7 @@
 export {
   BODY_LIMIT,
   ContractError,
+  type ErrorBodiesOf,
   MAX_PARAM_LENGTH,
   type SecurityHandlersOf,
   type ServiceOf,
@@ -35,6 +36,7 @@ export {
   problemBody,
   sendProblem,
 } from "./problem.js";
+export { type Refusal, byLocation, fieldErrors, messages, problemJson, summary } from "./refusals.js";
 export type { LogLevel } from "./request-context.js";
 export { failStart, serve, serveFromEnv } from "./server.js";
 export type { Json, JsonObject } from "./spec.js";

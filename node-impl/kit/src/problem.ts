@@ -5,6 +5,7 @@ import { requestPath } from "./request-path.js";
 
 export const PROBLEM_JSON = "application/problem+json; charset=utf-8";
 export const INVALID_REQUEST = "The request does not match the contract.";
+export const UNEXPECTED = "An unexpected error occurred.";
 
 const TITLES: Readonly<Record<number, string>> = {
   400: "Bad Request",
@@ -77,9 +78,14 @@ export function invalidCredentials(detail = "The bearer token is invalid or expi
   return new Problem(401, detail, { headers: { "www-authenticate": 'Bearer error="invalid_token"' } });
 }
 
+/** The reason phrase of a status, as problems and refusals title it. */
+export function titleOf(status: number): string {
+  return TITLES[status] ?? "Error";
+}
+
 /** The body of a problem; keys in the order the conventions fix (type, title, status, detail, instance, errors). */
 export function problemBody(status: number, detail: string, instance?: string, errors?: readonly FieldError[]): ProblemBody {
-  const body: ProblemBody = { type: "about:blank", title: TITLES[status] ?? "Error", status, detail };
+  const body: ProblemBody = { type: "about:blank", title: titleOf(status), status, detail };
   if (instance !== undefined) body.instance = instance;
   if (errors !== undefined) body.errors = errors;
   return body;

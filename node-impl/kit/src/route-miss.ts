@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 
 import { type Contract, METHOD_ORDER } from "./contract.js";
 import { Problem, sendProblem } from "./problem.js";
+import { type Answers, refuse } from "./refusals.js";
 import { requestPath } from "./request-path.js";
 import { pathShape } from "./route-path.js";
 
@@ -13,6 +14,8 @@ interface KnownPath {
   readonly pattern: RegExp;
   readonly methods: ReadonlySet<string>;
   readonly allow: string;
+  /** Its 405 as the path's operations document it. */
+  readonly answers: Answers | undefined;
 }
 
 function escapeRegExp(text: string): string {
@@ -27,11 +30,14 @@ function specificity(path: string): string {
     .join("");
 }
 
-export function routeMiss(contract: Contract) {
-  // Templates that differ only in their parameter names are one path (and one route).
+/** `answersOf` gives a path's documented 405 (by the path as the spec writes it). */
+export function routeMiss(contract: Contract, answersOf: (path: string) => Answers | undefined = () => undefined) {
+  // Templates that differ only in their parameter names are one path (and one route), the first one written.
   const methods = new Map<string, Set<string>>();
+  const first = new Map<string, string>();
   for (const { path, method } of contract.operations) {
     methods.set(pathShape(path), (methods.get(pathShape(path)) ?? new Set()).add(method));
+    if (!first.has(pathShape(path))) first.set(pathShape(path), path);
   }
   const known: KnownPath[] = [...methods.entries()]
     .sort(([a], [b]) => specificity(a).localeCompare(specificity(b)))
@@ -39,6 +45,7 @@ export function routeMiss(contract: Contract) {
       pattern: new RegExp("^" + path.split("{}").map(escapeRegExp).join("[^/]*") + "$"),
       methods: documented,
       allow: METHOD_ORDER.filter((method) => documented.has(method)).join(", "),
+      answers: answersOf(first.get(path) ?? path),
     }));
 
   return function answer(request: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -48,6 +55,6 @@ export function routeMiss(contract: Contract) {
     if (match === undefined || match.methods.has(request.method)) {
       return sendProblem(request, reply, new Problem(404, NO_ROUTE));
     }
-    return sendProblem(request, reply, new Problem(405, WRONG_METHOD, { headers: { allow: match.allow } }));
+    return refuse(request, reply, new Problem(405, WRONG_METHOD, { headers: { allow: match.allow } }), match.answers);
   };
 }

@@ -22,6 +22,8 @@ export interface ContractDocument {
   readonly spec: JsonObject;
   readonly served: JsonObject;
   readonly validation: JsonObject;
+  /** How the kit's refusals are answered, per operation and per path (see refusals). */
+  readonly errors: JsonObject;
 }
 
 export function loadContract(path: string): ContractDocument {
@@ -40,10 +42,12 @@ export function loadContract(path: string): ContractDocument {
   }
   const { spec, served } = document;
   const validation = document["validation"] ?? served; // written only where it differs from `served`
+  const errors = document["errors"] ?? {};
   if (!isObject(spec) || !isObject(served) || !isObject(validation)) {
     throw new ContractError(`${path}: the contract document lacks its spec: run \`make generate\``);
   }
-  return { spec, served, validation };
+  if (!isObject(errors)) throw new ContractError(`${path}: the contract document's errors are not a table: run \`make generate\``);
+  return { spec, served, validation, errors };
 }
 
 /**

@@ -6,6 +6,7 @@ import { CONTRACT_PATH, type SecurityHandlers, type Service, contract } from "..
 import { type TwinapiOptions, fastifyOptions, invalidCredentials, twinapi } from "fastify-twinapi";
 import { MIGRATIONS_DIR, type Config } from "./config.js";
 import { openDatabase } from "./db.js";
+import { Problems } from "./errors.js";
 import { LoginFailures } from "./logins.js";
 import { Repository } from "./repository.js";
 import { Passwords, Tokens } from "./security.js";
@@ -35,6 +36,7 @@ export async function createApp(config: Config, options: { logStream?: NodeJS.Wr
     formats,
     service,
     securityHandlers,
+    errorBodies: new Problems(),
     limits: config.limits,
   };
   try {

@@ -146,7 +146,7 @@ function build(specText: string, spec: Contract = contract): Promise<FastifyInst
       return credential;
     },
   };
-  return kitApp({ contractPath: contractOf(specText), contract: spec, formats, service, securityHandlers });
+  return kitApp({ contractPath: contractOf(specText), contract: spec, formats, service, securityHandlers, errorBodies: {} });
 }
 
 describe("the kit on real-world spec trouble", () => {

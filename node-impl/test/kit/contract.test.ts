@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 
 import { formats } from "../../src/generated/formats.js";
+import { Problems } from "../../src/app/errors.js";
 import { CONTRACT_PATH, contract, operationIds } from "../../src/generated/service.js";
 import { ContractError } from "../../kit/src/app.js";
 import { loadContract } from "../../kit/src/spec.js";
@@ -26,12 +27,13 @@ describe("the contract", () => {
 
   it("refuses to start when the service lacks methods, naming every missing operation", async () => {
     await assert.rejects(
-      kitApp({ contractPath: CONTRACT_PATH, contract, formats, service: new PartialService(), securityHandlers: {} }),
+      kitApp({ contractPath: CONTRACT_PATH, contract, formats, service: new PartialService(), securityHandlers: {}, errorBodies: {} }),
       (error: unknown) => {
         assert.ok(error instanceof ContractError);
         for (const id of operationIds.filter((id) => id !== "getHealth")) assert.match(error.message, new RegExp(`\\b${id}\\b`));
         assert.match(error.message, /PartialService does not implement Service for: registerUser, /);
         assert.match(error.message, /SecurityHandlers for: bearerAuth/);
+        assert.match(error.message, /ErrorBodies for: ValidationProblem, Problem/);
         return true;
       },
     );
@@ -42,7 +44,14 @@ describe("the contract", () => {
     const stale = { ...contract, operations: operations.filter((op) => op.id !== "deleteTask") };
     const service = Object.fromEntries(operations.map((op) => [op.handler, async () => undefined]));
     await assert.rejects(
-      kitApp({ contractPath: CONTRACT_PATH, contract: stale, formats, service, securityHandlers: { bearerAuth: async () => null } }),
+      kitApp({
+        contractPath: CONTRACT_PATH,
+        contract: stale,
+        formats,
+        service,
+        securityHandlers: { bearerAuth: async () => null },
+        errorBodies: new Problems(),
+      }),
       /DELETE \/tasks\/\{taskId\} \(deleteTask\) is not in the generated contract: run `make generate`/,
     );
   });

@@ -84,7 +84,7 @@ async function answer(request: FastifyRequest, reply: FastifyReply) {
 
 function build(securityHandlers: object = handlers): Promise<FastifyInstance> {
   const service = Object.fromEntries(contract.operations.map((op) => [op.handler, answer]));
-  return kitApp({ contractPath: contractOf(SPEC), contract, formats, service, securityHandlers });
+  return kitApp({ contractPath: contractOf(SPEC), contract, formats, service, securityHandlers, errorBodies: {} });
 }
 
 describe("schemes the kit cannot read", () => {

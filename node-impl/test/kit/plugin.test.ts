@@ -83,6 +83,7 @@ const options: TwinapiOptions<string, typeof contract> = {
       return "owner";
     },
   },
+  errorBodies: {},
 };
 
 /** Problem answers carry the media type the contract fixes. */
@@ -342,7 +343,7 @@ describe("the user's hooks and routes beside the kit's", () => {
   it("refuses to start, naming every missing method, when the options are not typed", async () => {
     const app = Fastify(fastifyOptions({ logLevel: "error" }));
     await assert.rejects(
-      async () => app.register(twinapi, { contractPath, contract, formats: {}, service: {}, securityHandlers: {} }),
+      async () => app.register(twinapi, { contractPath, contract, formats: {}, service: {}, securityHandlers: {}, errorBodies: {} }),
       (error: unknown) => {
         assert.ok(error instanceof ContractError);
         assert.match(error.message, /does not implement Service for: getHealth, createItem; .*SecurityHandlers for: key/);

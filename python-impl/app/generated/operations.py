@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, TypeAlias, TypeVar
 
-from twinapi_runtime import Context
+from twinapi_runtime import Context, Refusal
 
 from . import models
 
@@ -376,3 +376,14 @@ class SecurityHandlers(Protocol[P_co]):
 
     async def bearer_auth(self, ctx: Context, credentials: str) -> P_co:
         """bearerAuth: http bearer"""
+
+
+class ErrorBodies(Protocol):
+    """One method per error shape the contract documents: the body of the kit's own answer to a request it refuses
+    before any handler runs (validation, credentials, content type, size, method), from what it refuses with."""
+
+    def validation_problem(self, refusal: Refusal) -> models.ValidationProblem:
+        """The kit's 400 as `ValidationProblem`."""
+
+    def problem(self, refusal: Refusal) -> models.Problem:
+        """The kit's 401, 413, 415 as `Problem`."""

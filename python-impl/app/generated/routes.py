@@ -52,6 +52,7 @@ from .operations import (
     UpdateTask412,
     UpdateTask413,
     UpdateTask415,
+    ErrorBodies,
     Operations,
     SecurityHandlers,
 )
@@ -75,12 +76,18 @@ OPERATIONS: dict[str, str] = {
 SECURITY_SCHEMES: dict[str, str] = {
     "bearerAuth": "bearer_auth",
 }
+ERROR_SHAPES: dict[str, str] = {
+    "ValidationProblem": "validation_problem",
+    "Problem": "problem",
+}
 
 
-def bind(operations: Operations[P], security: SecurityHandlers[P]) -> Binding:
-    """Checks that every operation is implemented (naming the missing ones) and wires each to its route."""
+def bind(operations: Operations[P], security: SecurityHandlers[P], errors: ErrorBodies) -> Binding:
+    """Checks that every operation, scheme and error shape is implemented (naming the missing ones) and wires each
+    to its route; `errors` builds the bodies of the kit's own refusals as the contract documents them."""
     require_implemented(operations, Operations, OPERATIONS)
     require_implemented(security, SecurityHandlers, SECURITY_SCHEMES)
+    require_implemented(errors, ErrorBodies, ERROR_SHAPES)
 
     async def get_health(ctx: Context, call: Call) -> Response:
         result = await operations.get_health(
@@ -430,4 +437,8 @@ def bind(operations: Operations[P], security: SecurityHandlers[P]) -> Binding:
     authenticators: dict[str, Any] = {
         "bearerAuth": security.bearer_auth,
     }
-    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS)
+    error_bodies: dict[str, Any] = {
+        "ValidationProblem": errors.validation_problem,
+        "Problem": errors.problem,
+    }
+    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS, error_bodies=error_bodies)

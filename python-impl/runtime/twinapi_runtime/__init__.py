@@ -15,6 +15,7 @@ from twinapi_runtime.binding import (
     respond,
 )
 from twinapi_runtime.problems import AuthenticationFailed, NotImplementedOperation, ProblemError
+from twinapi_runtime.refusals import FieldError, Refusal
 
 __all__ = [
     "AuthenticationFailed",
@@ -25,10 +26,12 @@ __all__ = [
     "Context",
     "ContractDocument",
     "ContractError",
+    "FieldError",
     "MissingOperations",
     "NotImplementedOperation",
     "OperationRoute",
     "ProblemError",
+    "Refusal",
     "include_contract",
     "load_contract",
     "require_implemented",

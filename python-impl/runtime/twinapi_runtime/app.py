@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -18,12 +18,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from twinapi_runtime import docs
+from twinapi_runtime import docs, refusals
 from twinapi_runtime.binding import Binding, OperationRoute, is_json
 from twinapi_runtime.dispatch import Body, Media, Operation, PathEndpoint, Scheme
 from twinapi_runtime.env import Limits, limits_from_env
 from twinapi_runtime.middleware import RequestContext, http_problem
 from twinapi_runtime.problems import NO_ROUTE, problem_response
+from twinapi_runtime.refusals import Answer
 from twinapi_runtime.validation import ANYTHING, Param, Validators, scalar_kind
 
 _TEMPLATE = re.compile(r"{([^}/]+)}")
@@ -44,11 +45,12 @@ CONTRACT_FORMAT = 1
 class ContractDocument:
     """What the generator wrote for the runtime: the spec as written (served at /openapi.json), the document routed
     by, OpenAPI's dialect already in JSON Schema 2020-12 terms, and that document with tagged `oneOf`s checked by
-    their tag, which requests are validated by."""
+    their tag, which requests are validated by; and how the kit's refusals are answered (see refusals)."""
 
     spec: dict[str, Any]
     served: dict[str, Any]
     validation: dict[str, Any]
+    errors: dict[str, Any] = field(default_factory=dict)
 
 
 def load_contract(path: Path) -> ContractDocument:
@@ -64,9 +66,12 @@ def load_contract(path: Path) -> ContractDocument:
         )
     spec, served = data.get("spec"), data.get("served")
     validation = data.get("validation", served)  # written only where it differs from `served`
+    errors = data.get("errors", {})
     if not isinstance(spec, dict) or not isinstance(served, dict) or not isinstance(validation, dict):
         raise ContractError(f"{path}: the contract document lacks its spec: run `make generate`")
-    return ContractDocument(spec, served, validation)
+    if not isinstance(errors, dict):
+        raise ContractError(f"{path}: the contract document's errors are not a table: run `make generate`")
+    return ContractDocument(spec, served, validation, errors)
 
 
 def _pointer(*parts: str) -> str:
@@ -74,8 +79,10 @@ def _pointer(*parts: str) -> str:
 
 
 class _Compiler:
-    def __init__(self, spec: dict[str, Any], binding: Binding, limits: Limits) -> None:
+    def __init__(self, spec: dict[str, Any], binding: Binding, limits: Limits, errors: dict[str, Any]) -> None:
         self.spec = spec
+        self.errors = errors
+        self.error_bodies = binding.error_bodies
         self.validators = Validators(spec, binding.formats)
         self.limits = limits
         self.authenticators = binding.authenticators
@@ -141,7 +148,17 @@ class _Compiler:
         params = self._params(item, op, base, route.method.lower())
         body = self._body(op.get("requestBody"), base + _pointer(route.method.lower(), "requestBody"))
         requirements = [[self._scheme(name, route) for name in sorted(req)] for req in security or []]
-        return Operation(route.endpoint, requirements, params, body, path_names, self.limits.max_body_bytes)
+        answers = self.answers("operations", route.operation_id)
+        return Operation(route.endpoint, requirements, params, body, path_names, self.limits.max_body_bytes, answers)
+
+    def answers(self, kind: str, key: str) -> dict[int, Answer]:
+        """The documented answers of an operation's (or a path's) refusals, from the contract document."""
+        try:
+            return refusals.answers((self.errors.get(kind) or {}).get(key) or {}, self.error_bodies)
+        except refusals.UnknownShape as missing:
+            raise ContractError(
+                f"{key}: no ErrorBodies hook for the error shape {missing}: run `make generate`"
+            ) from None
 
     def _params(self, item: dict[str, Any], op: dict[str, Any], base: str, method: str) -> list[Param]:
         merged: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
@@ -348,7 +365,7 @@ def include_contract(app: FastAPI, contract_path: Path, binding: Binding, *, lim
     """
     contract = load_contract(contract_path)
     spec = contract.spec
-    compiler = _Compiler(contract.validation, binding, limits or limits_from_env())
+    compiler = _Compiler(contract.validation, binding, limits or limits_from_env(), contract.errors)
     groups: dict[str, dict[str, Operation]] = {}
     shapes: dict[str, str] = {}  # templates that differ only in parameter names are one path
     for route in binding.routes:
@@ -360,7 +377,7 @@ def include_contract(app: FastAPI, contract_path: Path, binding: Binding, *, lim
         raise RuntimeError("include_contract must be called before the application starts")
     routes = ContractRoutes()
     for pattern in sorted(groups, key=lambda p: _specificity(shapes[p])):
-        routes.add(shapes[pattern], pattern, PathEndpoint(groups[pattern]))
+        routes.add(shapes[pattern], pattern, PathEndpoint(groups[pattern], compiler.answers("paths", shapes[pattern])))
     # Last in the list is innermost: middleware the app adds later still wraps the contract's routes.
     app.user_middleware.append(Middleware(ContractDispatch, routes=routes, owner=app))
     # FastAPI's documented way to give an app its own document (its /openapi.json serves what this returns).

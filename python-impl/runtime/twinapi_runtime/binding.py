@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -104,6 +104,8 @@ class Binding:
     routes: list[OperationRoute]
     authenticators: dict[str, Callable[[Context, str], Awaitable[Any]]]
     formats: Mapping[str, tuple[str, str | None]]
+    # The generated ErrorBodies hooks by error shape: they build the documented bodies of the kit's refusals.
+    error_bodies: Mapping[str, Callable[[Any], object]] = field(default_factory=dict)
 
 
 class MissingOperations(Exception):

@@ -22,7 +22,8 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from twinapi_runtime.binding import Call, Context, Endpoint, RawBody
-from twinapi_runtime.problems import METHOD_ORDER, ProblemError, from_error, invalid, problem_response
+from twinapi_runtime.problems import METHOD_ORDER, ProblemError, invalid
+from twinapi_runtime.refusals import Answer, refuse
 from twinapi_runtime.validation import Param, coerce, errors_of
 
 ABSENT = object()  # no request body at all, unlike a JSON `null` body, which is validated like any other value
@@ -112,8 +113,10 @@ class Operation:
         body: Body | None,
         path_names: dict[str, str],
         body_limit: int,
+        answers: dict[int, Answer],
     ) -> None:
         self.endpoint = endpoint
+        self.answers = answers  # the kit's refusals as the operation documents them (see refusals)
         self.security = security
         self.optional_auth = any(not requirement for requirement in security)
         self.schemes = {scheme.name: scheme for requirement in security for scheme in requirement}.values()
@@ -143,7 +146,7 @@ class Operation:
                 raise invalid([POISON])
             return await self.endpoint(ctx, Call(principal, params, None if body is ABSENT else body))
         except ProblemError as error:
-            return from_error(error, ctx.path)
+            return refuse(error, ctx.path, self.answers)
 
     async def _authenticate(self, ctx: Context, request: Request) -> Any:
         for requirement in self.security:
@@ -384,16 +387,16 @@ def _too_large(limit: int) -> ProblemError:
 class PathEndpoint:
     """The ASGI app of one path template; an undocumented method gets 405 with every documented one in Allow."""
 
-    def __init__(self, operations: dict[str, Operation]) -> None:
+    def __init__(self, operations: dict[str, Operation], answers: dict[int, Answer]) -> None:
         self.operations = operations
+        self.answers = answers  # its 405 as the path's operations document it
         self.allow = ", ".join(m for m in METHOD_ORDER if m in operations)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         operation = self.operations.get(scope["method"])
         if operation is None:
-            response = problem_response(
-                405, "This path does not accept this method.", scope["path"], headers={"Allow": self.allow}
-            )
+            wrong = ProblemError(405, "This path does not accept this method.", headers={"Allow": self.allow})
+            response = refuse(wrong, scope["path"], self.answers)
         else:
             response = await operation.handle(scope, receive)
         await response(scope, receive, send)

@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from twinapi_codegen import contract, loader
 from twinapi_runtime import AuthenticationFailed, Binding, Context, NotImplementedOperation, include_contract
 
+from app.errors import Problems
 from app.generated import models
 from app.generated import operations as ops
 from app.generated.routes import CONTRACT_PATH, bind
@@ -89,7 +90,9 @@ def contract_app(contract_path: Path, binding: Binding) -> FastAPI:
 
 @pytest.fixture
 def client(recorder: Recorder) -> Iterator[TestClient]:
-    with TestClient(contract_app(CONTRACT_PATH, bind(recorder, Tokens())), raise_server_exceptions=False) as client:
+    with TestClient(
+        contract_app(CONTRACT_PATH, bind(recorder, Tokens(), Problems())), raise_server_exceptions=False
+    ) as client:
         yield client
 
 

@@ -6,6 +6,7 @@ import pytest
 from conftest import Tokens
 from twinapi_runtime import MissingOperations
 
+from app.errors import Problems
 from app.generated import operations as ops
 from app.generated.routes import bind
 
@@ -16,7 +17,7 @@ class Partial(ops.Operations[str]):
 
 def test_missing_operations_are_named() -> None:
     with pytest.raises(MissingOperations) as caught:
-        bind(Partial(), Tokens())  # type: ignore[abstract]
+        bind(Partial(), Tokens(), Problems())  # type: ignore[abstract]
     message = str(caught.value)
     for operation_id in ("getHealth", "createTask", "deleteTask"):
         assert operation_id in message

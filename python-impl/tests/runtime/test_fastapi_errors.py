@@ -9,6 +9,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from twinapi_runtime import Context, include_contract
 
+from app.errors import Problems
 from app.generated import models
 from app.generated import operations as ops
 from app.generated.routes import CONTRACT_PATH, bind
@@ -47,7 +48,7 @@ def app_with_handler() -> FastAPI:
             raise RuntimeError("internals")
         return {"name": name}
 
-    include_contract(app, CONTRACT_PATH, bind(Failing(), Tokens()))
+    include_contract(app, CONTRACT_PATH, bind(Failing(), Tokens(), Problems()))
     return app
 
 
@@ -92,7 +93,7 @@ async def test_the_app_s_own_handler_for_unexpected_errors_is_used() -> None:
     async def boom() -> None:
         raise RuntimeError("internals")
 
-    include_contract(app, CONTRACT_PATH, bind(Recorder(), Tokens()))
+    include_contract(app, CONTRACT_PATH, bind(Recorder(), Tokens(), Problems()))
     async with client(app) as http:
         own, contract = await http.get("/boom"), await http.post("/users", json={})
         registered = await http.post(
@@ -111,7 +112,7 @@ async def test_the_app_may_keep_fastapi_s_answer_to_http_exceptions() -> None:
         return await http_exception_handler(request, exc)  # type: ignore[arg-type]
 
     app = FastAPI(exception_handlers={StarletteHTTPException: detail_only})
-    include_contract(app, CONTRACT_PATH, bind(Recorder(), Tokens()))
+    include_contract(app, CONTRACT_PATH, bind(Recorder(), Tokens(), Problems()))
     async with client(app) as http:
         response = await http.get("/nowhere")
     assert (response.status_code, response.json()) == (404, {"detail": "Not Found"})

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 from twinapi_runtime import Context, include_contract
 
+from app.errors import Problems
 from app.generated import models
 from app.generated import operations as ops
 from app.generated.routes import CONTRACT_PATH, bind
@@ -33,7 +34,7 @@ def test_startup_and_shutdown_run_and_the_state_reaches_handlers() -> None:
         events.append("shutdown")
 
     app = FastAPI(lifespan=lifespan)
-    include_contract(app, CONTRACT_PATH, bind(FromState(), Tokens()))
+    include_contract(app, CONTRACT_PATH, bind(FromState(), Tokens(), Problems()))
     with TestClient(app) as http:  # runs the lifespan as a server does, its state in every request's scope
         assert events == ["startup"]
         response = http.get("/health")

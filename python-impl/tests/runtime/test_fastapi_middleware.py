@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from twinapi_runtime import include_contract
 
+from app.errors import Problems
 from app.generated.routes import CONTRACT_PATH, bind
 
 pytestmark = pytest.mark.anyio
@@ -37,7 +38,7 @@ class Stamp:
 def app_with_middleware(recorder: Recorder) -> FastAPI:
     app = FastAPI()
     app.add_middleware(Stamp, name="before")
-    include_contract(app, CONTRACT_PATH, bind(recorder, Tokens()))
+    include_contract(app, CONTRACT_PATH, bind(recorder, Tokens(), Problems()))
     app.add_middleware(Stamp, name="after")
     app.add_middleware(CORSMiddleware, allow_origins=[ORIGIN], allow_methods=["*"], allow_headers=["authorization"])
 

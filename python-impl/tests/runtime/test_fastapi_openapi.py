@@ -10,6 +10,7 @@ from conftest import Recorder, Tokens
 from fastapi import FastAPI
 from twinapi_runtime import include_contract, load_contract
 
+from app.errors import Problems
 from app.generated.routes import CONTRACT_PATH, bind
 
 pytestmark = pytest.mark.anyio
@@ -22,7 +23,7 @@ def contract_app(**options: str | None) -> FastAPI:
     async def extra() -> dict[str, str]:
         return {"ok": "yes"}
 
-    include_contract(app, CONTRACT_PATH, bind(Recorder(), Tokens()))
+    include_contract(app, CONTRACT_PATH, bind(Recorder(), Tokens(), Problems()))
     return app
 
 

@@ -11,6 +11,7 @@ from conftest import AUTH, Recorder, Tokens
 from fastapi import APIRouter, Depends, FastAPI, Header
 from twinapi_runtime import include_contract
 
+from app.errors import Problems
 from app.generated.routes import CONTRACT_PATH, bind
 
 pytestmark = pytest.mark.anyio
@@ -44,7 +45,7 @@ async def test_a_route_with_dependencies_answers_beside_the_contract(recorder: R
     ) -> dict[str, str]:
         return {"who": who, "session": s, "connection": c}
 
-    include_contract(app, CONTRACT_PATH, bind(recorder, Tokens()))
+    include_contract(app, CONTRACT_PATH, bind(recorder, Tokens(), Problems()))
     async with client(app) as http:
         extra_answer = await http.get("/extra", headers={"x-caller": "ada"})
         health = await http.get("/health")
@@ -61,7 +62,7 @@ async def test_a_dependency_s_validation_error_is_fastapi_s(recorder: Recorder) 
     async def number(n: int) -> dict[str, int]:
         return {"n": n}
 
-    include_contract(app, CONTRACT_PATH, bind(recorder, Tokens()))
+    include_contract(app, CONTRACT_PATH, bind(recorder, Tokens(), Problems()))
     async with client(app) as http:
         good, bad = await http.get("/numbers/7"), await http.get("/numbers/seven")
     assert good.json() == {"n": 7}
@@ -84,7 +85,7 @@ async def test_routers_included_before_or_after_the_contract_answer(recorder: Re
 
     app = FastAPI()
     app.include_router(first)
-    include_contract(app, CONTRACT_PATH, bind(recorder, Tokens()))
+    include_contract(app, CONTRACT_PATH, bind(recorder, Tokens(), Problems()))
     app.include_router(second)
     async with client(app) as http:
         assert (await http.get("/admin/stats")).json() == {"tenant": "acme"}
@@ -106,7 +107,7 @@ async def test_contract_paths_belong_to_the_contract(recorder: Recorder) -> None
     async def extra() -> dict[str, str]:
         return {"who": "user"}
 
-    include_contract(app, CONTRACT_PATH, bind(recorder, Tokens()))
+    include_contract(app, CONTRACT_PATH, bind(recorder, Tokens(), Problems()))
     async with client(app) as http:
         assert (await http.get("/health")).json()["implementation"] == "python"
         # Exact, as in Node: a contract path with a slash added is not redirected to it; a user's route is.
@@ -123,4 +124,4 @@ def test_the_contract_is_included_before_the_app_starts(recorder: Recorder) -> N
     app = FastAPI()
     with TestClient(app):
         with pytest.raises(RuntimeError, match="before the application starts"):
-            include_contract(app, CONTRACT_PATH, bind(recorder, Tokens()))
+            include_contract(app, CONTRACT_PATH, bind(recorder, Tokens(), Problems()))

@@ -22,6 +22,7 @@ from conftest import Recorder, Tokens
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.errors import Problems
 from app.generated.routes import CONTRACT_PATH, bind
 from twinapi_runtime import include_contract
 
@@ -38,7 +39,7 @@ async def extra(who: Annotated[str, Depends(caller)]) -> dict[str, str]:
     return {"who": who}
 
 
-include_contract(app, CONTRACT_PATH, bind(Recorder(), Tokens()))
+include_contract(app, CONTRACT_PATH, bind(Recorder(), Tokens(), Problems()))
 app.add_middleware(CORSMiddleware, allow_origins=["https://app.example.com"])
 """
 

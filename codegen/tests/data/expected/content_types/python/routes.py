@@ -17,6 +17,7 @@ from .operations import (
     Upload201,
     PutBlob200,
     PostNote204,
+    ErrorBodies,
     Operations,
     SecurityHandlers,
 )
@@ -32,12 +33,15 @@ OPERATIONS: dict[str, str] = {
     "postNote": "post_note",
 }
 SECURITY_SCHEMES: dict[str, str] = {}
+ERROR_SHAPES: dict[str, str] = {}
 
 
-def bind(operations: Operations, security: SecurityHandlers[P]) -> Binding:
-    """Checks that every operation is implemented (naming the missing ones) and wires each to its route."""
+def bind(operations: Operations, security: SecurityHandlers[P], errors: ErrorBodies) -> Binding:
+    """Checks that every operation, scheme and error shape is implemented (naming the missing ones) and wires each
+    to its route; `errors` builds the bodies of the kit's own refusals as the contract documents them."""
     require_implemented(operations, Operations, OPERATIONS)
     require_implemented(security, SecurityHandlers, SECURITY_SCHEMES)
+    require_implemented(errors, ErrorBodies, ERROR_SHAPES)
 
     async def upload(ctx: Context, call: Call) -> Response:
         result = await operations.upload(
@@ -87,4 +91,5 @@ def bind(operations: Operations, security: SecurityHandlers[P]) -> Binding:
         OperationRoute("postNote", "POST", "/note", post_note),
     ]
     authenticators: dict[str, Any] = {}
-    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS)
+    error_bodies: dict[str, Any] = {}
+    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS, error_bodies=error_bodies)

@@ -85,6 +85,13 @@ export interface Service {
 export interface SecurityHandlers {
 }
 
+/**
+ * One method per error shape the contract documents: the body of the kit's own answer to a request it refuses before
+ * any handler runs (validation, credentials, content type, size, method), from what it refuses with.
+ */
+export interface ErrorBodies {
+}
+
 export const operationIds = [
   "upload",
   "putBlob",
@@ -99,6 +106,8 @@ export const contract = {
   title: "Content types",
   version: "1",
   securitySchemes: {
+  },
+  errorBodies: {
   },
   operations: [
     {

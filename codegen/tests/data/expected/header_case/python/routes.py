@@ -16,6 +16,7 @@ from .formats import FORMATS
 from .operations import (
     ListItems204,
     AddItem204,
+    ErrorBodies,
     Operations,
     SecurityHandlers,
 )
@@ -30,12 +31,15 @@ OPERATIONS: dict[str, str] = {
     "addItem": "add_item",
 }
 SECURITY_SCHEMES: dict[str, str] = {}
+ERROR_SHAPES: dict[str, str] = {}
 
 
-def bind(operations: Operations, security: SecurityHandlers[P]) -> Binding:
-    """Checks that every operation is implemented (naming the missing ones) and wires each to its route."""
+def bind(operations: Operations, security: SecurityHandlers[P], errors: ErrorBodies) -> Binding:
+    """Checks that every operation, scheme and error shape is implemented (naming the missing ones) and wires each
+    to its route; `errors` builds the bodies of the kit's own refusals as the contract documents them."""
     require_implemented(operations, Operations, OPERATIONS)
     require_implemented(security, SecurityHandlers, SECURITY_SCHEMES)
+    require_implemented(errors, ErrorBodies, ERROR_SHAPES)
 
     async def list_items(ctx: Context, call: Call) -> Response:
         result = await operations.list_items(
@@ -70,4 +74,5 @@ def bind(operations: Operations, security: SecurityHandlers[P]) -> Binding:
         OperationRoute("addItem", "POST", "/items", add_item),
     ]
     authenticators: dict[str, Any] = {}
-    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS)
+    error_bodies: dict[str, Any] = {}
+    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS, error_bodies=error_bodies)

@@ -18,6 +18,7 @@ from .operations import (
     AddReading201,
     LatestReading200,
     ClearReadingsDefault,
+    ErrorBodies,
     Operations,
     SecurityHandlers,
 )
@@ -34,12 +35,15 @@ OPERATIONS: dict[str, str] = {
     "clearReadings": "clear_readings",
 }
 SECURITY_SCHEMES: dict[str, str] = {}
+ERROR_SHAPES: dict[str, str] = {}
 
 
-def bind(operations: Operations, security: SecurityHandlers[P]) -> Binding:
-    """Checks that every operation is implemented (naming the missing ones) and wires each to its route."""
+def bind(operations: Operations, security: SecurityHandlers[P], errors: ErrorBodies) -> Binding:
+    """Checks that every operation, scheme and error shape is implemented (naming the missing ones) and wires each
+    to its route; `errors` builds the bodies of the kit's own refusals as the contract documents them."""
     require_implemented(operations, Operations, OPERATIONS)
     require_implemented(security, SecurityHandlers, SECURITY_SCHEMES)
+    require_implemented(errors, ErrorBodies, ERROR_SHAPES)
 
     async def list_readings(ctx: Context, call: Call) -> Response:
         result = await operations.list_readings(
@@ -102,4 +106,5 @@ def bind(operations: Operations, security: SecurityHandlers[P]) -> Binding:
         OperationRoute("clearReadings", "DELETE", "/readings/latest", clear_readings),
     ]
     authenticators: dict[str, Any] = {}
-    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS)
+    error_bodies: dict[str, Any] = {}
+    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS, error_bodies=error_bodies)

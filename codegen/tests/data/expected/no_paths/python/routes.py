@@ -14,6 +14,7 @@ from twinapi_runtime import Binding, Call, Context, OperationRoute, RawBody, as_
 from . import models
 from .formats import FORMATS
 from .operations import (
+    ErrorBodies,
     Operations,
     SecurityHandlers,
 )
@@ -25,13 +26,17 @@ P = TypeVar("P")
 
 OPERATIONS: dict[str, str] = {}
 SECURITY_SCHEMES: dict[str, str] = {}
+ERROR_SHAPES: dict[str, str] = {}
 
 
-def bind(operations: Operations, security: SecurityHandlers[P]) -> Binding:
-    """Checks that every operation is implemented (naming the missing ones) and wires each to its route."""
+def bind(operations: Operations, security: SecurityHandlers[P], errors: ErrorBodies) -> Binding:
+    """Checks that every operation, scheme and error shape is implemented (naming the missing ones) and wires each
+    to its route; `errors` builds the bodies of the kit's own refusals as the contract documents them."""
     require_implemented(operations, Operations, OPERATIONS)
     require_implemented(security, SecurityHandlers, SECURITY_SCHEMES)
+    require_implemented(errors, ErrorBodies, ERROR_SHAPES)
 
     routes: list[OperationRoute] = []
     authenticators: dict[str, Any] = {}
-    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS)
+    error_bodies: dict[str, Any] = {}
+    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS, error_bodies=error_bodies)

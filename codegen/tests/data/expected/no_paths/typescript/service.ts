@@ -23,6 +23,13 @@ export interface Service {
 export interface SecurityHandlers {
 }
 
+/**
+ * One method per error shape the contract documents: the body of the kit's own answer to a request it refuses before
+ * any handler runs (validation, credentials, content type, size, method), from what it refuses with.
+ */
+export interface ErrorBodies {
+}
+
 export const operationIds = [
 ] as const;
 
@@ -34,6 +41,8 @@ export const contract = {
   title: "Nothing yet",
   version: "1.0",
   securitySchemes: {
+  },
+  errorBodies: {
   },
   operations: [
   ],

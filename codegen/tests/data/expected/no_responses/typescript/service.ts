@@ -64,6 +64,13 @@ export interface Service {
 export interface SecurityHandlers {
 }
 
+/**
+ * One method per error shape the contract documents: the body of the kit's own answer to a request it refuses before
+ * any handler runs (validation, credentials, content type, size, method), from what it refuses with.
+ */
+export interface ErrorBodies {
+}
+
 export const operationIds = [
   "readCookies",
   "deleteThing",
@@ -77,6 +84,8 @@ export const contract = {
   title: "No responses",
   version: "1.0",
   securitySchemes: {
+  },
+  errorBodies: {
   },
   operations: [
     {

@@ -15,6 +15,7 @@ from . import models
 from .formats import FORMATS
 from .operations import (
     PostDocument200,
+    ErrorBodies,
     Operations,
     SecurityHandlers,
 )
@@ -28,12 +29,15 @@ OPERATIONS: dict[str, str] = {
     "postDocument": "post_document",
 }
 SECURITY_SCHEMES: dict[str, str] = {}
+ERROR_SHAPES: dict[str, str] = {}
 
 
-def bind(operations: Operations, security: SecurityHandlers[P]) -> Binding:
-    """Checks that every operation is implemented (naming the missing ones) and wires each to its route."""
+def bind(operations: Operations, security: SecurityHandlers[P], errors: ErrorBodies) -> Binding:
+    """Checks that every operation, scheme and error shape is implemented (naming the missing ones) and wires each
+    to its route; `errors` builds the bodies of the kit's own refusals as the contract documents them."""
     require_implemented(operations, Operations, OPERATIONS)
     require_implemented(security, SecurityHandlers, SECURITY_SCHEMES)
+    require_implemented(errors, ErrorBodies, ERROR_SHAPES)
 
     async def post_document(ctx: Context, call: Call) -> Response:
         result = await operations.post_document(
@@ -53,4 +57,5 @@ def bind(operations: Operations, security: SecurityHandlers[P]) -> Binding:
         OperationRoute("postDocument", "POST", "/documents", post_document),
     ]
     authenticators: dict[str, Any] = {}
-    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS)
+    error_bodies: dict[str, Any] = {}
+    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS, error_bodies=error_bodies)

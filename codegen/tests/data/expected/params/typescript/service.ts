@@ -70,6 +70,13 @@ export interface Service {
 export interface SecurityHandlers {
 }
 
+/**
+ * One method per error shape the contract documents: the body of the kit's own answer to a request it refuses before
+ * any handler runs (validation, credentials, content type, size, method), from what it refuses with.
+ */
+export interface ErrorBodies {
+}
+
 export const operationIds = [
   "search",
   "near",
@@ -83,6 +90,8 @@ export const contract = {
   title: "Parameter styles",
   version: "1",
   securitySchemes: {
+  },
+  errorBodies: {
   },
   operations: [
     {

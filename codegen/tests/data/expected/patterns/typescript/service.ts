@@ -47,6 +47,13 @@ export interface Service {
 export interface SecurityHandlers {
 }
 
+/**
+ * One method per error shape the contract documents: the body of the kit's own answer to a request it refuses before
+ * any handler runs (validation, credentials, content type, size, method), from what it refuses with.
+ */
+export interface ErrorBodies {
+}
+
 export const operationIds = [
   "getCode",
 ] as const;
@@ -59,6 +66,8 @@ export const contract = {
   title: "Patterns",
   version: "1",
   securitySchemes: {
+  },
+  errorBodies: {
   },
   operations: [
     {

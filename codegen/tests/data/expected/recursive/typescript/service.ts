@@ -65,6 +65,13 @@ export interface Service {
 export interface SecurityHandlers {
 }
 
+/**
+ * One method per error shape the contract documents: the body of the kit's own answer to a request it refuses before
+ * any handler runs (validation, credentials, content type, size, method), from what it refuses with.
+ */
+export interface ErrorBodies {
+}
+
 export const operationIds = [
   "getTree",
   "putTree",
@@ -78,6 +85,8 @@ export const contract = {
   title: "Recursive schemas",
   version: "1",
   securitySchemes: {
+  },
+  errorBodies: {
   },
   operations: [
     {

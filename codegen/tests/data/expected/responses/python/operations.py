@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, TypeAlias, TypeVar
 
-from twinapi_runtime import Context
+from twinapi_runtime import Context, Refusal
 
 from . import models
 
@@ -67,3 +67,11 @@ class SecurityHandlers(Protocol[P_co]):
     """One method per security scheme: check the credentials and return the caller, or raise AuthenticationFailed."""
 
     pass
+
+
+class ErrorBodies(Protocol):
+    """One method per error shape the contract documents: the body of the kit's own answer to a request it refuses
+    before any handler runs (validation, credentials, content type, size, method), from what it refuses with."""
+
+    def error(self, refusal: Refusal) -> models.Error:
+        """The kit's 400, 405, 413, 415 as `Error`."""

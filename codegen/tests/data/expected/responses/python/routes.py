@@ -18,6 +18,7 @@ from .operations import (
     DeleteThingDefault,
     HeadThing200,
     HeadThing4XX,
+    ErrorBodies,
     Operations,
     SecurityHandlers,
 )
@@ -32,12 +33,17 @@ OPERATIONS: dict[str, str] = {
     "headThing": "head_thing",
 }
 SECURITY_SCHEMES: dict[str, str] = {}
+ERROR_SHAPES: dict[str, str] = {
+    "Error": "error",
+}
 
 
-def bind(operations: Operations, security: SecurityHandlers[P]) -> Binding:
-    """Checks that every operation is implemented (naming the missing ones) and wires each to its route."""
+def bind(operations: Operations, security: SecurityHandlers[P], errors: ErrorBodies) -> Binding:
+    """Checks that every operation, scheme and error shape is implemented (naming the missing ones) and wires each
+    to its route; `errors` builds the bodies of the kit's own refusals as the contract documents them."""
     require_implemented(operations, Operations, OPERATIONS)
     require_implemented(security, SecurityHandlers, SECURITY_SCHEMES)
+    require_implemented(errors, ErrorBodies, ERROR_SHAPES)
 
     async def delete_thing(ctx: Context, call: Call) -> Response:
         result = await operations.delete_thing(
@@ -86,4 +92,7 @@ def bind(operations: Operations, security: SecurityHandlers[P]) -> Binding:
         OperationRoute("headThing", "HEAD", "/things/{id}", head_thing),
     ]
     authenticators: dict[str, Any] = {}
-    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS)
+    error_bodies: dict[str, Any] = {
+        "Error": errors.error,
+    }
+    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS, error_bodies=error_bodies)

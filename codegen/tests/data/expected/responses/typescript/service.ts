@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 
 import type { FastifyReply, FastifyRequest } from "fastify";
 
-import type { Contract } from "fastify-twinapi";
+import type { Contract, Refusal } from "fastify-twinapi";
 import type { paths } from "./schema.js";
 
 /** Parameters with a schema default are always there: the kit fills them in before the handler runs. */
@@ -68,6 +68,17 @@ export interface Service {
 export interface SecurityHandlers {
 }
 
+/** The error shape `Error`: the body of the kit's 400, 405, 413, 415. */
+export type ErrorErrorBody = DeleteThingOperation["responses"]["default"]["content"]["application/json"];
+
+/**
+ * One method per error shape the contract documents: the body of the kit's own answer to a request it refuses before
+ * any handler runs (validation, credentials, content type, size, method), from what it refuses with.
+ */
+export interface ErrorBodies {
+  error(refusal: Refusal): ErrorErrorBody;
+}
+
 export const operationIds = [
   "deleteThing",
   "headThing",
@@ -81,6 +92,9 @@ export const contract = {
   title: "Response shapes",
   version: "1",
   securitySchemes: {
+  },
+  errorBodies: {
+    "Error": "error",
   },
   operations: [
     {

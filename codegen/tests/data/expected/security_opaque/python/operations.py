@@ -78,3 +78,9 @@ class SecurityHandlers(Protocol[P_co]):
 
     async def legacy_key(self, ctx: Context, credentials: str) -> P_co:
         """legacy_key: not declared in the spec; the kit cannot read its credentials, so they are "": decide from `ctx.request`."""
+
+
+class ErrorBodies(Protocol):
+    """The contract documents no error shape the kit answers with: its refusals are problem+json."""
+
+    pass

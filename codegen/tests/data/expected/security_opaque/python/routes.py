@@ -17,6 +17,7 @@ from .operations import (
     ByCertificate204,
     ByUndeclaredKey204,
     ByTokenOrCertificate204,
+    ErrorBodies,
     Operations,
     SecurityHandlers,
 )
@@ -36,12 +37,15 @@ SECURITY_SCHEMES: dict[str, str] = {
     "clientCertificate": "client_certificate",
     "legacy_key": "legacy_key",
 }
+ERROR_SHAPES: dict[str, str] = {}
 
 
-def bind(operations: Operations[P], security: SecurityHandlers[P]) -> Binding:
-    """Checks that every operation is implemented (naming the missing ones) and wires each to its route."""
+def bind(operations: Operations[P], security: SecurityHandlers[P], errors: ErrorBodies) -> Binding:
+    """Checks that every operation, scheme and error shape is implemented (naming the missing ones) and wires each
+    to its route; `errors` builds the bodies of the kit's own refusals as the contract documents them."""
     require_implemented(operations, Operations, OPERATIONS)
     require_implemented(security, SecurityHandlers, SECURITY_SCHEMES)
+    require_implemented(errors, ErrorBodies, ERROR_SHAPES)
 
     async def by_certificate(ctx: Context, call: Call) -> Response:
         result = await operations.by_certificate(
@@ -95,4 +99,5 @@ def bind(operations: Operations[P], security: SecurityHandlers[P]) -> Binding:
         "clientCertificate": security.client_certificate,
         "legacy_key": security.legacy_key,
     }
-    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS)
+    error_bodies: dict[str, Any] = {}
+    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS, error_bodies=error_bodies)

@@ -93,6 +93,13 @@ export interface SecurityHandlers<P> {
   legacyKey(credential: string, request: FastifyRequest): Promise<P>;
 }
 
+/**
+ * One method per error shape the contract documents: the body of the kit's own answer to a request it refuses before
+ * any handler runs (validation, credentials, content type, size, method), from what it refuses with.
+ */
+export interface ErrorBodies {
+}
+
 export const operationIds = [
   "byCertificate",
   "byUndeclaredKey",
@@ -128,6 +135,8 @@ export const contract = {
       in: null,
       param: null,
     },
+  },
+  errorBodies: {
   },
   operations: [
     {

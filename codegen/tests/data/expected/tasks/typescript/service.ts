@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 
 import type { FastifyReply, FastifyRequest } from "fastify";
 
-import type { Contract } from "fastify-twinapi";
+import type { Contract, Refusal } from "fastify-twinapi";
 import type { paths } from "./schema.js";
 
 /** Parameters with a schema default are always there: the kit fills them in before the handler runs. */
@@ -245,6 +245,21 @@ export interface SecurityHandlers<P> {
   bearerAuth(credential: string, request: FastifyRequest): Promise<P>;
 }
 
+/** The error shape `ValidationProblem`: the body of the kit's 400. */
+export type ValidationProblemErrorBody = RegisterUserOperation["responses"][400]["content"]["application/problem+json"];
+
+/** The error shape `Problem`: the body of the kit's 401, 413, 415. */
+export type ProblemErrorBody = RegisterUserOperation["responses"][413]["content"]["application/problem+json"];
+
+/**
+ * One method per error shape the contract documents: the body of the kit's own answer to a request it refuses before
+ * any handler runs (validation, credentials, content type, size, method), from what it refuses with.
+ */
+export interface ErrorBodies {
+  validationProblem(refusal: Refusal): ValidationProblemErrorBody;
+  problem(refusal: Refusal): ProblemErrorBody;
+}
+
 export const operationIds = [
   "getHealth",
   "registerUser",
@@ -272,6 +287,10 @@ export const contract = {
       in: null,
       param: null,
     },
+  },
+  errorBodies: {
+    "ValidationProblem": "validationProblem",
+    "Problem": "problem",
   },
   operations: [
     {

@@ -68,6 +68,13 @@ export interface Service {
 export interface SecurityHandlers {
 }
 
+/**
+ * One method per error shape the contract documents: the body of the kit's own answer to a request it refuses before
+ * any handler runs (validation, credentials, content type, size, method), from what it refuses with.
+ */
+export interface ErrorBodies {
+}
+
 export const operationIds = [
   "saveSettings",
   "getReading",
@@ -81,6 +88,8 @@ export const contract = {
   title: "YAML 1.2 traps",
   version: "2026-01-01",
   securitySchemes: {
+  },
+  errorBodies: {
   },
   operations: [
     {
