@@ -13,7 +13,7 @@ import pytest
 from conftest import DATA, Project
 from test_cli import _run
 
-from twinapi_codegen import contract, loader, settings
+from twinapi_codegen import contract, errors, loader, settings
 from twinapi_codegen.errors import SpecError
 from twinapi_codegen.generate import render
 
@@ -324,3 +324,24 @@ def test_a_bad_twinapi_toml_is_named_and_nothing_is_written(
     err = capsys.readouterr().err
     assert f"error: {tmp_path / settings.FILE_NAME}: " in err and said in err and "nothing was written" in err
     assert not (tmp_path / "py").exists()
+
+
+def test_an_extends_that_names_another_document_is_a_located_warning(spec: Path) -> None:
+    head = HEAD.replace("actions:\n", "extends: ./other.yaml\nactions:\n")
+    fix = _overlay(spec.parent, "  - target: $.info\n    update: {x-checked: true}\n", head=head)
+    with errors.collecting() as warnings:
+        doc = loader.load(spec, [fix])
+    assert doc.data["info"]["x-checked"] is True  # applied all the same
+    [warning] = warnings
+    assert warning.render(str(spec)) == (
+        f"{fix}:3: /extends: warning: `extends` names ./other.yaml, but the overlay is applied to {spec}"
+    )
+    same = _overlay(
+        spec.parent,
+        "  - target: $.info\n    update: {x-checked: true}\n",
+        "same.yaml",
+        head.replace("other", "openapi"),
+    )
+    with errors.collecting() as warnings:
+        loader.load(spec, [same])
+    assert warnings == []
