@@ -168,7 +168,11 @@ def test_a_bad_jsonpath_is_located_and_explained(spec: Path) -> None:
     )
     first, second = _refused(spec, fix)
     assert first.startswith(f"{fix}:4: /actions/0/target: `$.paths[?@.get` is not an RFC 9535 JSONPath query: ")
-    assert second.startswith(f"{fix}:6: /actions/1/target: `paths.items` is not an RFC 9535 JSONPath query")
+    assert first.endswith("(at its end: something is not closed)")
+    assert second == (
+        f"{fix}:6: /actions/1/target: `paths.items` is not an RFC 9535 JSONPath query: "
+        "it must start with `$`, the document's root"
+    )
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from jsonpath import JSONPathEnvironment, JSONPathError
+from jsonpath.token import TOKEN_EOF
 
 from twinapi_codegen import yaml12
 from twinapi_codegen.errors import Problem, SpecError, pointer, warn
@@ -202,8 +203,15 @@ class _Applier:
         try:
             matches = list(JSONPATH.finditer(target, self.data))
         except JSONPathError as exc:
-            position = f" (at character {exc.token.index + 1})" if exc.token is not None else ""
-            self.fail(at + "/target", f"`{target}` is not an RFC 9535 JSONPath query: {exc.message}{position}")
+            if not target.startswith("$"):
+                why = "it must start with `$`, the document's root"
+            elif exc.token is None:
+                why = str(exc.message)
+            elif exc.token.kind == TOKEN_EOF:
+                why = f"{exc.message} (at its end: something is not closed)"
+            else:
+                why = f"{exc.message} (at character {exc.token.index + 1})"
+            self.fail(at + "/target", f"`{target}` is not an RFC 9535 JSONPath query: {why}")
             return
         found: dict[tuple[str | int, ...], Any] = {}
         for match in matches:
