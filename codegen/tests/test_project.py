@@ -274,3 +274,32 @@ def test_an_overlay_that_cannot_apply_is_named_as_given_and_leaves_nothing_behin
     [problem] = refused.value.problems
     assert problem.render(refused.value.file).startswith(f"{bad}:4: /actions/0/target: `$.nothing` selects nothing")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.overlay.yaml"]
+
+
+def test_twinapi_new_takes_overlays_on_its_command_line(tmp_path: Path, kit_dist: Path) -> None:
+    bad = tmp_path / "bad.overlay.yaml"
+    bad.write_text('overlay: 1.0.0\ninfo: {title: t, version: "1"}\nactions:\n  - {target: $.nothing, remove: true}\n')
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "twinapi_codegen",
+            "new",
+            "--spec",
+            str(DATA / "overlaid.yaml"),
+            "--overlay",
+            str(bad),
+            "--dest",
+            str(tmp_path / "api"),
+            "--dist",
+            str(kit_dist),
+            "--openapi-typescript",
+            str(OPENAPI_TYPESCRIPT),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"{bad}:4: /actions/0/target: `$.nothing` selects nothing" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.overlay.yaml"]
