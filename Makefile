@@ -143,9 +143,9 @@ dist: setup ## Build the kit's packages into dist/: wheels and sdists (twinapi-c
 test-upgrade: setup build-node ## A project made with an older kit build upgraded to this one (real pip and npm installs)
 	$(PY) -m pytest -q codegen/tests/upgrade
 
-new-project: setup dist ## A new project from a spec, on the kit's build in dist/: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir
-	@test -n "$(DEST)" || { echo "usage: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir" >&2; exit 2; }
-	$(TWINAPI) new --spec $(SPEC) --dest $(DEST) --dist $(DIST)
+new-project: setup dist ## A new project from a spec, on the kit's build in dist/: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir [OVERLAYS="a.yaml b.yaml"]
+	@test -n "$(DEST)" || { echo "usage: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir [OVERLAYS=...]" >&2; exit 2; }
+	$(TWINAPI) new --spec $(SPEC) $(foreach o,$(OVERLAYS),--overlay $(o)) --dest $(DEST) --dist $(DIST)
 
 corpus: setup build-node dist ## Generate, type-check, boot and probe both servers for every spec of a public corpus (~15 min)
 	$(TWINAPI) corpus $(CORPUS_ARGS)

@@ -21,9 +21,19 @@ OPENAPI_TYPESCRIPT = ROOT / "node-impl" / "node_modules" / ".bin" / "openapi-typ
 Project = Callable[[str], Targets]
 
 
+def copy_overlays(case: str, root: Path) -> tuple[Path, ...]:
+    """A fixture's overlays (data/overlays/<case>/*.yaml, applied in the order of their names), copied into the
+    project's overlays/ folder as a project keeps them."""
+    copies = []
+    for source in sorted((DATA / "overlays" / case).glob("*.yaml")):
+        (root / "overlays").mkdir(exist_ok=True)
+        copies.append(Path(shutil.copy(source, root / "overlays" / source.name)))
+    return tuple(copies)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    """A fixture spec copied to `openapi.yaml` of an empty project; returns where its outputs go."""
+    """A fixture spec copied to `openapi.yaml` of an empty project, with its overlays; returns where outputs go."""
 
     def make(case: str) -> Targets:
         shutil.copy(DATA / f"{case}.yaml", tmp_path / "openapi.yaml")
@@ -33,6 +43,7 @@ def project(tmp_path: Path) -> Project:
             python_dir=tmp_path / "python-impl" / "app" / "generated",
             typescript_dir=tmp_path / "node-impl" / "src" / "generated",
             openapi_typescript=OPENAPI_TYPESCRIPT,
+            overlays=copy_overlays(case, tmp_path),
         )
 
     return make

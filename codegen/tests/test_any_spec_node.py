@@ -23,7 +23,7 @@ import httpx
 import pytest
 import requests
 import schemathesis
-from conftest import DATA, OPENAPI_TYPESCRIPT, ROOT
+from conftest import DATA, OPENAPI_TYPESCRIPT, ROOT, copy_overlays
 from hypothesis import HealthCheck, given, settings
 from schemathesis import Case
 from schemathesis.schemas import APIOperation
@@ -38,11 +38,12 @@ LISTENING = re.compile(r"listening at http://127\.0\.0\.1:(\d+)")
 EXAMPLES = 3
 
 
-def _project(root: Path, spec: Path) -> Targets:
+def _project(root: Path, spec: Path, case: str) -> Targets:
     """A project with this repository's layout: the spec at the root, node-impl sharing node_modules (the kit too)."""
     node = root / "node-impl"
     (node / "src").mkdir(parents=True)
     shutil.copy(spec, root / "openapi.yaml")
+    overlays = copy_overlays(case, root)
     for name in ("package.json", "tsconfig.json"):
         shutil.copy(NODE_IMPL / name, node / name)
     (node / "node_modules").symlink_to(NODE_IMPL / "node_modules", target_is_directory=True)
@@ -52,6 +53,7 @@ def _project(root: Path, spec: Path) -> Targets:
         python_dir=None,
         typescript_dir=node / "src" / "generated",
         openapi_typescript=OPENAPI_TYPESCRIPT,
+        overlays=overlays,
     )
     for path, text in {**render(targets), **scaffold(targets)}.items():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +67,7 @@ def _project(root: Path, spec: Path) -> Targets:
 def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("node-any-spec")
     specs = {case: DATA / f"{case}.yaml" for case in CASES} | {"example": ROOT / "openapi.yaml"}
-    return {case: _project(base / case, spec).root for case, spec in specs.items()}
+    return {case: _project(base / case, spec, case).root for case, spec in specs.items()}
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ REQUIRED = [
     "openapi.yaml",
     "Makefile",
     "kit.mk",
+    "twinapi.toml",
     "README.md",
     ".gitignore",
     "requirements.in",
@@ -224,3 +225,81 @@ def test_a_new_project_compares_validation_errors_as_the_example_does(made: Path
     for rule in example:
         if rule.get("pointer", "").startswith("/errors"):
             assert {k: v for k, v in rule.items() if k != "why"} in rules
+
+
+def test_a_new_project_keeps_its_overlays_and_lists_them_in_twinapi_toml(tmp_path: Path, kit_dist: Path) -> None:
+    overlays = sorted((DATA / "overlays" / "overlaid").glob("*.yaml"))
+    dest = project.create(
+        DATA / "overlaid.yaml",
+        tmp_path / "api",
+        dist=kit_dist,
+        openapi_typescript=OPENAPI_TYPESCRIPT,
+        lock=False,
+        overlays=overlays,
+    )
+    assert (dest / "openapi.yaml").read_bytes() == (DATA / "overlaid.yaml").read_bytes()  # the spec stays verbatim
+    for source in overlays:
+        assert (dest / "overlays" / source.name).read_bytes() == source.read_bytes()
+    listed = tomllib.loads((dest / "twinapi.toml").read_text())["spec"]["overlays"]
+    assert listed == [f"overlays/{source.name}" for source in overlays]
+    contract = json.loads((dest / "python-impl/app/generated/contract.json").read_text())
+    assert "/internal/reindex" not in contract["spec"]["paths"]
+    checked = subprocess.run(
+        [sys.executable, "-m", "twinapi_codegen", "check", "--openapi-typescript", str(OPENAPI_TYPESCRIPT)],
+        cwd=dest,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_a_new_project_without_overlays_lists_none(made: Path) -> None:
+    assert tomllib.loads((made / "twinapi.toml").read_text()) == {"spec": {"overlays": []}}
+
+
+def test_an_overlay_that_cannot_apply_is_named_as_given_and_leaves_nothing_behind(
+    tmp_path: Path, kit_dist: Path
+) -> None:
+    bad = tmp_path / "bad.overlay.yaml"
+    bad.write_text('overlay: 1.0.0\ninfo: {title: t, version: "1"}\nactions:\n  - {target: $.nothing, remove: true}\n')
+    with pytest.raises(SpecError) as refused:
+        project.create(
+            DATA / "overlaid.yaml",
+            tmp_path / "api",
+            dist=kit_dist,
+            openapi_typescript=OPENAPI_TYPESCRIPT,
+            overlays=[bad],
+        )
+    [problem] = refused.value.problems
+    assert problem.render(refused.value.file).startswith(f"{bad}:4: /actions/0/target: `$.nothing` selects nothing")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.overlay.yaml"]
+
+
+def test_twinapi_new_takes_overlays_on_its_command_line(tmp_path: Path, kit_dist: Path) -> None:
+    bad = tmp_path / "bad.overlay.yaml"
+    bad.write_text('overlay: 1.0.0\ninfo: {title: t, version: "1"}\nactions:\n  - {target: $.nothing, remove: true}\n')
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "twinapi_codegen",
+            "new",
+            "--spec",
+            str(DATA / "overlaid.yaml"),
+            "--overlay",
+            str(bad),
+            "--dest",
+            str(tmp_path / "api"),
+            "--dist",
+            str(kit_dist),
+            "--openapi-typescript",
+            str(OPENAPI_TYPESCRIPT),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"{bad}:4: /actions/0/target: `$.nothing` selects nothing" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.overlay.yaml"]

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from twinapi_codegen import __version__, errors, generate, project, upgrade, writer
+from twinapi_codegen import __version__, errors, generate, project, settings, upgrade, writer
 from twinapi_codegen.errors import SpecError, ToolError
 
 PROG = "twinapi"
@@ -40,7 +40,11 @@ def _parser() -> argparse.ArgumentParser:
         "--spec", type=Path, default=Path("openapi.yaml"), help="the OpenAPI 3.0/3.1 document (default: openapi.yaml)"
     )
     layout.add_argument(
-        "--root", type=Path, default=Path("."), help="the project root; headers name the spec from it (default: .)"
+        "--root",
+        type=Path,
+        default=Path("."),
+        help="the project root: headers name the spec from it, and its twinapi.toml lists the overlays applied to "
+        "the spec (default: .)",
     )
     layout.add_argument(
         "--python-out",
@@ -84,6 +88,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     new.add_argument("--spec", type=Path, required=True, help="the OpenAPI 3.0/3.1 document the project serves")
     new.add_argument("--dest", type=Path, required=True, help="the new or empty folder to write the project into")
+    new.add_argument(
+        "--overlay",
+        dest="overlays",
+        type=Path,
+        action="append",
+        default=[],
+        help="an OpenAPI Overlay (1.0) to apply to the spec; repeat for more, applied in order. Each is copied into "
+        "the project's overlays/ and listed in its twinapi.toml",
+    )
     new.add_argument(
         "--dist",
         type=Path,
@@ -160,12 +173,18 @@ def _delegate(command: str, rest: list[str]) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    try:
+        overlays = settings.load(args.root).overlays
+    except settings.SettingsError as exc:
+        print(f"error: {exc}; nothing was written.", file=sys.stderr)
+        return 1
     targets = generate.Targets(
         root=args.root,
         spec=args.spec,
         python_dir=None if args.only == "typescript" else args.python_out,
         typescript_dir=None if args.only == "python" else args.typescript_out,
         openapi_typescript=args.openapi_typescript,
+        overlays=overlays,
     )
     try:
         outputs = generate.render(targets)
@@ -208,7 +227,12 @@ def _refused(exc: SpecError | ToolError) -> int:
 def _new_project(args: argparse.Namespace) -> int:
     try:
         dest = project.create(
-            args.spec, args.dest, dist=args.dist, openapi_typescript=args.openapi_typescript, lock=args.lock
+            args.spec,
+            args.dest,
+            dist=args.dist,
+            openapi_typescript=args.openapi_typescript,
+            lock=args.lock,
+            overlays=args.overlays,
         )
     except project.ProjectError as exc:
         print(f"error: {exc}; nothing was written.", file=sys.stderr)

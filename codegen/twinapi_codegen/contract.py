@@ -2,7 +2,10 @@
 implementation's generated folder.
 
 It holds the spec twice, both as JSON data read the YAML 1.2 way (see yaml12):
-- `spec`: as written, which each server answers at /openapi.json and shows at /docs;
+- `spec`: as written, with the project's overlays applied (twinapi.toml), which each server answers at
+  /openapi.json and shows at /docs. Overlays correct a spec that stays as its authors wrote it; the corrected
+  document is the contract the servers enforce, so it is also the one they publish: a client or a fuzzer made from
+  /openapi.json expects what the servers do (a nullable `image`, an optional token), never the uncorrected file;
 - `served`: what the servers route, authenticate and validate by: the document the generated code was made from
   (each enum value once, no declared dialect, no default its own schema refuses), with OpenAPI 3.0's `nullable` and
   boolean bounds in JSON Schema 2020-12 terms and tagged `oneOf`s checked by their tag (see dialect). It is an

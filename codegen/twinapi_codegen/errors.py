@@ -23,8 +23,10 @@ class Problem:
     message: str
     line: int | None = None
     warning: bool = False
+    file: str | None = None  # the file the line is in, when not the one the problem is reported for (an overlay)
 
     def render(self, file: str) -> str:
+        file = self.file or file
         where = f"{file}:{self.line}" if self.line else file
         kind = "warning: " if self.warning else ""
         return f"{where}: {self.pointer or '/'}: {kind}{self.message}"

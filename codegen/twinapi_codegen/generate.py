@@ -30,6 +30,7 @@ class Targets:
     python_dir: Path | None
     typescript_dir: Path | None
     openapi_typescript: Path
+    overlays: tuple[Path, ...] = ()  # applied in order to the spec as read (twinapi.toml's spec.overlays)
 
 
 def _docline(text: str) -> str:
@@ -75,10 +76,15 @@ def _render_all(env: jinja2.Environment, folder: str, variables: dict[str, Any])
 
 
 def _variables(targets: Targets) -> dict[str, Any]:
-    loaded = loader.load(targets.spec)
+    loaded = loader.load(targets.spec, targets.overlays)
     doc = loaded.for_generation()
     ctx = parser.build(doc)
-    variables = ctx.template_vars(os.path.relpath(targets.spec, targets.root))
+    # The headers name everything the files are made from: a changed overlay is a stale output like a changed spec.
+    sources = os.path.relpath(targets.spec, targets.root)
+    if targets.overlays:
+        overlays = ", ".join(Path(os.path.relpath(o, targets.root)).as_posix() for o in targets.overlays)
+        sources += f" with {overlays}"
+    variables = ctx.template_vars(sources)
     variables["formats"] = FORMATS
     variables["openapi"] = str(doc.data["openapi"])
     variables["models"] = ctx.models

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -13,7 +13,7 @@ from jsonschema_path import SchemaPath
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from openapi_spec_validator.validation.exceptions import ExtraParametersError
 
-from twinapi_codegen import dialect, yaml12
+from twinapi_codegen import dialect, overlay, yaml12
 from twinapi_codegen.errors import Problem, SpecError, pointer, warn
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -23,7 +23,8 @@ class Document:
     """A parsed spec plus the source line of every node, so errors can point into the file.
 
     `warnings` are what the generator forgives in it, located. `for_generation()` is the document the generated
-    code is made from, when that differs from the file (`adjusted`): see `load`.
+    code is made from, when that differs from the file (`adjusted`): see `load`. A node an overlay wrote is located
+    in that overlay: `files` maps its pointer to the overlay's name.
     """
 
     def __init__(
@@ -32,10 +33,12 @@ class Document:
         data: dict[str, Any],
         lines: dict[str, int],
         warnings: list[Problem] | None = None,
+        files: dict[str, str] | None = None,
     ) -> None:
         self.path = path
         self.data = data
         self._lines = lines
+        self._files = files or {}
         self.warnings = list(warnings or [])
         self._served: dict[str, Any] | None = None  # set by `load` when generation reads something else
         self.adjusted = False  # whether this is such a document
@@ -44,23 +47,29 @@ class Document:
         """The document as generated from: itself, or a copy with what the generator forgives settled."""
         if self._served is None:
             return self
-        doc = Document(self.path, self._served, self._lines, self.warnings)
+        doc = Document(self.path, self._served, self._lines, self.warnings, self._files)
         doc.adjusted = True
         return doc
 
     def line(self, ptr: str) -> int | None:
+        return self._source(ptr)[1]
+
+    def _source(self, ptr: str) -> tuple[str | None, int | None]:
+        """The overlay that wrote the node (None: the spec itself) and its line there."""
         while True:
             if ptr in self._lines:
-                return self._lines[ptr]
+                return self._files.get(ptr), self._lines[ptr]
             if not ptr:
-                return None
+                return None, None
             ptr = ptr.rsplit("/", 1)[0]
 
     def problem(self, ptr: str, message: str) -> Problem:
-        return Problem(ptr, message, self.line(ptr))
+        file, line = self._source(ptr)
+        return Problem(ptr, message, line, file=file)
 
     def warning(self, ptr: str, message: str) -> Problem:
-        return Problem(ptr, message, self.line(ptr), warning=True)
+        file, line = self._source(ptr)
+        return Problem(ptr, message, line, warning=True, file=file)
 
     def resolve(self, node: Any) -> Any:
         """Follows local `$ref`s until a non-reference node."""
@@ -81,8 +90,9 @@ class Document:
         return node
 
 
-def load(path: Path) -> Document:
-    """Reads and validates the document; raises SpecError naming every problem found.
+def load(path: Path, overlays: Sequence[Path] = ()) -> Document:
+    """Reads the document, applies its overlays in order and validates the result; raises SpecError naming every
+    problem found.
 
     What does not stop the document from being served becomes a located warning (also handed to
     `errors.warn`), and the generator reads the document the way the runtimes do: a 3.1 document's 3.0-style
@@ -99,9 +109,13 @@ def load(path: Path) -> Document:
         raise SpecError(name, exc.problems) from None
     if not isinstance(data, dict):
         raise SpecError(name, [Problem("", "the document must be a mapping with an `openapi` field")])
-    # OpenAPI Overlays, once supported, are applied here: to the document as read, before anything checks it, so
-    # that /openapi.json, the generated code and the runtimes' validation all describe the overlaid document.
-    doc = Document(path, data, lines)
+    # Overlays are applied to the document as read, before anything checks it, so that /openapi.json, the generated
+    # code and the runtimes' validation all describe the overlaid document: the corrected spec is the contract.
+    files: dict[str, str] = {}
+    if overlays:
+        overlaid = overlay.apply(path, data, lines, overlays)
+        data, lines, files = overlaid.data, overlaid.lines, overlaid.files
+    doc = Document(path, data, lines, files=files)
     problems, served = _validate(doc)
     doc.warnings.sort(key=lambda w: (w.line or 0, w.pointer))
     for found in doc.warnings:

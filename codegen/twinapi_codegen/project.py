@@ -26,14 +26,16 @@ from typing import Any
 
 import jinja2
 
-from twinapi_codegen import __version__, generate, loader, writer
-from twinapi_codegen.errors import SpecError
+from twinapi_codegen import __version__, generate, loader, settings, writer
+from twinapi_codegen.errors import Problem, SpecError
 
 PACKAGE = Path(__file__).resolve().parent
 # The kit checkout this generator runs from (installed editable there); a project is made from one.
 KIT_ROOT = PACKAGE.parents[1]
 MANIFEST = PACKAGE / "kit.toml"
 PROJECT_TEMPLATES = PACKAGE / "templates" / "project"
+# Where a project keeps the overlays it was made with (twinapi.toml lists them).
+OVERLAYS = "overlays"
 SECTIONS = ("packages", "project", "derived", "generated", "example", "kit-development")
 # The kit's packages a project pins, each with its artefact in the dist folder ({v}: the version).
 PYTHON_PACKAGES = ("twinapi-codegen", "twinapi-runtime", "twinapi-conformance")
@@ -257,8 +259,8 @@ def _lock_node(node: Path) -> None:
     )
 
 
-def _title(spec: Path) -> str:
-    info = loader.load(spec).data.get("info")
+def _title(spec: Path, overlays: tuple[Path, ...]) -> str:
+    info = loader.load(spec, overlays).data.get("info")
     title = info.get("title") if isinstance(info, dict) else None
     return str(title).strip() if title and str(title).strip() else "API"
 
@@ -273,7 +275,9 @@ def _copied(manifest: Manifest, kit_root: Path) -> dict[str, str]:
     return out
 
 
-def _derived(manifest: Manifest, kit_root: Path, spec: Path, dist: Path, staging: Path) -> dict[str, str]:
+def _derived(
+    manifest: Manifest, kit_root: Path, spec: Path, overlays: tuple[Path, ...], dist: Path, staging: Path
+) -> dict[str, str]:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(PROJECT_TEMPLATES),
         undefined=jinja2.StrictUndefined,
@@ -293,7 +297,8 @@ def _derived(manifest: Manifest, kit_root: Path, spec: Path, dist: Path, staging
     return {
         "Makefile": (template / "Makefile").read_text(encoding="utf-8"),
         "kit.mk": env.get_template("kit.mk.j2").render(dist=str(dist)),
-        "README.md": env.get_template("README.md.j2").render(title=_title(spec), version=__version__),
+        "README.md": env.get_template("README.md.j2").render(title=_title(spec, overlays), version=__version__),
+        settings.FILE_NAME: settings.render([o.relative_to(staging).as_posix() for o in overlays]),
         ".gitignore": (template / "gitignore").read_text(encoding="utf-8"),
         "requirements.in": requirements_in((kit_root / "requirements-dev.in").read_text(encoding="utf-8"), __version__),
         # The seed: uv keeps the versions it finds here, so the project starts on what the kit is tested with.
@@ -322,15 +327,24 @@ def create(
     kit_root: Path = KIT_ROOT,
     openapi_typescript: Path | None = None,
     lock: bool = True,
+    overlays: Iterable[Path] = (),
 ) -> Path:
     """Writes the project for `spec` into `dest` (new or empty), depending on the kit's build in `dist`; without
-    `lock`, no lock files (a throwaway project run in an environment installed already). Raises ProjectError,
-    SpecError or ToolError and then leaves the disk as it was."""
+    `lock`, no lock files (a throwaway project run in an environment installed already). `overlays` are copied into
+    its overlays/ folder and listed, in order, in its twinapi.toml. Raises ProjectError, SpecError or ToolError and
+    then leaves the disk as it was."""
     given = spec
     spec, dest = spec.resolve(), dest.absolute()
     dist = (dist or kit_root / "dist").absolute()
     if not spec.is_file():
         raise ProjectError(f"{spec}: no such spec file")
+    given_overlays = list(overlays)
+    for path in given_overlays:
+        if not path.is_file():
+            raise ProjectError(f"{path}: no such overlay file")
+    names = [path.name for path in given_overlays]
+    if len(set(names)) != len(names):
+        raise ProjectError(f"two overlays share a file name ({', '.join(names)}); the project keeps them side by side")
     if not (kit_root / "node-impl/package-lock.json").is_file():
         raise ProjectError(f"{kit_root} is not a checkout of the kit: `twinapi new` runs from one (make new-project)")
     _check_destination(dest)
@@ -343,13 +357,17 @@ def create(
     first_missing = None if dest.parent.exists() else created
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.new-", dir=dest.parent))
+    copies = tuple(staging / OVERLAYS / name for name in names)
     try:
         umask = os.umask(0)
         os.umask(umask)
         staging.chmod(0o777 & ~umask)  # a folder like any other the user makes, not mkdtemp's private one
         shutil.copyfile(spec, staging / "openapi.yaml")
+        for source, copied in zip(given_overlays, copies, strict=True):
+            copied.parent.mkdir(exist_ok=True)
+            shutil.copyfile(source, copied)
         files = _copied(manifest, kit_root)
-        files.update(_derived(manifest, kit_root, staging / "openapi.yaml", dist, staging))
+        files.update(_derived(manifest, kit_root, staging / "openapi.yaml", copies, dist, staging))
         if not lock:
             del files["requirements.lock"], files["node-impl/package-lock.json"]
         for relative, text in files.items():
@@ -362,6 +380,7 @@ def create(
             python_dir=staging / "python-impl/app/generated",
             typescript_dir=staging / "node-impl/src/generated",
             openapi_typescript=tool,
+            overlays=copies,
         )
         outputs = generate.render(targets)
         outputs.update(generate.scaffold(targets))
@@ -377,7 +396,15 @@ def create(
         shutil.rmtree(staging, ignore_errors=True)
         if first_missing is not None:
             shutil.rmtree(first_missing, ignore_errors=True)
-        if isinstance(exc, SpecError):  # name the user's spec, not the copy in the staging folder
-            raise SpecError(str(given), exc.problems) from None
+        if isinstance(exc, SpecError):  # name the user's spec and overlays, not the copies in the staging folder
+            originals = {str(c): str(o) for c, o in zip(copies, given_overlays, strict=True)}
+            problems = [_renamed(p, originals) for p in exc.problems]
+            raise SpecError(str(given), problems) from None
         raise
     return dest
+
+
+def _renamed(problem: Problem, names: dict[str, str]) -> Problem:
+    if problem.file not in names:
+        return problem
+    return Problem(problem.pointer, problem.message, problem.line, problem.warning, names[problem.file])
