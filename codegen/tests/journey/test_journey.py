@@ -125,11 +125,12 @@ def other_failures(found: list[Record], unimplemented: dict[str, set[str]]) -> l
     ]
 
 
-def statuses(project: Path, implementation: str) -> dict[str, set[int]]:
-    """Every status each operation answered in the fuzzing run, from the harness's own event log."""
+def statuses(project: Path, implementation: str, operations: set[str]) -> dict[str, set[int]]:
+    """Every status each operation answered in the fuzzing run, from the harness's own event log (the probes with
+    undocumented methods left out)."""
     result = fuzz.FuzzResult(implementation=implementation, returncode=0, seed=0, junit=Path())
     fuzz.read_events(project / "contract-tests/reports" / f"events-{implementation}.ndjson", result, base_url="")
-    return result.statuses
+    return {label: seen for label, seen in result.statuses.items() if label in operations}
 
 
 def _operations(project: Path) -> set[str]:
@@ -190,7 +191,7 @@ def _red(project: Path, operations: set[str]) -> None:
     assert not others, "failures besides unimplemented operations:\n" + "\n".join(r.text for r in others[:10])
     assert unimplemented == {name: operations for name in IMPLEMENTATIONS}
     for name in IMPLEMENTATIONS:
-        served = statuses(project, name)
+        served = statuses(project, name, operations)
         assert set(served) == operations, name
         assert {op: {s for s in seen if s >= 500} for op, seen in served.items()} == {op: {501} for op in operations}
 
@@ -202,7 +203,7 @@ def _green(project: Path, operations: set[str]) -> None:
     assert "contract stage: passed" in output
     assert records(output) == []
     for name in IMPLEMENTATIONS:
-        served = statuses(project, name)
+        served = statuses(project, name, operations)
         assert set(served) == operations, name
         assert [op for op, seen in served.items() if not any(200 <= s < 300 for s in seen)] == [], name
         assert [op for op, seen in served.items() if any(s >= 500 for s in seen)] == [], name
