@@ -26,7 +26,7 @@ DIST_PYTHON := codegen python-impl/runtime contract-tests
 
 .PHONY: help setup lock generate check-generated build-node run run-python run-node test lint fmt \
         test-codegen update-golden test-python test-node test-contract test-docs docs-setup fuzz fuzz-deep \
-        bench-setup bench bench-quick test-bench dist test-upgrade new-project corpus clean
+        bench-setup bench bench-quick test-bench dist test-upgrade test-journey new-project corpus clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -74,7 +74,7 @@ run-python: setup ## The Python server (HOST, PORT=8000 and the other settings f
 run-node: setup build-node ## The Node server (HOST, PORT=3000 and the other settings from the environment)
 	$(DEV_ENV) HOST=$(HOST) PORT=$${PORT:-3000} node node-impl/dist/app/server.js
 
-test: lint test-codegen check-generated test-python test-node test-contract test-docs test-upgrade test-bench bench-quick ## Everything CI runs: lint, generator, both implementations, the contract, the docs, a kit upgrade, the benchmark's upkeep
+test: lint test-codegen check-generated test-python test-node test-contract test-docs test-upgrade test-journey test-bench bench-quick ## Everything CI runs: lint, generator, both implementations, the contract, the docs, a kit upgrade, new projects, the benchmark's upkeep
 
 lint: setup ## ruff, mypy --strict, tsc --noEmit, eslint and prettier --check
 	$(VENV)/bin/ruff check $(PY_SOURCES)
@@ -90,7 +90,7 @@ fmt: setup ## Format and auto-fix the hand-written Python and TypeScript
 	cd node-impl && npm run --silent format
 
 test-codegen: setup build-node ## The generator's golden, determinism and error tests
-	$(PY) -m pytest -q codegen/tests --ignore=codegen/tests/upgrade
+	$(PY) -m pytest -q codegen/tests --ignore=codegen/tests/upgrade --ignore=codegen/tests/journey
 
 update-golden: setup ## Rewrite the generator's expected outputs after an intended template change
 	UPDATE_GOLDEN=1 $(PY) -m pytest -q codegen/tests/test_golden.py
@@ -137,11 +137,14 @@ test-bench: bench-setup ## The benchmark harness's own tests
 dist: setup ## Build the kit's packages into dist/: wheels and sdists (twinapi-codegen, -runtime, -conformance), the npm tarball
 	mkdir -p $(DIST)
 	$(foreach p,$(DIST_PYTHON),$(VENV)/bin/uv build --quiet --no-build-isolation --python $(PY) --out-dir $(DIST) $(p) &&) true
-	cd node-impl && npm pack --silent -w fastify-twinapi --pack-destination ../$(DIST) >/dev/null
+	cd node-impl && npm pack --silent -w fastify-twinapi --pack-destination $(abspath $(DIST)) >/dev/null
 	@ls -1 $(DIST)
 
 test-upgrade: setup build-node ## A project made with an older kit build upgraded to this one (real pip and npm installs)
 	$(PY) -m pytest -q codegen/tests/upgrade
+
+test-journey: setup ## New projects from fixture specs: setup and lint pass, make test lists what is unimplemented, then passes
+	$(PY) -m pytest -q codegen/tests/journey
 
 new-project: setup dist ## A new project from a spec, on the kit's build in dist/: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir [OVERLAYS="a.yaml b.yaml"]
 	@test -n "$(DEST)" || { echo "usage: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir [OVERLAYS=...]" >&2; exit 2; }
