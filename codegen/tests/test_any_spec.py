@@ -163,19 +163,24 @@ assert response.status_code == 501, response.text
     _served("content_types", script, project)
 
 
-def test_yaml_1_1_traps_are_read_the_yaml_1_2_way(project: Project) -> None:
-    """`on` is a string, `true` is not `on`, 010 is ten, 1:20 is text: data/yaml12.vectors.json, each request
-    answered as it says (501 from the scaffolded handler when accepted, 400 when refused), as the Node server does."""
+VECTORS = sorted(p.name[: -len(".vectors.json")] for p in DATA.glob("*.vectors.json"))
+
+
+@pytest.mark.parametrize("case", VECTORS)
+def test_vectors_are_accepted_and_refused_as_they_say(case: str, project: Project) -> None:
+    """data/<case>.vectors.json, each request answered as it says (501 from the scaffolded handler when accepted, 400
+    when refused), as the Node server answers them: YAML 1.1's traps read the YAML 1.2 way (`on` is a string, 010 is
+    ten), readOnly and writeOnly in requests, JSON Schema 2020-12's keywords."""
     script = f"""
 import json
 from pathlib import Path
 
 from twinapi_conformance import http, vectors
 
-path = Path({str(DATA / "yaml12.vectors.json")!r})
+path = Path({str(DATA)!r}) / {case + ".vectors.json"!r}
 for vector, raw in zip(vectors.load(path), json.loads(path.read_text(encoding="utf-8")), strict=True):
     request, _ = vectors.build(vector.request, {{}})
     answer = http.send(client, "http://testserver", request)
     assert answer.status == raw["expect"], (vector.description, answer.status, answer.body)
 """
-    _served("yaml12", script, project)
+    _served(case, script, project)

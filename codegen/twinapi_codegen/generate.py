@@ -11,7 +11,7 @@ from typing import Any
 
 import jinja2
 
-from twinapi_codegen import contract, loader, parser, python_models, typescript
+from twinapi_codegen import contract, loader, parser, python_models, typescript, visibility
 from twinapi_codegen.errors import ToolError
 from twinapi_codegen.formats import FORMATS
 
@@ -71,7 +71,10 @@ def _render_all(env: jinja2.Environment, folder: str, variables: dict[str, Any])
 
 def _variables(targets: Targets) -> dict[str, Any]:
     loaded = loader.load(targets.spec)
-    doc = loaded.for_generation()
+    # Models and types have a request shape and a response shape of each schema with readOnly or writeOnly
+    # properties; request bodies and responses refer to theirs.
+    generation = loaded.for_generation()
+    doc = generation.derived(visibility.typed(generation.data))
     ctx = parser.build(doc)
     variables = ctx.template_vars(os.path.relpath(targets.spec, targets.root))
     variables["formats"] = FORMATS

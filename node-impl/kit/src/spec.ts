@@ -15,13 +15,15 @@ export const CONTRACT_FORMAT = 1;
 
 /**
  * What the generator wrote for the kit: the spec as written (served at /openapi.json), the document routed and
- * serialised by, OpenAPI's dialect already in JSON Schema 2020-12 terms, and that document with tagged `oneOf`s checked
- * by their tag, which requests are validated by. The kit parses no YAML and upgrades nothing.
+ * serialised by, OpenAPI's dialect already in JSON Schema 2020-12 terms, that document with tagged `oneOf`s checked
+ * by their tag, which requests are validated by, and what leaves request and response bodies (readOnly and writeOnly
+ * properties; absent when no body carries any). The kit parses no YAML and upgrades nothing.
  */
 export interface ContractDocument {
   readonly spec: JsonObject;
   readonly served: JsonObject;
   readonly validation: JsonObject;
+  readonly visibility?: Json;
 }
 
 export function loadContract(path: string): ContractDocument {
@@ -43,7 +45,8 @@ export function loadContract(path: string): ContractDocument {
   if (!isObject(spec) || !isObject(served) || !isObject(validation)) {
     throw new ContractError(`${path}: the contract document lacks its spec: run \`make generate\``);
   }
-  return { spec, served, validation };
+  const visibility = document["visibility"];
+  return visibility === undefined ? { spec, served, validation } : { spec, served, validation, visibility };
 }
 
 /**
