@@ -20,9 +20,7 @@ def _spec(schemas: dict[str, Any], request: Any, response: Any) -> dict[str, Any
             "/things": {
                 "post": {
                     "requestBody": {"content": {"application/json": {"schema": request}}},
-                    "responses": {
-                        "201": {"description": "ok", "content": {"application/json": {"schema": response}}}
-                    },
+                    "responses": {"201": {"description": "ok", "content": {"application/json": {"schema": response}}}},
                 }
             }
         },

@@ -39,8 +39,8 @@ SUFFIXES = {REQUEST: "Request", RESPONSE: "Response"}
 SCHEMAS = "/components/schemas/"
 
 # Where a schema holds subschemas, by how they are held.
-_ONE = ("items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames")
-_ONE += ("unevaluatedItems", "unevaluatedProperties", "additionalItems", "contentSchema")
+_ONE = frozenset({"items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames"})
+_ONE |= {"unevaluatedItems", "unevaluatedProperties", "additionalItems", "contentSchema"}
 _LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 # Subschemas that describe the instance itself: a `required` in them means the properties of the schema around them.
@@ -316,7 +316,7 @@ class _Directed:
         branch's component name (an implicit tag, as dialect.discriminated reads them), which the directed
         component's name would change. Types keep the mapping's own tags: openapi-typescript types the tag by them."""
         out = copy.deepcopy(tagging)
-        mapping = tagging.get("mapping") if isinstance(tagging.get("mapping"), dict) else {}
+        mapping: dict[str, Any] = tagging["mapping"] if isinstance(tagging.get("mapping"), dict) else {}
         tags: dict[str, Any] = {}
         for tag, value in mapping.items():
             ref = value if not isinstance(value, str) or "/" in value else "#" + SCHEMAS + _escape(value)
@@ -441,7 +441,9 @@ class _Planner:
         ]
         extra = None
         if not any("patternProperties" in n for _, n in nodes):
-            extra = self.plan([p + "/additionalProperties" for p, n in nodes if isinstance(n.get("additionalProperties"), dict)])
+            extra = self.plan(
+                [p + "/additionalProperties" for p, n in nodes if isinstance(n.get("additionalProperties"), dict)]
+            )
         if drop:
             plan["drop"] = drop
         if properties:

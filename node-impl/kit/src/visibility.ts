@@ -60,7 +60,8 @@ export function omit(plan: Plan, value: unknown): unknown {
   if (dropped.length === 0 && changed.size === 0) return value;
   const out: Record<string, unknown> = { ...source };
   // Defined, not assigned: a key named `__proto__` stays a key.
-  for (const [name, kept] of changed) Object.defineProperty(out, name, { value: kept, enumerable: true, writable: true, configurable: true });
+  for (const [name, kept] of changed)
+    Object.defineProperty(out, name, { value: kept, enumerable: true, writable: true, configurable: true });
   for (const name of dropped) Reflect.deleteProperty(out, name);
   return out;
 }

@@ -44,9 +44,9 @@ class Plan:
         elif isinstance(value, list):
             width = len(self.prefix_items)
             for i, item in enumerate(value):
-                inner = self.prefix_items[i] if i < width else self.items
-                if inner is not None:
-                    value[i] = inner.apply(item)
+                positional = self.prefix_items[i] if i < width else self.items
+                if positional is not None:
+                    value[i] = positional.apply(item)
         return value
 
 

@@ -89,7 +89,7 @@ class Handlers:
 
     async def create_pet(self, ctx: Context, call: Call) -> Response:
         self.bodies.append(call.body)
-        return respond(201, orjson.dumps(call.body), "application/json", None)
+        return respond(201, orjson.dumps({"id": "p1", **call.body}), "application/json", None)
 
     async def create_account(self, ctx: Context, call: Call) -> Response:
         self.bodies.append(call.body)
@@ -174,6 +174,8 @@ def test_a_malformed_visibility_section_stops_the_start(contract_of: Callable[[s
     document = orjson.loads(path.read_bytes())
     document["visibility"]["requests"]["/pets"]["post"]["application/json"] = 99
     path.write_bytes(orjson.dumps(document))
-    binding = Binding(routes=[OperationRoute("createPet", "POST", "/pets", handlers.create_pet)], authenticators={}, formats={})
+    binding = Binding(
+        routes=[OperationRoute("createPet", "POST", "/pets", handlers.create_pet)], authenticators={}, formats={}
+    )
     with pytest.raises(ContractError, match="names no plan"):
         contract_app(path, binding)
