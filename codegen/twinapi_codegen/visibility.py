@@ -221,7 +221,14 @@ class _Directed:
     `served`: the shapes are validated by (not made into types), so implicit discriminator tags are kept explicitly."""
 
     def __init__(
-        self, data: dict[str, Any], direction: str, remove: bool, taken: set[str], found: list[Site], served: bool
+        self,
+        data: dict[str, Any],
+        direction: str,
+        remove: bool,
+        taken: set[str],
+        found: list[Site],
+        rewritten: frozenset[str],
+        served: bool,
     ) -> None:
         self.data = data
         self.served = served
@@ -229,10 +236,9 @@ class _Directed:
         self.suffix = SUFFIXES[direction]
         self.remove = remove
         self.taken = taken
-        # Body schemas are rewritten in place: a reference into one gets a component of its own, made from the
-        # original, and so does every schema on the way to it.
-        inside = frozenset(s.schema for s in found)
-        self.graph = _Graph(data, self.flag, _roots(data, found), None, inside)
+        # Body schemas are rewritten in place: a reference into one that changes gets a component of its own, made
+        # from the original, and so does every schema on the way to it.
+        self.graph = _Graph(data, self.flag, _roots(data, found), None, rewritten)
         self.names: dict[str, str] = {}  # pointer of a schema -> the component made of it
         self.made: dict[str, Any] = {}
         self.pending: list[str] = []
@@ -334,15 +340,17 @@ class _Directed:
 def _directed(data: dict[str, Any], removes: dict[str, bool], served: bool) -> dict[str, Any]:
     """A copy of the document whose body schemas are directed; `removes[direction]`: whether flagged properties go."""
     found = list(sites(data))
-    if not found:
-        return data
+    reach = {d: _Graph(data, FLAGS[d], _roots(data, found), None).reaching for d in (REQUEST, RESPONSE)}
+    rewritten = frozenset(s.schema for s in found if s.schema in reach[s.direction])
+    if not rewritten:
+        return data  # no body carries a flagged property: every shape is the schema itself
     out = copy.deepcopy(data)
     components = (data.get("components") or {}).get("schemas") or {}
     taken = set(components)
     made: dict[str, Any] = {}
     for direction in (REQUEST, RESPONSE):
-        directed = _Directed(data, direction, removes[direction], taken, found, served)
-        for ptr in sorted({s.schema for s in found if s.direction == direction}):
+        directed = _Directed(data, direction, removes[direction], taken, found, rewritten, served)
+        for ptr in sorted({s.schema for s in found if s.direction == direction and s.schema in rewritten}):
             shape = directed.site(ptr)
             parent, key = ptr.rsplit("/", 1)
             holder = _at(out, parent)
