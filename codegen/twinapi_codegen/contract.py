@@ -10,11 +10,16 @@ It holds the spec twice, both as JSON data read the YAML 1.2 way (see yaml12):
   (each enum value once, no declared dialect, no default its own schema refuses), with OpenAPI 3.0's `nullable` and
   boolean bounds in JSON Schema 2020-12 terms and tagged `oneOf`s checked by their tag (see dialect). It is an
   OpenAPI 3.1 document whatever the spec's version, since that is the dialect its schemas are now written in;
+  Its request bodies and responses refer to their directed shapes (see visibility): a readOnly property is not
+  required in a request, and a writeOnly one is no part of a response;
 - `errors`: how the kit answers what it refuses after routing and before a handler, per operation and status (and
   per path for 405), as the spec documents it (see kit_errors, where the rule is written);
 - `validation`, only where the spec has tagged `oneOf`s: the served form with each checked by its tag (see
   dialect.discriminated), which the request validators read. Response serialisers (fast-json-stringify) cannot
-  merge that rewrite, so they read `served`.
+  merge that rewrite, so they read `served`;
+- `visibility`, only where a body can carry a readOnly or writeOnly property: what the runtimes remove from request
+  bodies once validated (readOnly properties) and from responses before they are serialised (writeOnly ones), by
+  operation, status and media type (see visibility.plans).
 The runtimes parse no YAML and upgrade nothing: what they serve is exactly what this module wrote.
 
 JSON has no comments, so the DO NOT EDIT header is the first key, `x-generated`, on the first line (where
@@ -26,7 +31,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from twinapi_codegen import dialect, kit_errors, parser
+from twinapi_codegen import dialect, kit_errors, parser, visibility
 from twinapi_codegen.loader import Document
 
 FILE_NAME = "contract.json"
@@ -36,9 +41,10 @@ FORMAT = 1
 def document(doc: Document, header: str, errors: kit_errors.ErrorTable | None = None) -> dict[str, Any]:
     """The contract of a loaded spec; `header` is the generated files' DO NOT EDIT line, `errors` the table of the
     kit's error answers when the caller has it already."""
-    served: dict[str, Any] = dialect.upgrade(doc.for_generation().data)
-    if str(served.get("openapi", "")).startswith("3.0"):
-        served["openapi"] = "3.1.0"
+    upgraded: dict[str, Any] = dialect.upgrade(doc.for_generation().data)
+    if str(upgraded.get("openapi", "")).startswith("3.0"):
+        upgraded["openapi"] = "3.1.0"
+    served = visibility.served(upgraded)
     if errors is None:
         errors = kit_errors.table(parser.build(doc.for_generation()))
     document = {
@@ -51,6 +57,9 @@ def document(doc: Document, header: str, errors: kit_errors.ErrorTable | None = 
     validation = dialect.discriminated(served)
     if validation != served:
         document["validation"] = validation
+    removed = visibility.plans(upgraded)
+    if removed is not None:
+        document["visibility"] = removed
     return document
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from twinapi_codegen import contract, kit_errors, loader, parser, python_models, typescript
+from twinapi_codegen import contract, kit_errors, loader, parser, python_models, typescript, visibility
 from twinapi_codegen.errors import ToolError
 from twinapi_codegen.formats import FORMATS
 
@@ -77,7 +77,10 @@ def _render_all(env: jinja2.Environment, folder: str, variables: dict[str, Any])
 
 def _variables(targets: Targets) -> dict[str, Any]:
     loaded = loader.load(targets.spec, targets.overlays)
-    doc = loaded.for_generation()
+    # Models and types have a request shape and a response shape of each schema with readOnly or writeOnly
+    # properties; request bodies and responses refer to theirs.
+    generation = loaded.for_generation()
+    doc = generation.derived(visibility.typed(generation.data))
     ctx = parser.build(doc)
     # The headers name everything the files are made from: a changed overlay is a stale output like a changed spec.
     sources = os.path.relpath(targets.spec, targets.root)

@@ -51,6 +51,12 @@ class Document:
         doc.adjusted = True
         return doc
 
+    def derived(self, data: dict[str, Any]) -> Document:
+        """The same source read as other data: a copy the generator reshaped, whose original nodes keep their lines."""
+        doc = Document(self.path, data, self._lines, self.warnings)
+        doc.adjusted = self.adjusted or data is not self.data
+        return doc
+
     def line(self, ptr: str) -> int | None:
         return self._source(ptr)[1]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from twinapi_codegen import dialect
 from twinapi_codegen.errors import ToolError
 from twinapi_codegen.loader import HTTP_METHODS
 from twinapi_codegen.naming import unique
@@ -37,6 +38,7 @@ def _prepared(spec: dict[str, Any]) -> dict[str, Any]:
     """A copy of the document with the same types that openapi-typescript turns into valid TypeScript."""
     data = copy.deepcopy(spec)
     _with_mapping_refs(data)
+    _sound_tuples(data)
     _ReferencesToComponents(data).run()
     return data
 
@@ -62,6 +64,25 @@ def _with_mapping_refs(data: dict[str, Any]) -> None:
                 walk(value)
 
     walk(data)
+
+
+def _sound_tuples(data: dict[str, Any]) -> None:
+    """openapi-typescript types `prefixItems` as a tuple of exactly those items, whatever `items` and `minItems` say;
+    an array with fewer items, or further ones, is valid all the same. Only a tuple that is exactly that long keeps
+    its positions; any other becomes an array of the union of its item types. In place."""
+    for _, node in list(dialect.walk(data)):
+        prefix = node.get("prefixItems")
+        if not isinstance(prefix, list):
+            continue
+        rest = node.get("items", True)
+        least = node.get("minItems", 0)
+        if rest is False and isinstance(least, int) and least >= len(prefix):
+            continue
+        del node["prefixItems"]
+        if rest is True or rest == {}:
+            node.pop("items", None)  # any further item: unknown[]
+        else:
+            node["items"] = {"anyOf": [*prefix, *([] if rest is False else [rest])]}
 
 
 # Where a schema holds subschemas (JSON Schema 2020-12, plus the older `definitions`, `additionalItems`).

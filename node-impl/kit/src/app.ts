@@ -25,6 +25,7 @@ import { authenticator, buildSchemes } from "./security.js";
 import { type Answers, type Hook, type Refusal, answersOf } from "./refusals.js";
 import { forGlue, isObject, loadContract, pointer } from "./spec.js";
 import { RequestValidators } from "./validation.js";
+import { type ResponsePlans, Visibility, omit } from "./visibility.js";
 
 /** The largest request body of a contract operation, in bytes, unless the plugin's `limits` say otherwise. */
 export const BODY_LIMIT = DEFAULT_LIMITS.maxBodyBytes;
@@ -174,6 +175,18 @@ export function fastifyOptions(
   } satisfies FastifyServerOptions;
 }
 
+/**
+ * The preSerialization hook of an operation whose responses could carry writeOnly properties: they are removed from
+ * what the handler returned before it is serialised (an answer sent as a string or a Buffer is no JSON of its schemas).
+ */
+function withoutWriteOnly(plans: ResponsePlans) {
+  return async function prune(_request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+    const type = reply.getHeader("content-type");
+    const plan = plans.find(reply.statusCode, typeof type === "string" ? type : undefined);
+    return plan === null ? payload : omit(plan, payload);
+  };
+}
+
 /** Appends the kit's hook to a route's own (a function or a list of them), in the order Fastify runs them. */
 function withHook<T>(own: T | readonly T[] | undefined, hook: T): T[] {
   if (own === undefined) return [hook];
@@ -185,8 +198,9 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
   requireContractRouting(app.initialConfig, options);
   const { contract } = options;
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const { spec, served, validation, errors } = loadContract(options.contractPath);
-  const validators = new RequestValidators(validation, options.formats);
+  const { spec, served, validation, errors, visibility: visible } = loadContract(options.contractPath);
+  const visibility = new Visibility(visible);
+  const validators = new RequestValidators(validation, options.formats, visibility);
   const schemes = buildSchemes(contract, options.securityHandlers);
   const byRoute = new Map(contract.operations.map((op) => [`${op.method} ${op.path}`, op]));
   const routes = new Map(contract.operations.map((op) => [op, routePath(op.path)]));
@@ -262,6 +276,8 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
       if (authenticate) route.onRequest = withHook(route.onRequest, authenticate);
       route.preParsing = withHook(route.preParsing, rule.body ? bodyGate(rule.body, limits) : bodyDrop(limits));
       route.preValidation = withHook(route.preValidation, async (request: FastifyRequest) => rule.check(request));
+      const responses = visibility.responses(operation.path, operation.method);
+      if (responses) route.preSerialization = withHook(route.preSerialization, withoutWriteOnly(responses));
     });
 
     const routeOptions = (operation: OperationInfo) => {

@@ -15,8 +15,9 @@ export const CONTRACT_FORMAT = 1;
 
 /**
  * What the generator wrote for the kit: the spec as written (served at /openapi.json), the document routed and
- * serialised by, OpenAPI's dialect already in JSON Schema 2020-12 terms, and that document with tagged `oneOf`s checked
- * by their tag, which requests are validated by. The kit parses no YAML and upgrades nothing.
+ * serialised by, OpenAPI's dialect already in JSON Schema 2020-12 terms, that document with tagged `oneOf`s checked
+ * by their tag, which requests are validated by, and what leaves request and response bodies (readOnly and writeOnly
+ * properties; absent when no body carries any). The kit parses no YAML and upgrades nothing.
  */
 export interface ContractDocument {
   readonly spec: JsonObject;
@@ -24,6 +25,7 @@ export interface ContractDocument {
   readonly validation: JsonObject;
   /** How the kit's refusals are answered, per operation and per path (see refusals). */
   readonly errors: JsonObject;
+  readonly visibility?: Json;
 }
 
 export function loadContract(path: string): ContractDocument {
@@ -47,7 +49,8 @@ export function loadContract(path: string): ContractDocument {
     throw new ContractError(`${path}: the contract document lacks its spec: run \`make generate\``);
   }
   if (!isObject(errors)) throw new ContractError(`${path}: the contract document's errors are not a table: run \`make generate\``);
-  return { spec, served, validation, errors };
+  const visibility = document["visibility"];
+  return visibility === undefined ? { spec, served, validation, errors } : { spec, served, validation, errors, visibility };
 }
 
 /**

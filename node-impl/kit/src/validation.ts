@@ -11,6 +11,7 @@ import { ContractError, type FormatDefinition, type OperationInfo } from "./cont
 import { cookiesOf } from "./cookies.js";
 import { type FieldError, invalid } from "./problem.js";
 import { type Json, type JsonObject, extensionKeys, isObject, pointer, resolve } from "./spec.js";
+import { type Plan, Visibility, omit } from "./visibility.js";
 
 const SPEC_ID = "urn:twinapi:spec";
 const INTEGER = /^-?(0|[1-9][0-9]*)$/;
@@ -52,6 +53,8 @@ export interface MediaRules {
   readonly fields: ReadonlyMap<string, ScalarKind>;
   /** Form fields that are arrays. */
   readonly arrays: ReadonlySet<string>;
+  /** readOnly properties, removed from a JSON or form body once it is validated; null when there are none. */
+  readonly omit: Plan | null;
 }
 
 export interface BodyRules {
@@ -140,8 +143,15 @@ export class RequestValidators {
   private readonly filler: Ajv2020;
   private readonly spec: JsonObject;
 
-  /** `spec` is the contract document's validation form: its schemas are JSON Schema 2020-12 already. */
-  constructor(spec: JsonObject, formats: Readonly<Record<string, FormatDefinition>>) {
+  /**
+   * `spec` is the contract document's validation form: its schemas are JSON Schema 2020-12 already; `visibility`
+   * says what leaves request bodies once validated.
+   */
+  constructor(
+    spec: JsonObject,
+    formats: Readonly<Record<string, FormatDefinition>>,
+    private readonly visibility = new Visibility(undefined),
+  ) {
     this.spec = spec;
     this.ajv = this.ajvFor(formats, false);
     this.filler = this.ajvFor(formats, true);
@@ -196,7 +206,8 @@ export class RequestValidators {
     const op = resolve(this.spec, item.node[method], item.where + pointer(method));
     if (!isObject(op.node)) throw new ContractError(`${operation.method} ${operation.path} is not in the spec: run \`make generate\``);
     const params = this.params(item.node, item.where, op.node, op.where);
-    const body = this.body(op.node["requestBody"], op.where + pointer("requestBody"));
+    const omitted = (mediaType: string): Plan | null => this.visibility.request(operation.path, operation.method, mediaType);
+    const body = this.body(op.node["requestBody"], op.where + pointer("requestBody"), omitted);
     return { check: buildCheck(params, body, pathNames), body };
   }
 
@@ -266,7 +277,7 @@ export class RequestValidators {
     return { validate: this.compile(schemaPointer), fill: this.compile(schemaPointer, this.filler) };
   }
 
-  private body(raw: Json | undefined, where: string): BodyRules | null {
+  private body(raw: Json | undefined, where: string, omitted: (mediaType: string) => Plan | null): BodyRules | null {
     const { node, where: at } = resolve(this.spec, raw, where);
     if (!isObject(node)) return null;
     const content = isObject(node["content"]) ? node["content"] : {};
@@ -277,7 +288,8 @@ export class RequestValidators {
       const schemaPointer = at + pointer("content", mediaType, "schema");
       const schema = isObject(entry) && "schema" in entry ? resolve(this.spec, entry["schema"], schemaPointer).node : undefined;
       if (isJsonMedia(key)) {
-        media.set(key, { kind: "json", ...this.bodyChecks(hasSchema ? schemaPointer : null), fields: new Map(), arrays: new Set() });
+        const checks = this.bodyChecks(hasSchema ? schemaPointer : null);
+        media.set(key, { kind: "json", ...checks, fields: new Map(), arrays: new Set(), omit: omitted(key) });
       } else if (key === FORM && mayBeObject(schema)) {
         const properties = isObject(schema) && isObject(schema["properties"]) ? schema["properties"] : {};
         const arrays = new Set<string>();
@@ -288,9 +300,9 @@ export class RequestValidators {
           if (isArray) arrays.add(field);
           fields.set(field, this.scalarKind(isArray && isObject(property) ? property["items"] : value));
         }
-        media.set(key, { kind: "form", ...this.bodyChecks(schemaPointer), fields, arrays });
+        media.set(key, { kind: "form", ...this.bodyChecks(schemaPointer), fields, arrays, omit: omitted(key) });
       } else {
-        media.set(key, { kind: "raw", ...this.bodyChecks(null), fields: new Map(), arrays: new Set() });
+        media.set(key, { kind: "raw", ...this.bodyChecks(null), fields: new Map(), arrays: new Set(), omit: null });
       }
     }
     return { required: node["required"] === true, mediaTypes: [...media.keys()], media };
@@ -456,6 +468,7 @@ function buildCheck(params: readonly Param[], body: BodyRules | null, pathNames:
     if (typeof request.body === "object" && request.body !== null && POISONED.has(request.body)) {
       throw invalid([{ location: "body", message: "must not have a __proto__ or constructor.prototype property" }]);
     }
+    if (media?.omit && request.body !== undefined) request.body = omit(media.omit, request.body);
     request.params = path;
   };
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from twinapi_runtime.middleware import RequestContext, http_problem
 from twinapi_runtime.problems import NO_ROUTE, problem_response
 from twinapi_runtime.refusals import Answer
 from twinapi_runtime.validation import ANYTHING, Param, Validators, scalar_kind
+from twinapi_runtime.visibility import ContractShapeError, Plan, Visibility
 
 _TEMPLATE = re.compile(r"{([^}/]+)}")
 _ENCODED_SLASH = re.compile(r"%2f", re.IGNORECASE)
@@ -44,13 +46,15 @@ CONTRACT_FORMAT = 1
 @dataclass(frozen=True)
 class ContractDocument:
     """What the generator wrote for the runtime: the spec as written (served at /openapi.json), the document routed
-    by, OpenAPI's dialect already in JSON Schema 2020-12 terms, and that document with tagged `oneOf`s checked by
-    their tag, which requests are validated by; and how the kit's refusals are answered (see refusals)."""
+    by, OpenAPI's dialect already in JSON Schema 2020-12 terms, that document with tagged `oneOf`s checked by
+    their tag, which requests are validated by, what leaves request and response bodies (readOnly and writeOnly
+    properties; None when no body carries any), and how the kit's refusals are answered (see refusals)."""
 
     spec: dict[str, Any]
     served: dict[str, Any]
     validation: dict[str, Any]
     errors: dict[str, Any] = field(default_factory=dict)
+    visibility: dict[str, Any] | None = None
 
 
 def load_contract(path: Path) -> ContractDocument:
@@ -71,7 +75,10 @@ def load_contract(path: Path) -> ContractDocument:
         raise ContractError(f"{path}: the contract document lacks its spec: run `make generate`")
     if not isinstance(errors, dict):
         raise ContractError(f"{path}: the contract document's errors are not a table: run `make generate`")
-    return ContractDocument(spec, served, validation, errors)
+    visibility = data.get("visibility")
+    if visibility is not None and not isinstance(visibility, dict):
+        raise ContractError(f"{path}: the contract document's `visibility` is not an object: run `make generate`")
+    return ContractDocument(spec, served, validation, errors, visibility)
 
 
 def _pointer(*parts: str) -> str:
@@ -79,10 +86,13 @@ def _pointer(*parts: str) -> str:
 
 
 class _Compiler:
-    def __init__(self, spec: dict[str, Any], binding: Binding, limits: Limits, errors: dict[str, Any]) -> None:
+    def __init__(
+        self, spec: dict[str, Any], binding: Binding, limits: Limits, errors: dict[str, Any], visibility: Visibility
+    ) -> None:
         self.spec = spec
         self.errors = errors
         self.error_bodies = binding.error_bodies
+        self.visibility = visibility
         self.validators = Validators(spec, binding.formats)
         self.limits = limits
         self.authenticators = binding.authenticators
@@ -146,10 +156,17 @@ class _Compiler:
             raise ContractError(f"{route.method} {route.path} is not in the spec: run `make generate`")
         security = op.get("security", self.spec.get("security", []))
         params = self._params(item, op, base, route.method.lower())
-        body = self._body(op.get("requestBody"), base + _pointer(route.method.lower(), "requestBody"))
+        body = self._body(
+            op.get("requestBody"),
+            base + _pointer(route.method.lower(), "requestBody"),
+            lambda media_type: self.visibility.request(route.path, route.method, media_type),
+        )
         requirements = [[self._scheme(name, route) for name in sorted(req)] for req in security or []]
         answers = self.answers("operations", route.operation_id)
-        return Operation(route.endpoint, requirements, params, body, path_names, self.limits.max_body_bytes, answers)
+        responses = self.visibility.responses(route.path, route.method)
+        return Operation(
+            route.endpoint, requirements, params, body, path_names, self.limits.max_body_bytes, answers, responses
+        )
 
     def answers(self, kind: str, key: str) -> dict[int, Answer]:
         """The documented answers of an operation's (or a path's) refusals, from the contract document."""
@@ -205,7 +222,7 @@ class _Compiler:
             )
         return params
 
-    def _body(self, raw: Any, pointer: str) -> Body | None:
+    def _body(self, raw: Any, pointer: str, omitted: Callable[[str], Plan | None]) -> Body | None:
         if raw is None:
             return None
         if "$ref" in raw:
@@ -219,7 +236,7 @@ class _Compiler:
             schema = self.resolve(entry.get("schema"))
             if is_json(key):
                 validator = self.validators.compile(schema_pointer) if "schema" in entry else None
-                media[key] = Media("json", validator, {}, frozenset())
+                media[key] = Media("json", validator, {}, frozenset(), omitted(key))
             elif key == "application/x-www-form-urlencoded" and _may_be_object(schema):
                 properties = schema.get("properties") or {}
                 arrays = frozenset(n for n, p in properties.items() if (self.resolve(p) or {}).get("type") == "array")
@@ -365,7 +382,11 @@ def include_contract(app: FastAPI, contract_path: Path, binding: Binding, *, lim
     """
     contract = load_contract(contract_path)
     spec = contract.spec
-    compiler = _Compiler(contract.validation, binding, limits or limits_from_env(), contract.errors)
+    try:
+        visibility = Visibility(contract.visibility)
+    except ContractShapeError as exc:
+        raise ContractError(f"{contract_path}: {exc}: run `make generate`") from None
+    compiler = _Compiler(contract.validation, binding, limits or limits_from_env(), contract.errors, visibility)
     groups: dict[str, dict[str, Operation]] = {}
     shapes: dict[str, str] = {}  # templates that differ only in parameter names are one path
     for route in binding.routes:

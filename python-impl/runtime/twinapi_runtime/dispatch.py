@@ -25,6 +25,7 @@ from twinapi_runtime.binding import Call, Context, Endpoint, RawBody
 from twinapi_runtime.problems import METHOD_ORDER, ProblemError, invalid
 from twinapi_runtime.refusals import Answer, refuse
 from twinapi_runtime.validation import Param, coerce, errors_of
+from twinapi_runtime.visibility import Plan, ResponsePlans
 
 ABSENT = object()  # no request body at all, unlike a JSON `null` body, which is validated like any other value
 POISONED = object()  # a JSON body holding a prototype-poisoning key: refused once the schema has had its say
@@ -87,6 +88,7 @@ class Media:
     validator: Any  # None when the spec gives no schema worth checking
     fields: dict[str, str | None]  # form fields: their scalar kind, for the shared string conversion
     arrays: frozenset[str]  # form fields that are arrays
+    omit: Plan | None = None  # readOnly properties, removed from a JSON body once it is validated
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +116,11 @@ class Operation:
         path_names: dict[str, str],
         body_limit: int,
         answers: dict[int, Answer],
+        responses: ResponsePlans | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.answers = answers  # the kit's refusals as the operation documents them (see refusals)
+        self.responses = responses  # writeOnly properties, removed from the responses that could carry them
         self.security = security
         self.optional_auth = any(not requirement for requirement in security)
         self.schemes = {scheme.name: scheme for requirement in security for scheme in requirement}.values()
@@ -144,7 +148,10 @@ class Operation:
                 raise invalid(errors)
             if body is POISONED:
                 raise invalid([POISON])
-            return await self.endpoint(ctx, Call(principal, params, None if body is ABSENT else body))
+            if media is not None and media.omit is not None:
+                body = media.omit.apply(body)
+            response = await self.endpoint(ctx, Call(principal, params, None if body is ABSENT else body))
+            return response if self.responses is None else _without_write_only(response, self.responses)
         except ProblemError as error:
             return refuse(error, ctx.path, self.answers)
 
@@ -262,6 +269,20 @@ async def _receive(request: Request, limit: int) -> bytearray:
         if len(raw) > limit:
             raise _too_large(limit)
     return raw
+def _without_write_only(response: Response, plans: ResponsePlans) -> Response:
+    """The response without the writeOnly properties its documented schema flags (parsed, pruned, serialised again:
+    only responses that could carry one pay for it)."""
+    plan = plans.find(response.status_code, response.media_type)
+    body = getattr(response, "body", None)  # a streamed response is no JSON body of the contract's
+    if plan is None or not isinstance(body, bytes) or not body:
+        return response
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return response  # no JSON, so no property of its schema
+    response.body = orjson.dumps(plan.apply(value))
+    response.headers["content-length"] = str(len(response.body))
+    return response
 
 
 def _object_value(request: Request, param: Param, path_params: dict[str, str]) -> dict[str, Any] | None:

@@ -33,8 +33,24 @@ class Dog(BaseModel):
     tag: Annotated[str | None, Field(frozen=True)] = None
 
 
+class DogRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+    )
+    pet_type: Annotated[Literal["dog"], Field(alias="petType")]
+    bark: Bark
+
+
 class Pet(RootModel[Cat | Dog]):
     root: Annotated[
         Cat | Dog,
+        Field(json_schema_extra={"externalDocs": {"url": "https://example.com/pets"}}),
+    ]
+
+
+class PetRequest(RootModel[Cat | DogRequest]):
+    root: Annotated[
+        Cat | DogRequest,
         Field(json_schema_extra={"externalDocs": {"url": "https://example.com/pets"}}),
     ]

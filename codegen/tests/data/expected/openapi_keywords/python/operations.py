@@ -30,7 +30,7 @@ class Operations(Protocol):
     """One method per operation."""
 
     # POST /pets
-    async def add_pet(self, ctx: Context, body: models.Pet) -> AddPetResponse:
+    async def add_pet(self, ctx: Context, body: models.PetRequest) -> AddPetResponse:
         """POST /pets"""
 
 

@@ -42,7 +42,7 @@ def bind(operations: Operations, security: SecurityHandlers[P], errors: ErrorBod
     async def add_pet(ctx: Context, call: Call) -> Response:
         result = await operations.add_pet(
             ctx,
-            as_model(models.Pet, call.body, "body"),
+            as_model(models.PetRequest, call.body, "body"),
         )
         if isinstance(result, AddPet201):
             return respond(

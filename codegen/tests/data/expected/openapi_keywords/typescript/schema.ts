@@ -54,6 +54,22 @@ export interface components {
             bark: "soft" | "loud";
             readonly tag?: string;
         };
+        PetRequest: components["schemas"]["Cat"] | components["schemas"]["DogRequest"];
+        /**
+         * @example {
+         *       "petType": "dog",
+         *       "bark": "loud"
+         *     }
+         */
+        DogRequest: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            petType: "dog";
+            /** @enum {string} */
+            bark: "soft" | "loud";
+        };
     };
     responses: never;
     parameters: never;
@@ -72,7 +88,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Pet"];
+                "application/json": components["schemas"]["PetRequest"];
             };
         };
         responses: {
