@@ -1,7 +1,7 @@
 """Errors the spec declares: the kit answers the requests it refuses in the status, media type and schema each
 operation documents (data/declared_errors.yaml), the same on both servers, and problem+json only where nothing is.
 
-data/declared_errors.vectors.json holds each request and the one answer expected of either server; the servers run
+data/declared_errors.answers.json holds each request and the one answer expected of either server; the servers run
 the generated code with the scaffolded handlers and error bodies, and a security handler that accepts any token.
 """
 
@@ -21,7 +21,7 @@ from twinapi_conformance import http, vectors
 from twinapi_codegen import kit_errors, loader, parser
 from twinapi_codegen.generate import render, scaffold
 
-VECTORS = DATA / "declared_errors.vectors.json"
+VECTORS = DATA / "declared_errors.answers.json"
 TOKEN = [("Authorization", "Bearer any")]
 
 

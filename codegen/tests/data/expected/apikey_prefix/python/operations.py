@@ -57,3 +57,9 @@ class SecurityHandlers(Protocol[P_co]):
 
     async def token(self, ctx: Context, credentials: str) -> P_co:
         """Token: apiKey in header `Authorization`, its raw value"""
+
+
+class ErrorBodies(Protocol):
+    """The contract documents no error shape the kit answers with: its refusals are problem+json."""
+
+    pass

@@ -16,6 +16,7 @@ from .formats import FORMATS
 from .operations import (
     GetCurrentUser200,
     GetArticles200,
+    ErrorBodies,
     Operations,
     SecurityHandlers,
 )
@@ -32,12 +33,15 @@ OPERATIONS: dict[str, str] = {
 SECURITY_SCHEMES: dict[str, str] = {
     "Token": "token",
 }
+ERROR_SHAPES: dict[str, str] = {}
 
 
-def bind(operations: Operations[P], security: SecurityHandlers[P]) -> Binding:
-    """Checks that every operation is implemented (naming the missing ones) and wires each to its route."""
+def bind(operations: Operations[P], security: SecurityHandlers[P], errors: ErrorBodies) -> Binding:
+    """Checks that every operation, scheme and error shape is implemented (naming the missing ones) and wires each
+    to its route; `errors` builds the bodies of the kit's own refusals as the contract documents them."""
     require_implemented(operations, Operations, OPERATIONS)
     require_implemented(security, SecurityHandlers, SECURITY_SCHEMES)
+    require_implemented(errors, ErrorBodies, ERROR_SHAPES)
 
     async def get_current_user(ctx: Context, call: Call) -> Response:
         result = await operations.get_current_user(
@@ -74,4 +78,5 @@ def bind(operations: Operations[P], security: SecurityHandlers[P]) -> Binding:
     authenticators: dict[str, Any] = {
         "Token": security.token,
     }
-    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS)
+    error_bodies: dict[str, Any] = {}
+    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS, error_bodies=error_bodies)

@@ -68,6 +68,13 @@ export interface SecurityHandlers<P> {
   token(credential: string, request: FastifyRequest): Promise<P>;
 }
 
+/**
+ * One method per error shape the contract documents: the body of the kit's own answer to a request it refuses before
+ * any handler runs (validation, credentials, content type, size, method), from what it refuses with.
+ */
+export interface ErrorBodies {
+}
+
 export const operationIds = [
   "getCurrentUser",
   "getArticles",
@@ -88,6 +95,8 @@ export const contract = {
       in: "header",
       param: "Authorization",
     },
+  },
+  errorBodies: {
   },
   operations: [
     {

@@ -19,6 +19,7 @@ from .operations import (
     SwitchOn204,
     ListTags200,
     CreateArticle201,
+    ErrorBodies,
     Operations,
     SecurityHandlers,
 )
@@ -36,12 +37,15 @@ OPERATIONS: dict[str, str] = {
     "createArticle": "create_article",
 }
 SECURITY_SCHEMES: dict[str, str] = {}
+ERROR_SHAPES: dict[str, str] = {}
 
 
-def bind(operations: Operations, security: SecurityHandlers[P]) -> Binding:
-    """Checks that every operation is implemented (naming the missing ones) and wires each to its route."""
+def bind(operations: Operations, security: SecurityHandlers[P], errors: ErrorBodies) -> Binding:
+    """Checks that every operation, scheme and error shape is implemented (naming the missing ones) and wires each
+    to its route; `errors` builds the bodies of the kit's own refusals as the contract documents them."""
     require_implemented(operations, Operations, OPERATIONS)
     require_implemented(security, SecurityHandlers, SECURITY_SCHEMES)
+    require_implemented(errors, ErrorBodies, ERROR_SHAPES)
 
     async def favorite_article(ctx: Context, call: Call) -> Response:
         result = await operations.favorite_article(
@@ -120,4 +124,5 @@ def bind(operations: Operations, security: SecurityHandlers[P]) -> Binding:
         OperationRoute("createArticle", "POST", "/articles", create_article),
     ]
     authenticators: dict[str, Any] = {}
-    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS)
+    error_bodies: dict[str, Any] = {}
+    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS, error_bodies=error_bodies)

@@ -108,3 +108,9 @@ class SecurityHandlers(Protocol[P_co]):
 
     async def query_key(self, ctx: Context, credentials: str) -> P_co:
         """queryKey: apiKey in query `api_key`, its raw value"""
+
+
+class ErrorBodies(Protocol):
+    """The contract documents no error shape the kit answers with: its refusals are problem+json."""
+
+    pass

@@ -19,6 +19,7 @@ from .operations import (
     Search204,
     GetStatus204,
     GetVersion204,
+    ErrorBodies,
     Operations,
     SecurityHandlers,
 )
@@ -39,12 +40,15 @@ SECURITY_SCHEMES: dict[str, str] = {
     "bearerAuth": "bearer_auth",
     "queryKey": "query_key",
 }
+ERROR_SHAPES: dict[str, str] = {}
 
 
-def bind(operations: Operations[P], security: SecurityHandlers[P]) -> Binding:
-    """Checks that every operation is implemented (naming the missing ones) and wires each to its route."""
+def bind(operations: Operations[P], security: SecurityHandlers[P], errors: ErrorBodies) -> Binding:
+    """Checks that every operation, scheme and error shape is implemented (naming the missing ones) and wires each
+    to its route; `errors` builds the bodies of the kit's own refusals as the contract documents them."""
     require_implemented(operations, Operations, OPERATIONS)
     require_implemented(security, SecurityHandlers, SECURITY_SCHEMES)
+    require_implemented(errors, ErrorBodies, ERROR_SHAPES)
 
     async def list_articles(ctx: Context, call: Call) -> Response:
         result = await operations.list_articles(
@@ -127,4 +131,5 @@ def bind(operations: Operations[P], security: SecurityHandlers[P]) -> Binding:
         "bearerAuth": security.bearer_auth,
         "queryKey": security.query_key,
     }
-    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS)
+    error_bodies: dict[str, Any] = {}
+    return Binding(routes=routes, authenticators=authenticators, formats=FORMATS, error_bodies=error_bodies)

@@ -133,6 +133,13 @@ export interface SecurityHandlers<P> {
   queryKey(credential: string, request: FastifyRequest): Promise<P>;
 }
 
+/**
+ * One method per error shape the contract documents: the body of the kit's own answer to a request it refuses before
+ * any handler runs (validation, credentials, content type, size, method), from what it refuses with.
+ */
+export interface ErrorBodies {
+}
+
 export const operationIds = [
   "listArticles",
   "getFeed",
@@ -163,6 +170,8 @@ export const contract = {
       in: "query",
       param: "api_key",
     },
+  },
+  errorBodies: {
   },
   operations: [
     {

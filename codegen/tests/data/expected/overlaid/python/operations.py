@@ -65,7 +65,10 @@ class Operations(Protocol[P_contra]):
     async def get_article(
         self, ctx: Context, principal: P_contra | None, params: models.GetArticleParams
     ) -> GetArticleResponse:
-        """GET /articles/{slug}: One article. The docs say anyone may read it, and that a token, when sent, personalises it."""
+        """GET /articles/{slug}: One article. The docs say anyone may read it, and that a token, when sent, personalises it.
+
+        Security is optional here: `principal` is None when the request sends no credentials.
+        """
 
     # POST /profiles/{username}/follow
     async def follow_user(
@@ -78,4 +81,10 @@ class SecurityHandlers(Protocol[P_co]):
     """One method per security scheme: check the credentials and return the caller, or raise AuthenticationFailed."""
 
     async def token(self, ctx: Context, credentials: str) -> P_co:
-        """Token: apiKey in header `Authorization`"""
+        """Token: apiKey in header `Authorization`, its raw value"""
+
+
+class ErrorBodies(Protocol):
+    """The contract documents no error shape the kit answers with: its refusals are problem+json."""
+
+    pass

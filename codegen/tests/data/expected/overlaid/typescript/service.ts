@@ -26,6 +26,7 @@ export interface GetArticleRoute {
     404: GetArticleOperation["responses"][404]["content"]["application/json"];
   };
 }
+/** Security is optional here: `principal` is null when the request sends no credentials. */
 export type GetArticleRequest<P> = FastifyRequest<GetArticleRoute> & { readonly principal: P | null };
 export type GetArticleReply = FastifyReply<GetArticleRoute>;
 /** The bodies `getArticle` may answer with: only those the contract documents. */
@@ -68,8 +69,15 @@ export interface Service<P> {
  * principal or throw a `Problem` (401). Requests without any credential never reach these methods.
  */
 export interface SecurityHandlers<P> {
-  /** Token: apiKey in header Authorization */
+  /** Token: apiKey in header Authorization, its raw value */
   token(credential: string, request: FastifyRequest): Promise<P>;
+}
+
+/**
+ * One method per error shape the contract documents: the body of the kit's own answer to a request it refuses before
+ * any handler runs (validation, credentials, content type, size, method), from what it refuses with.
+ */
+export interface ErrorBodies {
 }
 
 export const operationIds = [
@@ -92,6 +100,8 @@ export const contract = {
       in: "header",
       param: "Authorization",
     },
+  },
+  errorBodies: {
   },
   operations: [
     {

@@ -96,3 +96,9 @@ class SecurityHandlers(Protocol[P_co]):
     """One method per security scheme: check the credentials and return the caller, or raise AuthenticationFailed."""
 
     pass
+
+
+class ErrorBodies(Protocol):
+    """The contract documents no error shape the kit answers with: its refusals are problem+json."""
+
+    pass
