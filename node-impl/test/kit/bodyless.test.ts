@@ -73,7 +73,7 @@ describe("a body sent to an operation that declares none", () => {
   let app: FastifyInstance;
   before(async () => {
     const service = Object.fromEntries(contract.operations.map((op) => [op.handler, echo]));
-    app = await kitApp({ contractPath: contractOf(SPEC), contract, formats, service, securityHandlers: {} });
+    app = await kitApp({ contractPath: contractOf(SPEC), contract, formats, service, securityHandlers: {}, errorBodies: {} });
     await app.ready();
   });
   after(() => app.close());

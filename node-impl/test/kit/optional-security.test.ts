@@ -94,7 +94,7 @@ describe("optional security and an API key with a prefix", () => {
   let app: FastifyInstance;
   before(async () => {
     const service = Object.fromEntries(contract.operations.map((op) => [op.handler, principal]));
-    app = await kitApp({ contractPath: contractOf(SPEC), contract, formats, service, securityHandlers: handlers });
+    app = await kitApp({ contractPath: contractOf(SPEC), contract, formats, service, securityHandlers: handlers, errorBodies: {} });
     await app.ready();
   });
   after(() => app.close());

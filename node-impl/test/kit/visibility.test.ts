@@ -122,7 +122,7 @@ const service = {
 };
 
 function build(contractPath: string): Promise<FastifyInstance> {
-  return kitApp({ contractPath, contract, formats, service, securityHandlers: {} });
+  return kitApp({ contractPath, contract, formats, service, securityHandlers: {}, errorBodies: {} });
 }
 
 describe("readOnly and writeOnly", () => {

@@ -269,6 +269,8 @@ async def _receive(request: Request, limit: int) -> bytearray:
         if len(raw) > limit:
             raise _too_large(limit)
     return raw
+
+
 def _without_write_only(response: Response, plans: ResponsePlans) -> Response:
     """The response without the writeOnly properties its documented schema flags (parsed, pruned, serialised again:
     only responses that could carry one pay for it)."""
