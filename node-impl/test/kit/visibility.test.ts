@@ -96,6 +96,8 @@ const contract: Contract = {
   title: "visibility",
   version: "1",
   securitySchemes: {},
+  // The spec's 4XX is an Account: the kit's own refusals answer in that shape.
+  errorBodies: { Account: "account" },
   operations: [
     operation("createPet", "POST", "/pets"),
     operation("createAccount", "POST", "/accounts"),
@@ -121,8 +123,12 @@ const service = {
   },
 };
 
+function refusedAccount(): unknown {
+  return { email: "refused@example.com" };
+}
+
 function build(contractPath: string): Promise<FastifyInstance> {
-  return kitApp({ contractPath, contract, formats, service, securityHandlers: {}, errorBodies: {} });
+  return kitApp({ contractPath, contract, formats, service, securityHandlers: {}, errorBodies: { account: refusedAccount } });
 }
 
 describe("readOnly and writeOnly", () => {

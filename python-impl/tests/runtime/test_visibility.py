@@ -13,7 +13,7 @@ import pytest
 from conftest import contract_app
 from starlette.responses import Response
 from starlette.testclient import TestClient
-from twinapi_runtime import Binding, Call, Context, ContractError, OperationRoute, respond
+from twinapi_runtime import Binding, Call, Context, ContractError, OperationRoute, Refusal, respond
 
 SPEC = """
 openapi: 3.1.0
@@ -106,6 +106,14 @@ def handlers() -> Handlers:
     return Handlers()
 
 
+def refused_account(refusal: Refusal) -> dict[str, str]:
+    return {"email": "refused@example.com"}
+
+
+# The spec's 4XX is an Account: the kit's own refusals answer in that shape.
+ERROR_BODIES = {"Account": refused_account}
+
+
 @pytest.fixture
 def client(contract_of: Callable[[str], Path], handlers: Handlers) -> TestClient:
     routes = [
@@ -113,7 +121,7 @@ def client(contract_of: Callable[[str], Path], handlers: Handlers) -> TestClient
         OperationRoute("createAccount", "POST", "/accounts", handlers.create_account),
         OperationRoute("listAccounts", "GET", "/accounts", handlers.list_accounts),
     ]
-    binding = Binding(routes=routes, authenticators={}, formats={})
+    binding = Binding(routes=routes, authenticators={}, formats={}, error_bodies=ERROR_BODIES)
     return TestClient(contract_app(contract_of(SPEC), binding))
 
 
@@ -175,7 +183,10 @@ def test_a_malformed_visibility_section_stops_the_start(contract_of: Callable[[s
     document["visibility"]["requests"]["/pets"]["post"]["application/json"] = 99
     path.write_bytes(orjson.dumps(document))
     binding = Binding(
-        routes=[OperationRoute("createPet", "POST", "/pets", handlers.create_pet)], authenticators={}, formats={}
+        routes=[OperationRoute("createPet", "POST", "/pets", handlers.create_pet)],
+        authenticators={},
+        formats={},
+        error_bodies=ERROR_BODIES,
     )
     with pytest.raises(ContractError, match="names no plan"):
         contract_app(path, binding)
