@@ -1,3 +1,3 @@
 """Generates the typed Python and TypeScript layers of both implementations from one OpenAPI document."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

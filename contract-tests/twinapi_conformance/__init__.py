@@ -1,3 +1,3 @@
 """Conformance harness: fuzz each implementation against the contract, compare them, prove they interoperate."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

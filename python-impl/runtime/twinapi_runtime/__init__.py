@@ -1,6 +1,6 @@
 """The runtime any generated Python layer runs on: routing, authentication order, validation, problem+json."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from twinapi_runtime.app import ContractDocument, ContractError, include_contract, load_contract
 from twinapi_runtime.binding import (
