@@ -31,6 +31,12 @@ import { type ResponsePlans, Visibility, omit } from "./visibility.js";
 export const BODY_LIMIT = DEFAULT_LIMITS.maxBodyBytes;
 /** The longest path parameter the router takes; Fastify's default (100) refuses long values before the contract can. */
 export const MAX_PARAM_LENGTH = 8192;
+/**
+ * How long the plugin may take to start, in ms. Its start compiles every validator and serialiser of the contract;
+ * a spec of a few hundred schemas on a busy machine takes longer than Fastify's default of 10 s, which then refuses
+ * to start ("Plugin did not start in time") though nothing is wrong.
+ */
+export const PLUGIN_TIMEOUT = 60_000;
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -169,6 +175,7 @@ export function fastifyOptions(
     logController: new AccessLog(),
     genReqId: requestId,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    pluginTimeout: PLUGIN_TIMEOUT,
     frameworkErrors: badUrl,
     // Node's HTTP layer under the limits: header size and timeouts, keep-alive, bad HTTP as a problem, the drain.
     ...limitOptions(options.limits ?? DEFAULT_LIMITS),

@@ -4,6 +4,7 @@ export {
   ContractError,
   type ErrorBodiesOf,
   MAX_PARAM_LENGTH,
+  PLUGIN_TIMEOUT,
   type SecurityHandlersOf,
   type ServiceOf,
   type TwinapiOptions,

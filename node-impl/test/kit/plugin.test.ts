@@ -12,7 +12,7 @@ import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
 
-import { ContractError, type TwinapiOptions, fastifyOptions, twinapi } from "../../kit/src/app.js";
+import { ContractError, PLUGIN_TIMEOUT, type TwinapiOptions, fastifyOptions, twinapi } from "../../kit/src/app.js";
 import type { Contract } from "../../kit/src/contract.js";
 import { DEFAULT_LIMITS } from "../../kit/src/env.js";
 import { Problem, invalidCredentials } from "../../kit/src/problem.js";
@@ -226,6 +226,15 @@ describe("the user's Fastify options", () => {
       assert.deepEqual(response.json(), { ip }, `trustProxy ${trustProxy}`);
       await app.close();
     }
+  });
+
+  it("pluginTimeout: a plugin start slower than Fastify's 10 s default is waited for, and the user's value wins", async () => {
+    const app = Fastify(fastifyOptions({ logLevel: "error" }));
+    assert.equal(app.initialConfig.pluginTimeout, PLUGIN_TIMEOUT);
+    assert.ok(PLUGIN_TIMEOUT > 10_000);
+    const own = Fastify({ ...fastifyOptions({ logLevel: "error" }), pluginTimeout: 5_000 });
+    assert.equal(own.initialConfig.pluginTimeout, 5_000);
+    await Promise.all([app.close(), own.close()]);
   });
 
   it("plain Fastify() without the kit's recommended options still serves the contract as written", async () => {
