@@ -201,7 +201,7 @@ await serveFromEnv(
 
 
 def test_the_node_server_answers_each_refusal_as_documented(tmp_path: Path) -> None:
-    root = _project(tmp_path / "project", DATA / "declared_errors.yaml").root
+    root = _project(tmp_path / "project", DATA / "declared_errors.yaml", "declared_errors").root
     (root / "node-impl" / "src" / "app" / "server.ts").write_text(NODE_SERVER, encoding="utf-8")
     with _serving(root / "node-impl") as url, httpx.Client(timeout=10) as client:
         failures = _answers(client, url)
