@@ -256,3 +256,15 @@ def test_the_kits_refusals_conform_to_the_documented_responses(project: Project)
     root = _python_project(project)
     done = _run(root, PYTHON_APP + CONFORMANCE)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_narrowed_text_is_left_for_the_project_to_fill() -> None:
+    """An `error` that is an enum of codes (or a const, or a pattern) cannot take the kit's free text: the default
+    hook leaves such a shape unfilled (501 until written) rather than scaffolding code that fails tsc."""
+    doc = loader.load(DATA / "declared_errors.yaml").for_generation()
+    free = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+    filled = [{"name": "error", "source": "summary", "if_any": False}]
+    assert kit_errors._recipe(doc, free, "application/json") == filled
+    for narrowing in ({"enum": ["missing_parameter"]}, {"const": "bad"}, {"pattern": "^E[0-9]+$"}):
+        narrowed = {**free, "properties": {"error": {"type": "string", **narrowing}}}
+        assert kit_errors._recipe(doc, narrowed, "application/json") is None, narrowing

@@ -180,9 +180,17 @@ TEXT_FIELDS = {
 NUMBER_FIELDS = ("status", "code", "statusCode", "status_code")
 
 
+# Keywords that narrow a string or a number to values the kit's texts and statuses need not be (an `error` that is an
+# enum of codes): such a property is the project's to fill.
+NARROWING = ("enum", "const", "pattern")
+
+
 def _field(doc: Any, name: str, schema: Any, problem: bool) -> Any:
     """What fills one property of an error shape: a source name, a nested object of them, or None."""
     kind = _kind(doc, schema)
+    resolved = doc.resolve(schema)
+    if kind in ("string", "integer") and isinstance(resolved, dict) and any(k in resolved for k in NARROWING):
+        return None
     if problem and name in PROBLEM_FIELDS and kind == ("integer" if name == "status" else "string"):
         return PROBLEM_FIELDS[name]
     if name == "errors" and kind == "array":
