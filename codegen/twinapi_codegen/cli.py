@@ -126,6 +126,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--dist", type=Path, required=True, help="the folder of the kit's built packages")
     up.add_argument("--version", dest="to", help="pin this version instead of the newest one found")
+    commands.add_parser(
+        "migrate",
+        help="in a project, after a kit upgrade: adapt its settings, list the changes its code needs",
+        description="Run with the new kit installed (`make upgrade-kit` does): rewrites the settings lines an "
+        "upgrade changed where that is safe (contract-tests/conformance.toml), and prints one line per change "
+        "hand-written code needs (file:line, what to write, the CHANGELOG entry). Exits 0 either way; `make lint` "
+        "fails until the code changes are made.",
+    )
 
     for name, (_, distribution, what) in DELEGATED.items():
         commands.add_parser(name, add_help=False, help=f"{what} ({distribution}; `twinapi {name} --help`)")
@@ -139,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "upgrade":
         return _upgrade(args)
+    if args.command == "migrate":
+        return _migrate()
     # Warnings do not stop generation; each is printed once as it is found, named as the user named the spec
     # (new reads a copy of it).
     with errors.collecting(lambda warning: print(warning.render(str(args.spec)), file=sys.stderr)):
@@ -253,4 +263,13 @@ def _upgrade(args: argparse.Namespace) -> int:
         print(f"the kit is already at {after}")
     else:
         print(f"kit pins: {before} -> {after}")
+    return 0
+
+
+def _migrate() -> int:
+    changes = upgrade.migrate(Path("."))
+    for change in changes:
+        print(change.render())
+    if not changes:
+        print("migrate: nothing to change")
     return 0
