@@ -85,6 +85,29 @@ def test_without_credentials_the_fuzzer_still_reaches_unimplemented_security_han
     assert not result.unreached
 
 
+def test_a_token_from_the_environment_reaches_every_operation_without_login_steps(
+    fixture_config: configuration.Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An OAuth 2 API: the token is issued outside the API, so no operation of the spec can obtain it. `[auth]` names
+    # the variable; the project's schemathesis.toml says nothing about the scheme, and the harness completes it.
+    plain = tmp_path / "schemathesis.toml"
+    plain.write_text("[cache]\nenabled = false\n")
+    monkeypatch.setenv("FIXTURE_ISSUED_TOKEN", "issued-by-the-authorization-server")
+    auth = configuration.AuthSettings(
+        scheme="bearerAuth", token_env="TWINAPI_CONFORMANCE_TOKEN", header="Authorization",
+        header_value="Bearer {token}", steps=[], token_from_env="FIXTURE_ISSUED_TOKEN",
+    )  # fmt: skip
+    impls = {
+        name: replace(impl, env={**impl.env, "FIXTURE_ACCESS_TOKEN": "issued-by-the-authorization-server"})
+        for name, impl in fixture_config.implementations.items()
+    }
+    config = replace(fixture_config, auth=auth, schemathesis_config=plain, implementations=impls)
+    result = fuzz_fixture(config, "")
+    assert result.ok, [(f.check, f.message) for f in result.failures] + result.errors
+    assert not result.unreached
+    assert result.statuses["POST /items"][201] > 0
+
+
 @pytest.mark.parametrize(
     ("fault", "check"),
     [

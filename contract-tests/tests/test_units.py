@@ -10,12 +10,14 @@ from dataclasses import replace
 from pathlib import Path
 from xml.etree import ElementTree
 
+import httpx
 import pytest
 from conftest import FIXTURE_CONFIG
 from rich.console import Console
 
 from twinapi_conformance import cli, coverage, fuzz, vectors
 from twinapi_conformance import config as configuration
+from twinapi_conformance.auth import AuthError, bootstrap_token, configured_token
 from twinapi_conformance.config import NormaliseRule
 from twinapi_conformance.http import WireResponse
 from twinapi_conformance.jsonpointer import MISSING, resolve
@@ -357,3 +359,85 @@ def test_ci_judges_the_statuses_every_stage_observed_in_the_matrix_and_the_junit
     # Observed by the diff stage: it counts.
     seen.add("a", "GET /items/{itemId}", 404, "diff")
     assert cli._judge(Console(quiet=True), config, args, [result], seen) == 0
+
+
+def _auth_config(tmp_path: Path, auth: str) -> Path:
+    """The fixture's configuration with its [auth] table replaced by `auth`."""
+    head, tail = FIXTURE_CONFIG.read_text().split("[auth]\n", 1)
+    rest = tail[tail.index("[diff]") :]
+    path = tmp_path / "conformance.toml"
+    path.write_text(f"{head}{auth}\n{rest}")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("table", "token"),
+    [
+        ('[auth]\nscheme = "oauth"\ntoken = "static-token"\n', "static-token"),
+        ('[auth]\nscheme = "oauth"\ntoken_from_env = "TRAVEL_ACCESS_TOKEN"\n', "from-the-environment"),
+    ],
+)
+def test_auth_takes_a_static_token_or_one_from_the_environment_without_login_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table: str, token: str
+) -> None:
+    monkeypatch.setenv("TRAVEL_ACCESS_TOKEN", " from-the-environment\n")
+    auth = configuration.load(_auth_config(tmp_path, table)).auth
+    assert auth is not None and auth.steps == []
+    assert (auth.token_env, auth.header, auth.header_value) == (
+        "TWINAPI_CONFORMANCE_TOKEN",
+        "Authorization",
+        "Bearer {token}",
+    )
+    # No request is made: a client that cannot connect anywhere is enough.
+    with httpx.Client(transport=httpx.MockTransport(lambda request: pytest.fail(f"sent {request}"))) as client:
+        assert bootstrap_token(client, "http://127.0.0.1:9", Spec(TRAVEL, tmp_path / "c.json"), auth) == token
+
+
+def test_a_token_from_an_unset_variable_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRAVEL_ACCESS_TOKEN", raising=False)
+    auth = configuration.load(
+        _auth_config(tmp_path, '[auth]\nscheme = "oauth"\ntoken_from_env = "TRAVEL_ACCESS_TOKEN"')
+    ).auth
+    assert auth is not None
+    with pytest.raises(AuthError, match=r"token_from_env names TRAVEL_ACCESS_TOKEN, which is not set or empty"):
+        configured_token(auth)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        '[auth]\nscheme = "oauth"\n',
+        '[auth]\nscheme = "oauth"\ntoken = "a"\ntoken_from_env = "B"\n',
+        '[auth]\nscheme = "oauth"\ntoken = "a"\n[[auth.steps]]\noperation = "loginUser"\nexpect_status = 200\n'
+        'token_pointer = "/accessToken"\n',
+    ],
+)
+def test_auth_needs_exactly_one_source_of_its_token(tmp_path: Path, table: str) -> None:
+    with pytest.raises(configuration.ConfigError, match="exactly one source of its token"):
+        configuration.load(_auth_config(tmp_path, table))
+
+
+def test_with_auth_its_scheme_gets_the_token_unless_schemathesis_toml_configures_it(tmp_path: Path) -> None:
+    schemes = {
+        "oauth": {"type": "oauth2", "flows": {}},
+        "key": {"type": "apiKey", "in": "header", "name": "Authorization"},
+    }
+    spec = Spec({**TRAVEL, "components": {"securitySchemes": schemes}}, tmp_path / "contract.json")
+    plain = tmp_path / "plain.toml"
+    plain.write_text("[cache]\nenabled = false\n")
+    auth = configuration.AuthSettings(
+        scheme="oauth", token_env="TRAVEL_TOKEN", header="Authorization", header_value="Bearer {token}", steps=[],
+        token="t",
+    )  # fmt: skip
+    config = replace(configuration.load(FIXTURE_CONFIG), auth=auth, schemathesis_config=plain, reports=tmp_path)
+    path, names = fuzz._schemathesis_config(config, spec)
+    assert names == []  # no placeholder: the token is a real one
+    assert tomllib.loads(path.read_text())["auth"]["openapi"] == {"oauth": {"bearer": "${TRAVEL_TOKEN}"}}
+    # An API key in the Authorization header with a prefix: the whole value.
+    keyed = replace(config, auth=replace(auth, scheme="key", header_value="Token {token}"))
+    path, _ = fuzz._schemathesis_config(keyed, spec)
+    assert tomllib.loads(path.read_text())["auth"]["openapi"] == {"key": {"api_key": "Token ${TRAVEL_TOKEN}"}}
+    # The project's own setting for the scheme wins.
+    own = tmp_path / "own.toml"
+    own.write_text('[auth.openapi.oauth]\nbearer = "${ELSEWHERE}"\n')
+    assert fuzz._schemathesis_config(replace(config, schemathesis_config=own), spec) == (own, [])

@@ -1,8 +1,10 @@
-"""Obtain a bearer token through the spec's own operations (e.g. register, then log in), as configured once."""
+"""Obtain the token requests carry, as configured once in `[auth]`: through the spec's own operations (e.g. register,
+then log in), as a static token, or from an environment variable (an OAuth 2 access token obtained elsewhere)."""
 
 from __future__ import annotations
 
 import json
+import os
 
 import httpx
 
@@ -16,7 +18,25 @@ class AuthError(RuntimeError):
     """A bootstrap step answered something other than its expected status, or carried no token."""
 
 
+def configured_token(auth: AuthSettings) -> str | None:
+    """The token `[auth]` gives without asking the server (`token`, `token_from_env`); None when it has steps."""
+    if auth.token is not None:
+        return auth.token
+    if auth.token_from_env is not None:
+        token = os.environ.get(auth.token_from_env, "")
+        if not token.strip():
+            raise AuthError(
+                f"auth: token_from_env names {auth.token_from_env}, which is not set or empty: start the run with "
+                f"the token in it ({auth.token_from_env}=... make test-contract)"
+            )
+        return token.strip()
+    return None
+
+
 def bootstrap_token(client: httpx.Client, base_url: str, spec: Spec, auth: AuthSettings) -> str:
+    configured = configured_token(auth)
+    if configured is not None:
+        return configured
     token: object = None
     for step in auth.steps:
         operation = spec.operation(step.operation)

@@ -42,6 +42,10 @@ class AuthStep:
 
 @dataclass(frozen=True)
 class AuthSettings:
+    """Where the harness gets its token: exactly one of `steps` (the spec's own operations, e.g. register then log
+    in), `token` (a static one) or `token_from_env` (an environment variable the run is started with, e.g. an OAuth 2
+    access token obtained outside the API)."""
+
     scheme: str
     # Schemathesis reads the token from this environment variable (see the Schemathesis config file).
     token_env: str
@@ -49,6 +53,8 @@ class AuthSettings:
     # `{token}` is replaced by the token.
     header_value: str
     steps: list[AuthStep]
+    token: str | None = None
+    token_from_env: str | None = None
 
 
 @dataclass(frozen=True)
@@ -185,14 +191,27 @@ def _auth(table: dict[str, Any]) -> AuthSettings:
         )
         for step in table.get("steps", [])
     ]
-    if not steps or steps[-1].token_pointer is None:
+    given = [key for key in ("steps", "token", "token_from_env") if key in table]
+    if len(given) != 1:
+        raise ConfigError(
+            "[auth] needs exactly one source of its token: `steps` (the spec's operations that obtain one), `token` "
+            f"(a static token) or `token_from_env` (the environment variable holding one); it has {given or 'none'}"
+        )
+    if "steps" in table and (not steps or steps[-1].token_pointer is None):
         raise ConfigError("auth.steps must end with a step that has token_pointer")
+    token = _str(table, "token") if "token" in table else None
+    token_from_env = _str(table, "token_from_env") if "token_from_env" in table else None
+    header_value = table.get("header_value", "Bearer {token}")
+    if not isinstance(header_value, str) or "{token}" not in header_value:
+        raise ConfigError(f"auth.header_value must contain {{token}}: {header_value!r}")
     return AuthSettings(
         scheme=_str(table, "scheme"),
-        token_env=_str(table, "token_env"),
+        token_env=table.get("token_env", "TWINAPI_CONFORMANCE_TOKEN"),
         header=table.get("header", "Authorization"),
-        header_value=table.get("header_value", "Bearer {token}"),
+        header_value=header_value,
         steps=steps,
+        token=token,
+        token_from_env=token_from_env,
     )
 
 

@@ -129,29 +129,61 @@ def run(
 
 
 def _schemathesis_config(config: Config, spec: Spec) -> tuple[Path, list[str]]:
-    """The project's Schemathesis configuration, and, without `[auth]`, a placeholder bearer for every OAuth 2 and
-    OpenID Connect scheme it configures no credential for (written beside the reports; the names it was given)."""
-    if config.auth is not None:
-        return config.schemathesis_config, []
+    """The project's Schemathesis configuration, completed where it is silent (written beside the reports; with the
+    names given a placeholder):
+    - with `[auth]`, its scheme gets the harness's token (`${token_env}`) unless the file configures that scheme;
+    - without `[auth]`, every OAuth 2 and OpenID Connect scheme it configures no credential for gets a placeholder
+      bearer."""
     text = config.schemathesis_config.read_text(encoding="utf-8")
     configured = tomllib.loads(text).get("auth", {}).get("openapi", {})
     schemes = (spec.raw.get("components") or {}).get("securitySchemes") or {}
-    names = [
-        name
-        for name, scheme in schemes.items()
-        if isinstance(scheme, dict) and scheme.get("type") in ("oauth2", "openIdConnect") and name not in configured
-    ]
-    if not names:
+    tables: dict[str, dict[str, str]] = {}
+    names: list[str] = []
+    if config.auth is not None:
+        if config.auth.scheme not in configured:
+            credential = _credential(config, schemes.get(config.auth.scheme))
+            if credential is not None:
+                tables[config.auth.scheme] = credential
+    else:
+        names = [
+            name
+            for name, scheme in schemes.items()
+            if isinstance(scheme, dict) and scheme.get("type") in ("oauth2", "openIdConnect") and name not in configured
+        ]
+        tables = {name: {"bearer": PLACEHOLDER_BEARER} for name in names}
+    if not tables:
         return config.schemathesis_config, []
-    tables = "".join(
-        f"\n[auth.openapi.{json.dumps(name)}]\nbearer = {json.dumps(PLACEHOLDER_BEARER)}\n" for name in names
+    written = "".join(
+        f"\n[auth.openapi.{json.dumps(name)}]\n"
+        + "".join(f"{key} = {json.dumps(value)}\n" for key, value in table.items())
+        for name, table in tables.items()
+    )
+    why = (
+        f"the token of [auth] in {config.path.name}"
+        if config.auth is not None
+        else f"no [auth] in {config.path.name}: see PLACEHOLDER_BEARER in fuzz.py"
     )
     path = config.reports / "schemathesis.toml"
-    path.write_text(
-        f"{text}\n# Added by the harness (no [auth] in {config.path.name}): see PLACEHOLDER_BEARER in fuzz.py.{tables}",
-        encoding="utf-8",
-    )
+    path.write_text(f"{text}\n# Added by the harness ({why}).{written}", encoding="utf-8")
     return path, names
+
+
+def _credential(config: Config, scheme: Any) -> dict[str, str] | None:
+    """How Schemathesis sends the `[auth]` token for one security scheme: the token as a bearer (OAuth 2, OpenID
+    Connect, http bearer) or the header's whole value as an API key; None for what it cannot carry (http basic)."""
+    assert config.auth is not None
+    if not isinstance(scheme, dict):
+        return None
+    variable = "${" + config.auth.token_env + "}"
+    kind = scheme.get("type")
+    bearer = config.auth.header.lower() == "authorization" and config.auth.header_value == "Bearer {token}"
+    if bearer and (
+        kind in ("oauth2", "openIdConnect") or (kind == "http" and scheme.get("scheme", "").lower() == "bearer")
+    ):
+        return {"bearer": variable}
+    if kind == "apiKey" and str(scheme.get("name", "")).lower() == config.auth.header.lower():
+        return {"api_key": config.auth.header_value.replace("{token}", variable)}
+    return None
 
 
 def read_events(path: Path, result: FuzzResult, *, base_url: str) -> None:

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from twinapi_conformance import vectors
+from twinapi_conformance.auth import configured_token
 from twinapi_conformance.config import Config
 from twinapi_conformance.coverage import Observations
 from twinapi_conformance.http import WireRequest, WireResponse, send
@@ -56,6 +57,9 @@ def _steps(
     observe: Callable[[str, WireRequest, int], None],
 ) -> bool:
     values: dict[str, str] = {}
+    given = configured_token(config.auth) if config.auth is not None else None
+    if given is not None:  # a static token: steps that carry auth need no login step to capture one
+        values["token"] = given
     for number, step in enumerate(steps, 1):
         label = f"{number}. {step['description']} (via {step['via']})"
         try:
