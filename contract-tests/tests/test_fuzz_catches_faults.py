@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from xml.etree import ElementTree
 
 import httpx
 import pytest
-from conftest import with_faults
+from conftest import FIXTURE_CONFIG, FIXTURES, with_faults
 
 from twinapi_conformance import config as configuration
 from twinapi_conformance import fuzz
@@ -130,3 +135,50 @@ def test_a_broken_server_fails_the_right_check(fixture_config: configuration.Con
     assert failure.message
     assert any(tally.failures[check] for tally in result.operations.values())
     assert "<failure" in result.junit.read_text()
+
+
+@pytest.mark.parametrize("command", ["fuzz", "ci"])
+def test_a_server_that_does_not_start_is_reported_and_the_other_is_still_fuzzed(
+    fixture_contract: Path, tmp_path: Path, command: str
+) -> None:
+    # The fixture's configuration with every path made absolute, the contract and the reports the test's own.
+    places = {
+        "contract": fixture_contract,
+        "reports": tmp_path / "reports",
+        "schemathesis_config": FIXTURES / "schemathesis.toml",
+        "interop": FIXTURES / "interop.json",
+        "vectors": FIXTURES / "vectors.json",
+        "cwd": FIXTURES,
+    }
+    text = FIXTURE_CONFIG.read_text(encoding="utf-8")
+    for key, path in places.items():
+        text = re.sub(rf'^{key} = "[^"]*"', f'{key} = "{path}"', text, flags=re.M)
+    # b exits at start, as a server whose build or settings are broken does.
+    text = text.replace('FIXTURE_NAME = "b", FIXTURE_FAULT = ""', 'FIXTURE_NAME = "b", FIXTURE_FAULT = "no such fault"')
+    config = tmp_path / "conformance.toml"
+    config.write_text(text, encoding="utf-8")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports/junit-b.xml").write_text("<testsuites/>")  # an earlier run's report must not stand
+    done = subprocess.run(
+        [sys.executable, "-m", "twinapi_conformance", "--config", str(config), command],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "COLUMNS": "300", "NO_COLOR": "1"},
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    # b's start failure, with its log's last lines.
+    assert "ERROR b: did not start, so nothing was fuzzed: b exited with 1 before it was ready" in output
+    assert "FIXTURE_FAULT: unknown fault 'no such fault'" in output
+    # a was fuzzed and judged all the same.
+    assert re.search(r"^a: passed; JUnit report ", output, re.M), output[-4000:]
+    assert "b: 1 errors" in output
+    events = fuzz.FuzzResult(implementation="a", returncode=0, seed=0, junit=Path())
+    fuzz.read_events(tmp_path / "reports/events-a.ndjson", events, base_url="")
+    assert events.statuses["POST /items"][201] > 0
+    junit = ElementTree.parse(tmp_path / "reports/junit-b.xml").getroot()
+    failed = {case.get("name") for case in junit.iter("testcase") if case.find("failure") is not None}
+    assert "POST /items: fuzzed" in failed
+    assert [suite.get("name") for suite in junit] == ["twinapi-conformance"]

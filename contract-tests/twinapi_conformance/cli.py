@@ -130,11 +130,13 @@ def _fuzz(
     spec = Spec.load(config.contract)
     for impl in _selected(config, args):
         console.rule(f"fuzz {impl.name}")
-        with tempfile.TemporaryDirectory(prefix="conformance-") as work:
-            with started(impl, config.server, db_path=Path(work) / "fuzz.db", log_dir=config.reports) as server:
-                token = _token(config, spec, server.base_url)
-                results.append(
-                    fuzz.run(
+        # One implementation that does not start (or gets no token) is reported as its own result; the other is
+        # still fuzzed, so a broken build of one does not hide what the other answers.
+        try:
+            with tempfile.TemporaryDirectory(prefix="conformance-") as work:
+                with started(impl, config.server, db_path=Path(work) / "fuzz.db", log_dir=config.reports) as server:
+                    token = _token(config, spec, server.base_url)
+                    result = fuzz.run(
                         config,
                         spec,
                         name=impl.name,
@@ -144,8 +146,11 @@ def _fuzz(
                         max_examples=max_examples,
                         output=sys.stdout,
                     )
-                )
-                results[-1].observe(observations)
+        except (ServerError, AuthError) as exc:
+            what = "did not start" if isinstance(exc, ServerError) else "got no token"
+            result = fuzz.FuzzResult.unrun(config, impl.name, seed, f"{what}, so nothing was fuzzed: {exc}")
+        results.append(result)
+        result.observe(observations)
     if render:
         # One stage on its own: its coverage is reported; `ci`, which runs every stage, judges it.
         _report(console, config, spec, results, observations, _names(config, args), stages=("fuzz",), judged=False)
@@ -196,6 +201,8 @@ def _report(
 
 def _verdicts(spec: Spec, result: fuzz.FuzzResult, measured: coverage.Coverage) -> list[tuple[str, str | None, str]]:
     """The harness's own test cases for one implementation's JUnit report, three per operation."""
+    if result.not_run is not None:
+        return [(f"{label}: fuzzed", result.not_run, "") for label in spec.labels()]
     cases: list[tuple[str, str | None, str]] = []
     for label in spec.labels():
         cases.append((f"{label}: reached past authentication", result.unreached.get(label), ""))

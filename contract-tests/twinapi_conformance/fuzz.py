@@ -58,10 +58,23 @@ class FuzzResult:
     # operations that answered only 401/403, and those that answered 501, with the message that says what to do
     unreached: dict[str, str] = field(default_factory=dict)
     unimplemented: dict[str, str] = field(default_factory=dict)
+    # Why nothing was fuzzed (the server did not start, no token), when nothing was.
+    not_run: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.returncode == 0 and not self.failures and not self.errors
+        return self.returncode == 0 and not self.failures and not self.errors and self.not_run is None
+
+    @classmethod
+    def unrun(cls, config: Config, name: str, seed: int, why: str) -> FuzzResult:
+        """The result of an implementation that could not be fuzzed; its reports of an earlier run are removed, so
+        nothing stale stands beside the verdict."""
+        junit = config.reports / f"junit-{name}.xml"
+        for stale in (junit, config.reports / f"events-{name}.ndjson"):
+            stale.unlink(missing_ok=True)
+        result = cls(implementation=name, returncode=-1, seed=seed, junit=junit, not_run=why)
+        result.errors.append(why)
+        return result
 
     def observe(self, observations: Observations) -> None:
         for label, counts in self.statuses.items():

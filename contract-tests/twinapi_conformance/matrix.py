@@ -41,7 +41,9 @@ def render(
 def _cell(result: FuzzResult, coverage: Coverage | None, label: str) -> str:
     tally = result.operations.get(label)
     lines = []
-    if tally is None:
+    if result.not_run is not None:
+        lines.append("[red]not fuzzed: see below[/]")
+    elif tally is None:
         lines.append("[yellow]not tested[/]")
     else:
         failed = [f"[red]{escape(check)}: {count}[/]" for check, count in sorted(tally.failures.items())]

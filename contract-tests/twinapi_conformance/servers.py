@@ -90,7 +90,10 @@ def _wait_ready(process: subprocess.Popen[bytes], server: RunningServer, setting
             except httpx.TransportError:
                 pass
             time.sleep(POLL_INTERVAL)
-    raise ServerError(f"{server.name}: GET {url} did not answer 200 within {settings.startup_timeout}s")
+    raise ServerError(
+        f"{server.name}: GET {url} did not answer 200 within {settings.startup_timeout}s; "
+        f"log {server.log_path}:\n{_tail(server.log_path)}"
+    )
 
 
 def _stop(process: subprocess.Popen[bytes], timeout: float) -> None:
