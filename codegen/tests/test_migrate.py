@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+from conftest import DATA, OPENAPI_TYPESCRIPT
 
 from twinapi_codegen import upgrade
 from twinapi_codegen.cli import main
@@ -122,3 +124,39 @@ def test_the_command_prints_each_change_and_says_when_there_is_none(
     monkeypatch.chdir(empty)
     assert main(["migrate"]) == 0
     assert capsys.readouterr().out == "migrate: nothing to change\n"
+
+
+def test_generate_names_what_a_project_upgraded_without_migrate_still_needs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A 0.1 project's Makefile upgrades without `twinapi migrate`, but regenerates with the new kit.
+    _project(tmp_path)
+    shutil.copyfile(DATA / "minimal.yaml", tmp_path / "openapi.yaml")
+    assert _generate(tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "this project still has 3 change(s) to make for this kit: run `twinapi migrate`\n" in out
+    assert '  to do contract-tests/conformance.toml:2: `spec = "../openapi.yaml"   # the contract` becomes ' in out
+    assert (tmp_path / "contract-tests/conformance.toml").read_text(encoding="utf-8") == CONFORMANCE_0_1
+    upgrade.migrate(tmp_path)
+    (tmp_path / "python-impl/app/main.py").write_text("bind(Service(), Security(), Errors())\n", encoding="utf-8")
+    (tmp_path / "node-impl/src/app/server.ts").write_text("register(twinapi, { errorBodies });\n", encoding="utf-8")
+    assert _generate(tmp_path) == 0
+    assert "change(s) to make" not in capsys.readouterr().out
+
+
+def _generate(root: Path) -> int:
+    return main(
+        [
+            "generate",
+            "--root",
+            str(root),
+            "--spec",
+            str(root / "openapi.yaml"),
+            "--python-out",
+            str(root / "python-impl/app/generated"),
+            "--typescript-out",
+            str(root / "node-impl/src/generated"),
+            "--openapi-typescript",
+            str(OPENAPI_TYPESCRIPT),
+        ]
+    )

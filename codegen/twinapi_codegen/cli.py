@@ -221,6 +221,12 @@ def _generate(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     for path in writer.write(scaffolds):
         print(f"scaffolded {path}: it is yours to edit, and never overwritten")
+    # A project upgraded by a Makefile older than `twinapi migrate` regenerates with the new kit all the same.
+    pending = upgrade.migrate(args.root, write=False)
+    if pending:
+        print(f"this project still has {len(pending)} change(s) to make for this kit: run `twinapi migrate`")
+        for change in pending:
+            print("  " + change.render())
     return 0
 
 

@@ -112,12 +112,13 @@ class Change:
         return f"to do {where}: {self.message} (see {CHANGELOG_0_2})"
 
 
-def migrate(root: Path) -> list[Change]:
-    """Brings the project at `root` from 0.1's shapes to this kit's: rewrites what is safe, lists the rest."""
-    return [*_conformance(root), *_bind(root), *_error_bodies(root)]
+def migrate(root: Path, *, write: bool = True) -> list[Change]:
+    """Brings the project at `root` from 0.1's shapes to this kit's: rewrites what is safe, lists the rest. Without
+    `write`, only says what it would do (the rewrites are listed as not made)."""
+    return [*_conformance(root, write), *_bind(root), *_error_bodies(root)]
 
 
-def _conformance(root: Path) -> list[Change]:
+def _conformance(root: Path, write: bool) -> list[Change]:
     path = root / CONFORMANCE
     if not path.is_file():
         return []
@@ -127,10 +128,12 @@ def _conformance(root: Path) -> list[Change]:
     if found is None or re.search(r"^contract\s*=", top, re.MULTILINE):
         return []
     replacement = f'contract = "{CONTRACT_FROM_CONFORMANCE}"'
-    path.write_text(text[: found.start()] + replacement + text[found.end() :], encoding="utf-8")
+    if write:
+        path.write_text(text[: found.start()] + replacement + text[found.end() :], encoding="utf-8")
     line = text.count("\n", 0, found.start()) + 1
-    message = f"`{found.group(0).strip()}` is now `{replacement}` (the harness fuzzes the generated contract document)"
-    return [Change(CONFORMANCE, line, message, rewritten=True)]
+    verb = "is now" if write else "becomes"
+    message = f"`{found.group(0).strip()}` {verb} `{replacement}` (the harness fuzzes the generated contract document)"
+    return [Change(CONFORMANCE, line, message, rewritten=write)]
 
 
 def _bind(root: Path) -> list[Change]:
