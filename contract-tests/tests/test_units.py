@@ -441,3 +441,31 @@ def test_with_auth_its_scheme_gets_the_token_unless_schemathesis_toml_configures
     own = tmp_path / "own.toml"
     own.write_text('[auth.openapi.oauth]\nbearer = "${ELSEWHERE}"\n')
     assert fuzz._schemathesis_config(replace(config, schemathesis_config=own), spec) == (own, [])
+
+
+def test_the_new_project_settings_show_auth_examples_that_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each commented `[auth]` example of a new project's conformance.toml, uncommented, is a valid setting."""
+    from twinapi_codegen.project import PROJECT_TEMPLATES
+
+    template = (PROJECT_TEMPLATES / "conformance.toml").read_text(encoding="utf-8")
+    examples: list[list[str]] = []
+    inside = False
+    for line in template.splitlines():
+        if line == "#   [auth]":
+            examples.append([])
+            inside = True
+        elif not (inside and line.startswith("#   ")):
+            inside = False
+            continue
+        if not line.startswith("#   #"):  # the defaults, shown commented out
+            examples[-1].append(line.removeprefix("#   "))
+    assert len(examples) == 2
+    monkeypatch.setenv("API_ACCESS_TOKEN", "issued-elsewhere")
+    loaded = []
+    for number, example in enumerate(examples):
+        path = tmp_path / f"conformance-{number}.toml"
+        path.write_text(template + "\n" + "\n".join(example) + "\n", encoding="utf-8")
+        auth = configuration.load(path).auth
+        assert auth is not None
+        loaded.append((auth.scheme, configured_token(auth), [step.operation for step in auth.steps]))
+    assert loaded == [("OAuth2", "issued-elsewhere", []), ("bearerAuth", None, ["registerUser", "loginUser"])]
