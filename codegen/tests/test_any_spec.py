@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DATA, Project, run_mypy
+from conftest import DATA, ROOT, Project, run_mypy
 
 from twinapi_codegen.generate import render, scaffold
+from twinapi_codegen.project import load_manifest, python_pyproject
 
 CASES = sorted(p.stem for p in DATA.glob("*.yaml") if p.stem != "tasks")
 
@@ -185,3 +186,41 @@ for vector, raw in zip(vectors.load(path), json.loads(path.read_text(encoding="u
     assert answer.status == raw["expect"], (vector.description, answer.status, answer.body)
 """
     _served(case, script, project)
+
+
+def test_scaffolds_pass_ruff_as_a_new_project_runs_it(
+    project: Project, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`make lint` in a new project runs ruff check and ruff format --check over python-impl, with the settings of
+    its python-impl/pyproject.toml: the scaffolded Python (handlers, errors, main) of every fixture must pass both."""
+    settings = python_pyproject(
+        (ROOT / "python-impl" / "pyproject.toml").read_text(encoding="utf-8"), load_manifest().python_example
+    )
+    ruff = Path(sys.executable).parent / "ruff"
+    failures = []
+    for case in CASES:
+        targets = project(case)
+        root = tmp_path_factory.mktemp(f"ruff-{case}")
+        (root / "python-impl").mkdir()
+        (root / "python-impl" / "pyproject.toml").write_text(settings, encoding="utf-8")
+        # The package beside them as a project has it (ruff tells first-party imports by the folders it finds).
+        (root / "python-impl" / "app" / "generated").mkdir(parents=True)
+        for stub in ("__init__.py", "generated/__init__.py", "generated/routes.py", "generated/operations.py"):
+            (root / "python-impl" / "app" / stub).write_text("", encoding="utf-8")
+        for path, text in scaffold(targets).items():
+            if path.suffix == ".py":
+                written = root / path.relative_to(targets.root)
+                written.parent.mkdir(parents=True, exist_ok=True)
+                written.write_text(text, encoding="utf-8")
+        for command in (["check"], ["format", "--check"]):
+            done = subprocess.run(
+                [str(ruff), *command, "--no-cache", "python-impl"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=60,
+            )
+            if done.returncode != 0:
+                failures.append(f"{case}: ruff {' '.join(command)}:\n{done.stdout}{done.stderr}")
+    assert not failures, "\n".join(failures)
