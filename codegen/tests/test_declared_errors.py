@@ -19,6 +19,7 @@ from test_any_spec_node import _project, _serving
 from twinapi_conformance import http, vectors
 
 from twinapi_codegen import kit_errors, loader, parser
+from twinapi_codegen.errors import collecting
 from twinapi_codegen.generate import render, scaffold
 
 VECTORS = DATA / "declared_errors.answers.json"
@@ -268,3 +269,62 @@ def test_a_narrowed_text_is_left_for_the_project_to_fill() -> None:
     for narrowing in ({"enum": ["missing_parameter"]}, {"const": "bad"}, {"pattern": "^E[0-9]+$"}):
         narrowed = {**free, "properties": {"error": {"type": "string", **narrowing}}}
         assert kit_errors._recipe(doc, narrowed, "application/json") is None, narrowing
+
+
+HEADERS_SPEC = """
+openapi: 3.1.0
+info: {title: Required headers, version: "1"}
+components:
+  securitySchemes:
+    bearer: {type: http, scheme: bearer}
+  headers:
+    RequestId: {required: true, schema: {type: string}}
+    RateLimit: {required: true, schema: {type: string}}
+  responses:
+    Problem:
+      description: Any refusal.
+      headers:
+        X-Request-ID: {$ref: "#/components/headers/RequestId"}
+        WWW-Authenticate: {required: true, schema: {type: string}}
+        RateLimit: {$ref: "#/components/headers/RateLimit"}
+        Retry-After: {schema: {type: string}}
+      content:
+        application/problem+json:
+          schema: {type: object, properties: {title: {type: string}}}
+paths:
+  /things:
+    post:
+      operationId: createThing
+      security: [{bearer: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object}
+      responses:
+        "201": {description: Created.}
+        "4XX": {$ref: "#/components/responses/Problem"}
+"""
+
+
+def test_generation_names_each_required_error_header_the_kit_does_not_send(tmp_path: Path) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(HEADERS_SPEC, encoding="utf-8")
+    with collecting() as warnings:
+        kit_errors.table(parser.build(loader.load(spec).for_generation()))
+    found = [(w.pointer, w.message) for w in warnings]
+    # X-Request-ID is sent on every answer; WWW-Authenticate on the 401 only; RateLimit never; Retry-After is optional.
+    assert found == [
+        (
+            "/paths/~1things/post/responses/4XX/headers/WWW-Authenticate",
+            "the kit answers its 400, 405, 413, 415 with this response but has no value for its required header "
+            'WWW-Authenticate: send it yourself (README, "Errors your spec declares"), or the contract run fails on '
+            "response_headers_conformance",
+        ),
+        (
+            "/paths/~1things/post/responses/4XX/headers/RateLimit",
+            "the kit answers its 400, 401, 405, 413, 415 with this response but has no value for its required header "
+            'RateLimit: send it yourself (README, "Errors your spec declares"), or the contract run fails on '
+            "response_headers_conformance",
+        ),
+    ]

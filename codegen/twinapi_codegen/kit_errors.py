@@ -30,6 +30,11 @@ from twinapi_codegen.errors import pointer, warn
 from twinapi_codegen.naming import camel, snake, unique
 
 VALIDATION = 400
+# Response headers the kit sends on its own answers, so a spec may require them: X-Request-ID on every answer (the
+# client's, else a fresh id), WWW-Authenticate on its 401 (the scheme's challenge), Allow on its 405 (the path's
+# methods). It has no value for any other header a spec requires on these answers (a rate-limit window, a language,
+# an id of another name): generation warns about each, and the project sends it (README, "Errors your spec declares").
+SENT_HEADERS = {0: {"x-request-id"}, 401: {"www-authenticate"}, 405: {"allow"}}
 # The statuses the runtimes refuse with after routing, on an operation; 405 is the path's (see `paths`).
 OPERATION_STATUSES = (400, 401, 413, 415)
 NOT_ALLOWED = 405
@@ -60,6 +65,8 @@ class ErrorTable:
         self._ts_taken: set[str] = set()
         self.operations: dict[str, dict[str, Any]] = {}
         self.paths: dict[str, dict[str, Any]] = {}
+        # (pointer, header name) -> the kit statuses answered with a response requiring that header it does not send
+        self._unsent: dict[tuple[str, str], list[int]] = {}
         for op in ctx.operations:
             answers = {}
             for status in OPERATION_STATUSES:
@@ -75,6 +82,7 @@ class ErrorTable:
                 answer = self._answer(op, NOT_ALLOWED)
                 if answer is not None:
                     self.paths[op["path"]] = {str(NOT_ALLOWED): answer}
+        self._warn_unsent()
 
     def document(self) -> dict[str, Any]:
         """The `errors` section of the contract document."""
@@ -95,6 +103,7 @@ class ErrorTable:
             if response is None:
                 continue
             code = response["code"] if response["code"] is not None else status
+            self._unsent_headers(op, key, status)
             media = response["media_type"]
             answer: dict[str, Any] = {"status": code, "mediaType": media}
             if media is None:
@@ -113,6 +122,30 @@ class ErrorTable:
             )
             return None
         return None
+
+    def _unsent_headers(self, op: dict[str, Any], key: str, status: int) -> None:
+        """Warns about each header the chosen response requires that the kit does not send."""
+        sent = SENT_HEADERS[0] | SENT_HEADERS.get(status, set())
+        for name, header in (self._raw_response(op, key).get("headers") or {}).items():
+            header = self.doc.resolve(header)
+            if not isinstance(header, dict) or not header.get("required") or str(name).lower() in sent:
+                continue
+            if str(name).lower() == "content-type":
+                continue  # OpenAPI ignores it: the media type says it
+            where = pointer("paths", op["path"], op["method"].lower(), "responses", key, "headers", name)
+            self._unsent.setdefault((where, str(name)), []).append(status)
+
+    def _warn_unsent(self) -> None:
+        for (where, name), statuses in self._unsent.items():
+            answers = ", ".join(str(status) for status in sorted(set(statuses)))
+            warn(
+                self.doc.warning(
+                    where,
+                    f"the kit answers its {answers} with this response but has no value for its required header "
+                    f'{name}: send it yourself (README, "Errors your spec declares"), or the contract run fails '
+                    "on response_headers_conformance",
+                )
+            )
 
     def _shape(self, op: dict[str, Any], response: dict[str, Any], schema: Any, code: int) -> dict[str, Any]:
         identity = json.dumps(schema, sort_keys=True, ensure_ascii=False)
