@@ -19,7 +19,7 @@ from pathlib import Path
 import kitbuild
 from conftest import DATA, OPENAPI_TYPESCRIPT, ROOT
 
-from twinapi_codegen import __version__, project
+from twinapi_codegen import __version__, project, upgrade
 
 OLD = "0.0.9"
 # What `twinapi new` reads from the kit checkout it runs from, besides the generator itself.
@@ -32,6 +32,7 @@ CHECKOUT = [
     *project.load_manifest().sections["project"],
 ]
 STEP_TIMEOUT = 900
+CONTRACT_LINE = 'contract = "../python-impl/app/generated/contract.json"'
 
 
 def _make(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -47,6 +48,12 @@ def _make(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
     assert done.returncode == 0, f"make {' '.join(args)} in {cwd}:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
     return done
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path}: no {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def _headers(root: Path) -> set[str]:
@@ -88,9 +95,24 @@ def test_a_project_made_with_an_older_kit_upgrades_with_one_command(tmp_path: Pa
     version = subprocess.run([dest / ".venv/bin/twinapi", "--version"], capture_output=True, text=True, check=True)
     assert version.stdout.strip() == f"twinapi (twinapi-codegen) {OLD}"
 
+    # What 0.1 wrote and 0.2.0 changed: the harness's `spec` line, bind() with two arguments, no errorBodies option.
+    _replace(dest / "contract-tests/conformance.toml", CONTRACT_LINE, 'spec = "../openapi.yaml"')
+    _replace(dest / "python-impl/app/main.py", "bind(Service(), Security(), Errors())", "bind(Service(), Security())")
+    _replace(dest / "node-impl/src/app/server.ts", "      errorBodies: new Errors(),\n", "")
+
     kitbuild.build(dist)  # the newer build lands beside the older one, as `make dist` in the kit would put it
     upgraded = _make(dest, "upgrade-kit")
     assert f"kit pins: {OLD} -> {__version__}" in upgraded.stdout
+    # The settings line is migrated; each change to hand-written code is one line naming the place and the entry.
+    assert CONTRACT_LINE in (dest / "contract-tests/conformance.toml").read_text()
+    assert "migrated contract-tests/conformance.toml:" in upgraded.stdout
+    todo = [line for line in upgraded.stdout.splitlines() if line.startswith("to do ")]
+    assert [line.split(":", 1)[0] for line in todo] == [
+        "to do python-impl/app/main.py",
+        "to do node-impl/src/app/server.ts",
+    ]
+    assert all(line.endswith(f"(see {upgrade.CHANGELOG_0_2})") for line in todo)
+    assert "bind(Service(), Security())" in (dest / "python-impl/app/main.py").read_text()  # never rewritten
 
     requirements = (dest / "requirements.in").read_text()
     assert {m for m in re.findall(r"^twinapi-[a-z]+==(\S+)$", requirements, re.M)} == {__version__}
