@@ -287,6 +287,10 @@ def serve(app: ASGIApp, *, host: str, port: int, log_level: str, limits: Limits 
         timeout_keep_alive=chosen.keep_alive_timeout,
         timeout_graceful_shutdown=chosen.shutdown_drain,
         ws="none",
+        # X-Forwarded-For and -Proto are not trusted, even from 127.0.0.1 (uvicorn's default trusts them there), as
+        # in the Node kit: a local client cannot choose the address its failed logins count against. It also takes
+        # uvicorn's proxy-headers middleware out of every request.
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     # uvicorn drains on SIGTERM, then re-raises the signal under the handler it found: this one exits 0.

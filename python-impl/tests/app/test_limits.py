@@ -293,3 +293,24 @@ def test_sigterm_under_keep_alive_load_resets_no_request(tmp_path: Path) -> None
             process.process.wait(WAIT)
     assert min(answered) >= 20
     assert errors == []
+
+
+def test_forwarded_headers_do_not_change_the_client_address(tmp_path: Path) -> None:
+    # As in Node (Fastify's trustProxy is off): a client on the same host cannot pick the address its failed
+    # logins are counted against by sending X-Forwarded-For.
+    started = Server(tmp_path / "app.db", LOGIN_MAX_ADDRESS_FAILURES="1", BCRYPT_ROUNDS="4")
+    try:
+        port = int(started.start().rsplit(":", 1)[1])
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            statuses = [
+                client.post(
+                    "/auth/login",
+                    json={"email": f"nobody{n}@example.com", "password": "wrong-password"},
+                    headers={"X-Forwarded-For": f"203.0.113.{n}", "X-Forwarded-Proto": "https"},
+                ).status_code
+                for n in range(2)
+            ]
+        assert statuses == [401, 429]
+    finally:
+        started.process.kill()
+        started.process.wait(WAIT)
