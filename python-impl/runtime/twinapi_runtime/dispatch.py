@@ -253,9 +253,15 @@ class Operation:
 
 
 def _has_body(request: Request) -> bool:
-    length = request.headers.get("content-length")
-    chunked = "chunked" in request.headers.get("transfer-encoding", "").lower()
-    return chunked or (length is not None and length.strip() != "0")
+    # One pass over the raw headers (the first of each counts, as in request.headers), without building a Headers
+    # object: every operation without a request body asks this.
+    length = encoding = None
+    for name, value in request.scope["headers"]:
+        if name == b"content-length":
+            length = value if length is None else length
+        elif name == b"transfer-encoding":
+            encoding = value if encoding is None else encoding
+    return (encoding is not None and b"chunked" in encoding.lower()) or (length is not None and length.strip() != b"0")
 
 
 async def _receive(request: Request, limit: int) -> bytearray:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import threading
 import time
-import uuid
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
@@ -19,6 +20,14 @@ REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 UNEXPECTED = "An unexpected error occurred."
 # nginx's status for a request its client gave up on: logged, never sent, and not a server error.
 CLIENT_GONE = 499
+
+# Random request ids come from one getrandom() call per 128 of them instead of one each: the system call cost
+# more than the rest of the id (about 3% of a GET /health). Each thread draws from its own pool, refilled in a
+# forked child, so that no two ids are drawn from the same bytes.
+_POOL_BYTES = 2048
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}  # RFC 9562: the variant's bits are 10
+_pool = threading.local()
+os.register_at_fork(after_in_child=lambda: _pool.__dict__.clear())
 
 access_log = logging.getLogger("twinapi.access")
 error_log = logging.getLogger("twinapi.error")
@@ -97,4 +106,17 @@ def _request_id(scope: Scope) -> str:
             if REQUEST_ID.match(text):
                 return text
             break
-    return str(uuid.uuid4())
+    return random_uuid()
+
+
+def random_uuid() -> str:
+    """A random (version 4) UUID in its usual text form, as `str(uuid.uuid4())` and Node's `randomUUID()` give."""
+    state = _pool.__dict__
+    digits: str = state.get("digits", "")
+    at: int = state.get("at", 0)
+    if at >= len(digits):
+        digits = state["digits"] = os.urandom(_POOL_BYTES).hex()
+        at = 0
+    state["at"] = at + 32
+    h = digits[at : at + 32]
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"

@@ -59,35 +59,65 @@ class _Refused(Exception):
         self.detail = detail
 
 
+# What a connection is waiting for; each has its own deadline (HEAD, BODY, IDLE) or none (BUSY: the app is answering).
+HEAD, BODY, BUSY, IDLE = range(4)
+
+
 class LimitedProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with the kit's limits; `limits` is set on the subclass `serve` makes."""
+    """uvicorn's httptools protocol with the kit's limits; `limits` is set on the subclass `serve` makes.
+
+    The request line and headers are checked once they are complete, in the Node kit's order (URL, header count,
+    header bytes, Host); a head that grows past `max_head_bytes` is cut off while it arrives. The header, body and
+    keep-alive timeouts share one deadline per connection: moving it costs an assignment, and the one timer
+    re-arms itself when it fires early, so a busy keep-alive connection creates about one timer per timeout
+    instead of two per request.
+    """
 
     limits = Limits()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._timer: asyncio.TimerHandle | None = None
-        self._in_head = True
-        self._head_bytes = 0
-        self._url_bytes = 0
-        self._header_bytes = 0
-        self._header_count = 0
-        self._hosts = 0
+        self._timer_due = 0.0
+        self._deadline = 0.0
+        self._phase = HEAD
+        self._begun = False  # some of the current request's head has arrived
+        self._timed = True  # the current head has its deadline (the first one's counts from the connection)
+        self._head_bytes = 0  # of the current head, in data chunks that did not complete it
+        self._chunk_bytes = 0  # the chunk being parsed
         self._discarded = 0
         self._draining = False
 
-    def _arm(self, seconds: float, handler: Callable[[], None]) -> None:
-        self._disarm()
-        self._timer = self.loop.call_later(seconds, handler)
+    def _wait(self, phase: int, seconds: float) -> None:
+        """Enters `phase`, which ends the connection `seconds` from now unless another phase starts first."""
+        self._phase = phase
+        self._deadline = deadline = self.loop.time() + seconds
+        if self._timer is None or self._timer_due > deadline:
+            self._schedule(deadline)
 
-    def _disarm(self) -> None:
+    def _schedule(self, when: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
-            self._timer = None
+        self._timer_due = when
+        self._timer = self.loop.call_at(when, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self._phase == BUSY or self.transport.is_closing():
+            return
+        if self.loop.time() < self._deadline:  # the deadline moved since the timer was set
+            self._schedule(self._deadline)
+            return
+        if self._phase == HEAD:
+            self._refuse(408, f"The request headers did not arrive within {self.limits.header_timeout} s.")
+        elif self._phase == BODY and not self.cycle.response_complete:
+            self._refuse(408, f"The request body stalled for {self.limits.body_timeout} s.")
+        else:  # an idle keep-alive connection, or the discarded rest of a refused body that stopped coming
+            self.transport.close()
 
     def _refuse(self, status: int, detail: str) -> None:
         """Answers a problem unless a response has started, and closes the connection."""
-        self._disarm()
+        self._phase = BUSY
         if self.transport.is_closing():
             return
         if self.cycle is not None and not self.cycle.response_complete:
@@ -101,16 +131,17 @@ class LimitedProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm(self.limits.header_timeout, self._header_timeout)
+        self._wait(HEAD, self.limits.header_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._phase = BUSY
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        self._unset_keepalive_if_required()
-        if self._in_head and self._timer is None:
-            self._arm(self.limits.header_timeout, self._header_timeout)
+        self._chunk_bytes = len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -123,46 +154,62 @@ class LimitedProtocol(HttpToolsProtocol):
             else:
                 self._refuse(400, NOT_HTTP)
             return
-        if self._in_head and self.parser is not None:
+        if self._phase == IDLE:
+            # Bytes that begin no request (a stray CRLF) keep a connection idle for the timeout, not open for ever.
+            self._wait(IDLE, self.limits.keep_alive_timeout)
+        elif self._phase == HEAD and self._begun:
+            if not self._timed:  # the head goes on in another chunk: from now on its time counts
+                self._timed = True
+                self._wait(HEAD, self.limits.header_timeout)
             self._head_bytes += len(data)
             if self._head_bytes > self.limits.max_head_bytes:
-                self._refuse(431, _too_many_header_bytes(self.limits))
+                # Cut off while it arrives, as Node's parser does: a request line still this long is a URL too long.
+                if len(self.url) > self.limits.max_url_bytes:
+                    self._refuse(414, _too_long_url(self.limits))
+                else:
+                    self._refuse(431, _too_many_header_bytes(self.limits))
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._in_head = True
-        self._head_bytes = self._url_bytes = self._header_bytes = self._header_count = self._hosts = 0
-        if self._timer is None:
-            self._arm(self.limits.header_timeout, self._header_timeout)
-
-    def on_url(self, url: bytes) -> None:
-        self._url_bytes += len(url)
-        if self._url_bytes > self.limits.max_url_bytes:
-            raise _Refused(414, f"The request URL is longer than {self.limits.max_url_bytes} bytes.")
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_count += 1
-        self._header_bytes += len(name) + len(value)
-        if self._header_count > self.limits.max_headers:
-            raise _Refused(431, f"The request has more than {self.limits.max_headers} headers.")
-        if self._header_bytes > self.limits.max_header_bytes:
-            raise _Refused(431, _too_many_header_bytes(self.limits))
-        if name.lower() == b"host":
-            self._hosts += 1
-        super().on_header(name, value)
+        self._begun = True
+        self._head_bytes = 0
+        if self._phase != HEAD:
+            # Its deadline is set only if the head does not arrive whole with this chunk (the usual case); no timer
+            # can fire before then.
+            self._phase = HEAD
+            self._timed = False
 
     def on_headers_complete(self) -> None:
-        self._in_head = False
-        self._disarm()
+        limits = self.limits
+        headers = self.headers
+        if len(self.url) > limits.max_url_bytes:
+            raise _Refused(414, _too_long_url(limits))
+        if len(headers) > limits.max_headers:
+            raise _Refused(431, f"The request has more than {limits.max_headers} headers.")
+        # Names and values are at most the bytes that carried them: only a head that large is counted.
+        if self._head_bytes + self._chunk_bytes > limits.max_header_bytes and (
+            sum(len(name) + len(value) for name, value in headers) > limits.max_header_bytes
+        ):
+            raise _Refused(431, _too_many_header_bytes(limits))
+        hosts = 0
+        body = False
+        for name, _ in headers:
+            if name == b"host":
+                hosts += 1
+            elif name == b"content-length" or name == b"transfer-encoding":
+                body = True
         # RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host; HTTP/1.0 may have none, never two.
-        if self._hosts > 1 or (self._hosts == 0 and self.parser.get_http_version() == "1.1"):
+        if hosts != 1 and (hosts > 1 or self.parser.get_http_version() == "1.1"):
             raise _Refused(400, ONE_HOST)
+        self._begun = False
         super().on_headers_complete()
         if self._draining:
             self.cycle.keep_alive = False
-        if self.parser.get_method() != b"HEAD" and _has_body(self.headers):
-            self._arm(self.limits.body_timeout, self._body_timeout)
+        if body and self.parser.get_method() != b"HEAD":
+            # Until the parser says the message is complete (at once for Content-Length: 0), the body may stall.
+            self._wait(BODY, limits.body_timeout)
+        else:
+            self._phase = BUSY
 
     def on_body(self, body: bytes) -> None:
         if self.cycle.response_complete:
@@ -170,37 +217,35 @@ class LimitedProtocol(HttpToolsProtocol):
             if self._discarded > DISCARD_LIMIT:
                 self.transport.close()
                 return
-        if self._timer is not None:
-            self._arm(self.limits.body_timeout, self._body_timeout)
+        if self._phase == BODY:
+            self._deadline = self.loop.time() + self.limits.body_timeout
         super().on_body(body)
 
     def on_message_complete(self) -> None:
-        self._disarm()
+        if self._phase == BODY:
+            self._phase = BUSY
         self._discarded = 0
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if self._draining and not self.transport.is_closing() and not self.pipeline:
+        # uvicorn 0.54's own, with the keep-alive timeout as this connection's deadline instead of a timer of its own.
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        elif self._draining:
             self.transport.close()
-
-    def _header_timeout(self) -> None:
-        self._timer = None
-        self._refuse(408, f"The request headers did not arrive within {self.limits.header_timeout} s.")
-
-    def _body_timeout(self) -> None:
-        self._timer = None
-        self._refuse(408, f"The request body stalled for {self.limits.body_timeout} s.")
-
-    def timeout_keep_alive_handler(self) -> None:
-        self._disarm()
-        super().timeout_keep_alive_handler()
+        elif self._phase == BUSY:  # not while the next request's head or a discarded body is on its way
+            self._wait(IDLE, self.limits.keep_alive_timeout)
 
     def shutdown(self) -> None:
         """At SIGTERM: an idle keep-alive connection stays open for IDLE_LINGER, so that a request already sent is
         answered with Connection: close rather than meeting a closed socket; a busy one closes after its response."""
         self._draining = True
-        if self.cycle is None and self._head_bytes == 0 and self._url_bytes == 0:
+        if self.cycle is None and not self._begun:
             self.loop.call_later(min(IDLE_LINGER, self.limits.shutdown_drain), self._close_if_idle)
         elif self.cycle is not None and self.cycle.response_complete and not self._in_head_of_next():
             self.loop.call_later(min(IDLE_LINGER, self.limits.shutdown_drain), self._close_if_idle)
@@ -208,7 +253,7 @@ class LimitedProtocol(HttpToolsProtocol):
             self.cycle.keep_alive = False
 
     def _in_head_of_next(self) -> bool:
-        return self._in_head and (self._head_bytes > 0 or self._url_bytes > 0)
+        return self._phase == HEAD and self._begun
 
     def _close_if_idle(self) -> None:
         busy = self.cycle is not None and not self.cycle.response_complete
@@ -216,15 +261,12 @@ class LimitedProtocol(HttpToolsProtocol):
             self.transport.close()
 
 
+def _too_long_url(limits: Limits) -> str:
+    return f"The request URL is longer than {limits.max_url_bytes} bytes."
+
+
 def _too_many_header_bytes(limits: Limits) -> str:
     return f"The request headers are larger than {limits.max_header_bytes} bytes."
-
-
-def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:
-    for name, value in headers:
-        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() not in (b"", b"0")):
-            return True
-    return False
 
 
 def serve(app: ASGIApp, *, host: str, port: int, log_level: str, limits: Limits | None = None) -> int:
@@ -245,6 +287,10 @@ def serve(app: ASGIApp, *, host: str, port: int, log_level: str, limits: Limits 
         timeout_keep_alive=chosen.keep_alive_timeout,
         timeout_graceful_shutdown=chosen.shutdown_drain,
         ws="none",
+        # X-Forwarded-For and -Proto are not trusted, even from 127.0.0.1 (uvicorn's default trusts them there), as
+        # in the Node kit: a local client cannot choose the address its failed logins count against. It also takes
+        # uvicorn's proxy-headers middleware out of every request.
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     # uvicorn drains on SIGTERM, then re-raises the signal under the handler it found: this one exits 0.

@@ -79,6 +79,9 @@ def test_request_line_and_headers_have_limits_answered_in_problem_json(server: t
     many = b"Host: a\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(100))
     assert_problem(exchange(port, get(headers=many)), 431, "The request has more than 100 headers.")
     # Just inside every limit is served.
+    # Counted once the head is complete, in the Node kit's order: too many headers, then too many bytes.
+    many_and_big = b"Host: a\r\n" + b"".join(b"X-%d: %s\r\n" % (i, b"a" * 200) for i in range(110))
+    assert_problem(exchange(port, get(headers=many_and_big)), 431, "The request has more than 100 headers.")
     fits = b"Host: a\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(99))
     assert exchange(port, get(b"/health?" + b"a" * 8000, fits))[0] == 200
 
@@ -150,6 +153,16 @@ def test_an_idle_connection_is_closed_after_the_keep_alive_timeout(tmp_path: Pat
             assert first.startswith(b"HTTP/1.1 200")
             began = time.monotonic()
             assert sock.recv(65536) == b""  # closed by the server
+            assert 0.5 < time.monotonic() - began < 3
+        # Bytes that begin no request (a stray CRLF) do not keep an idle connection open.
+        with connect(port) as sock:
+            sock.sendall(get())
+            first = b""
+            while not first.endswith(b"}"):
+                first += sock.recv(65536)
+            began = time.monotonic()
+            sock.sendall(b"\r\n")
+            assert sock.recv(65536) == b""
             assert 0.5 < time.monotonic() - began < 3
     finally:
         started.process.kill()
@@ -280,3 +293,24 @@ def test_sigterm_under_keep_alive_load_resets_no_request(tmp_path: Path) -> None
             process.process.wait(WAIT)
     assert min(answered) >= 20
     assert errors == []
+
+
+def test_forwarded_headers_do_not_change_the_client_address(tmp_path: Path) -> None:
+    # As in Node (Fastify's trustProxy is off): a client on the same host cannot pick the address its failed
+    # logins are counted against by sending X-Forwarded-For.
+    started = Server(tmp_path / "app.db", LOGIN_MAX_ADDRESS_FAILURES="1", BCRYPT_ROUNDS="4")
+    try:
+        port = int(started.start().rsplit(":", 1)[1])
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            statuses = [
+                client.post(
+                    "/auth/login",
+                    json={"email": f"nobody{n}@example.com", "password": "wrong-password"},
+                    headers={"X-Forwarded-For": f"203.0.113.{n}", "X-Forwarded-Proto": "https"},
+                ).status_code
+                for n in range(2)
+            ]
+        assert statuses == [401, 429]
+    finally:
+        started.process.kill()
+        started.process.wait(WAIT)
