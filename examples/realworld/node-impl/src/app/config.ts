@@ -13,7 +13,7 @@ export type AppEnv = "production" | "development" | "test";
 
 export interface Config extends ServerSettings {
   readonly appEnv: AppEnv;
-  /** Absolute; a relative DATABASE_PATH is taken from the working directory. */
+  /** Absolute; a relative DATABASE_PATH is taken from the project's folder, so that both servers find one file. */
   readonly databasePath: string;
   readonly jwtSecret: string;
   /** True when APP_ENV=development made the secret up: tokens end with the process. */
@@ -42,7 +42,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     ...serverSettings(env, 3000),
     appEnv,
-    databasePath: path === undefined ? resolve(PROJECT_ROOT, "data/conduit.db") : resolve(process.cwd(), path),
+    databasePath: resolve(PROJECT_ROOT, path ?? "data/conduit.db"),
     jwtSecret,
     jwtSecretGenerated,
     jwtTtlSeconds: integer(env, "JWT_TTL_SECONDS", 86400, 1, 2 ** 31 - 1),

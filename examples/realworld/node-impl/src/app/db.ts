@@ -7,26 +7,33 @@ import Database from "better-sqlite3";
 
 export type Db = Database.Database;
 
-/** A migration that cannot be applied, or one applied that no longer matches its file: the server does not start. */
+/** A migration that cannot be applied, or one applied that no longer matches its file. */
 export class MigrationError extends Error {
   override name = "MigrationError";
 }
 
+/** The database cannot be opened or brought up to date: the server does not start. */
+export class DatabaseError extends Error {
+  override name = "DatabaseError";
+}
+
+/** The database at `path`, migrated; any failure a DatabaseError naming the file, as the Python server says it. */
 export function openDatabase(path: string, migrationsDir: string): Db {
-  mkdirSync(dirname(path), { recursive: true });
-  // SQLite's busy_timeout: wait up to 5 s for a lock the other server (Python, on the same file) holds.
-  const db = new Database(path, { timeout: 5000 });
+  let db: Db | undefined;
   try {
+    mkdirSync(dirname(path), { recursive: true });
+    // SQLite's busy_timeout: wait up to 5 s for a lock the other server (Python, on the same file) holds.
+    db = new Database(path, { timeout: 5000 });
     db.pragma("journal_mode = WAL");
     // With WAL, NORMAL stays consistent on a crash and saves an fsync per commit.
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     migrate(db, migrationsDir);
+    return db;
   } catch (error) {
-    db.close();
-    throw error;
+    db?.close();
+    throw new DatabaseError(`database ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  return db;
 }
 
 interface Applied {

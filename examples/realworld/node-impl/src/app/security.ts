@@ -29,9 +29,9 @@ export class Passwords {
   }
 }
 
-const USER_ID = /^[1-9][0-9]{0,15}$/;
-// `Token <jwt>`: the scheme word in any case (RFC 9110 §11.1), one space, the token.
-const TOKEN_CREDENTIAL = /^token ([^ ]+)$/i;
+const USER_ID = /^[1-9][0-9]*$/;
+// `Token <jwt>`: the word as written, one space, the token (CONVENTIONS.md).
+const TOKEN_CREDENTIAL = /^Token ([^ ]+)$/;
 
 export class Tokens {
   private readonly sign: (claims: { sub: string }) => string;
@@ -59,7 +59,12 @@ export class Tokens {
       return null; // whatever is wrong with an untrusted token, it is not valid
     }
     if (typeof claims !== "object" || claims === null) return null;
-    const { sub, iat } = claims as { sub?: unknown; iat?: unknown };
-    return typeof sub === "string" && USER_ID.test(sub) && Number.isInteger(iat) ? Number(sub) : null;
+    const { sub, iat, exp } = claims as { sub?: unknown; iat?: unknown; exp?: unknown };
+    if (typeof sub !== "string" || !USER_ID.test(sub) || !Number.isInteger(iat) || !Number.isInteger(exp)) return null;
+    // Valid while the time in whole seconds is below exp: the verifier lets the exp millisecond itself through.
+    if (Math.floor(Date.now() / 1000) >= (exp as number)) return null;
+    const id = Number(sub);
+    // An id past 2^53 is no id this database gave out.
+    return Number.isSafeInteger(id) ? id : null;
   }
 }

@@ -16,10 +16,11 @@ describe("configuration", () => {
     assert.equal(config.jwtSecretGenerated, false);
   });
 
-  it("takes a relative DATABASE_PATH from the working directory", () => {
+  it("takes a relative DATABASE_PATH from the project's folder, whatever the working directory", () => {
     const config = loadConfig({ JWT_SECRET, DATABASE_PATH: "here.db" });
     assert.ok(isAbsolute(config.databasePath));
-    assert.equal(config.databasePath, join(process.cwd(), "here.db"));
+    assert.equal(config.databasePath, join(PROJECT_ROOT, "here.db"));
+    assert.equal(loadConfig({ JWT_SECRET, DATABASE_PATH: "/tmp/x.db" }).databasePath, "/tmp/x.db");
   });
 
   it("requires a JWT_SECRET of at least 32 bytes outside development", () => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 
 import { MIGRATIONS_DIR } from "../../src/app/config.js";
-import { MigrationError, openDatabase } from "../../src/app/db.js";
+import { DatabaseError, MigrationError, migrate, openDatabase } from "../../src/app/db.js";
 import { tempDir } from "../helpers.js";
 
 /** A copy of the project's migrations, to change without touching the real ones. */
@@ -39,6 +39,26 @@ describe("database", () => {
     again.close();
   });
 
+  it("names the file it cannot open", () => {
+    const blocker = join(tempDir(), "a-file");
+    writeFileSync(blocker, "");
+    const path = join(blocker, "conduit.db");
+    assert.throws(
+      () => openDatabase(path, MIGRATIONS_DIR),
+      (error: unknown) => error instanceof DatabaseError && error.message.startsWith(`database ${path}: `),
+    );
+  });
+
+  it("migrates a database another process opened, once", () => {
+    const path = join(tempDir(), "conduit.db");
+    const first = openDatabase(path, MIGRATIONS_DIR);
+    const second = openDatabase(path, MIGRATIONS_DIR);
+    migrate(second, MIGRATIONS_DIR);
+    assert.equal((first.prepare("SELECT COUNT(*) AS n FROM schema_migrations").get() as { n: number }).n, 1);
+    first.close();
+    second.close();
+  });
+
   it("opens with the shared pragmas", () => {
     const db = openDatabase(join(tempDir(), "conduit.db"), MIGRATIONS_DIR);
     assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
@@ -69,7 +89,7 @@ describe("database", () => {
     writeFileSync(join(dir, "0001_init.sql"), readFileSync(join(dir, "0001_init.sql"), "utf8") + "\n-- edited\n");
     assert.throws(
       () => openDatabase(path, dir),
-      (error: unknown) => error instanceof MigrationError && /0001_init\.sql/.test(error.message),
+      (error: unknown) => error instanceof DatabaseError && error.cause instanceof MigrationError && /0001_init\.sql/.test(error.message),
     );
   });
 
@@ -81,7 +101,7 @@ describe("database", () => {
     rmSync(join(dir, "0002_extra.sql"));
     assert.throws(
       () => openDatabase(path, dir),
-      (error: unknown) => error instanceof MigrationError && /0002_extra\.sql/.test(error.message),
+      (error: unknown) => error instanceof DatabaseError && error.cause instanceof MigrationError && /0002_extra\.sql/.test(error.message),
     );
   });
 
@@ -91,7 +111,7 @@ describe("database", () => {
     const path = join(tempDir(), "conduit.db");
     assert.throws(
       () => openDatabase(path, dir),
-      (error: unknown) => error instanceof MigrationError && /0002_broken\.sql/.test(error.message),
+      (error: unknown) => error instanceof DatabaseError && /0002_broken\.sql/.test(error.message),
     );
     rmSync(join(dir, "0002_broken.sql"));
     const db = openDatabase(path, dir);

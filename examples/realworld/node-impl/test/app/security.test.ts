@@ -34,9 +34,10 @@ describe("tokens", () => {
     assert.equal(tokens.userId(`Token ${token}`), 42);
   });
 
-  it("read the Token scheme word in any case, and no other", () => {
+  it("read the Token scheme word as written, one space, the token", () => {
     const token = tokens.issue(7);
-    assert.equal(tokens.userId(`token ${token}`), 7);
+    assert.equal(tokens.userId(`Token ${token}`), 7);
+    assert.equal(tokens.userId(`token ${token}`), null);
     assert.equal(tokens.userId(`Bearer ${token}`), null);
     assert.equal(tokens.userId(token), null);
     assert.equal(tokens.userId(`Token  ${token}`), null);
@@ -52,6 +53,10 @@ describe("tokens", () => {
       "alg none": `${base64url({ alg: "none", typ: "JWT" })}.${base64url(valid)}.`,
       "alg HS512": jwt(valid, { alg: "HS512", typ: "JWT" }),
       expired: jwt({ sub: "1", iat: iat - 120, exp: iat - 60 }),
+      "expiring this second": jwt({ sub: "1", iat: iat - 60, exp: iat }),
+      "exp not an integer": jwt({ sub: "1", iat, exp: iat + 60.5 }),
+      "iat not an integer": jwt({ sub: "1", iat: iat + 0.5, exp: iat + 60 }),
+      "sub past 2^53": jwt({ sub: "9007199254740993", iat, exp: iat + 60 }),
       "no exp": jwt({ sub: "1", iat }),
       "no iat": jwt({ sub: "1", exp: iat + 60 }),
       "no sub": jwt({ iat, exp: iat + 60 }),
