@@ -146,6 +146,10 @@ test-upgrade: setup build-node ## A project made with an older kit build upgrade
 test-journey: setup ## New projects from fixture specs: setup and lint pass, make test lists what is unimplemented, then passes
 	$(PY) -m pytest -q codegen/tests/journey
 
+.PHONY: test-realworld
+test-realworld: dist ## RealWorld's official Postman suite against both Conduit servers (examples/realworld; COLLECTION=...)
+	$(MAKE) -C examples/realworld test-realworld $(if $(COLLECTION),COLLECTION=$(abspath $(COLLECTION)))
+
 new-project: setup dist ## A new project from a spec, on the kit's build in dist/: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir [OVERLAYS="a.yaml b.yaml"]
 	@test -n "$(DEST)" || { echo "usage: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir [OVERLAYS=...]" >&2; exit 2; }
 	$(TWINAPI) new --spec $(SPEC) $(foreach o,$(OVERLAYS),--overlay $(o)) --dest $(DEST) --dist $(DIST)

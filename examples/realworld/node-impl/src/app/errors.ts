@@ -1,19 +1,17 @@
 /**
- * How RealWorld Conduit API answers the requests the kit refuses before any handler runs, in the shapes its spec documents.
- *
- * `make generate` wrote this file once because it was missing; it is yours now and is never overwritten. Each method
- * builds one documented error shape from the kit's refusal: the status answered, its title, the kit's detail and the
- * (location, message) errors of a failed validation. Which documented response answers which refusal is the kit's
- * rule (validation: 400, else 422, else 4XX, else default; the others their own status, else 4XX, else default).
+ * Conduit's error body, `{"errors": {"body": [...]}}` (GenericErrorModel): for the requests the kit refuses before a
+ * handler runs, and for the handlers' own 403, 404 and 422 (CONVENTIONS.md, Errors).
  */
 import type * as api from "../generated/service.js";
 import { type Refusal, messages } from "fastify-twinapi";
 
+export function errorBody(...texts: string[]): api.GenericErrorModelErrorBody {
+  return { errors: { body: texts } };
+}
+
 export class Errors implements api.ErrorBodies {
-  /** The kit's 422. */
+  /** The kit's 422 (validation) and whatever else it answers in this shape. */
   genericErrorModel(refusal: Refusal): api.GenericErrorModelErrorBody {
-    return {
-      errors: { body: messages(refusal) },
-    };
+    return errorBody(...messages(refusal));
   }
 }

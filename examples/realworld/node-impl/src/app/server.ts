@@ -1,30 +1,32 @@
 /**
- * The server of RealWorld Conduit API: `node dist/app/server.js` serves it on HOST:PORT (default 127.0.0.1:3000), with
- * LOG_LEVEL, until SIGTERM or Ctrl-C. `make generate` wrote this file once; it is yours now.
+ * The Node server of Conduit: `node dist/app/server.js` serves it on HOST:PORT (default 127.0.0.1:3000) with the
+ * settings of CONVENTIONS.md from the environment, until SIGTERM or Ctrl-C.
  */
-import Fastify from "fastify";
+import { ConfigError, ContractError, failStart, serve } from "fastify-twinapi";
+import { createApp } from "./app.js";
+import { loadConfig } from "./config.js";
+import { DatabaseError } from "./db.js";
 
-import { formats } from "../generated/formats.js";
-import { CONTRACT_PATH, contract } from "../generated/service.js";
-import { fastifyOptions, serveFromEnv, twinapi } from "fastify-twinapi";
-import { Errors } from "./errors.js";
-import { Security, Service } from "./service.js";
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const app = await createApp(config);
+  if (config.jwtSecretGenerated) {
+    app.log.warn("JWT_SECRET is not set: APP_ENV=development made up a random one, so tokens end with this process");
+  }
+  // The database closes in an onClose hook, after the requests in flight.
+  await serve(app, config.host, config.port, config.limits);
+}
 
-await serveFromEnv(
-  async ({ logLevel, limits }) => {
-    // Your Fastify instance: add your own options after the kit's, and register plugins (CORS, rate limits, ...)
-    // before the kit so that they apply to the contract's routes too.
-    const app = Fastify({ ...fastifyOptions({ logLevel, limits }) });
-    await app.register(twinapi, {
-      contractPath: CONTRACT_PATH,
-      contract,
-      formats,
-      service: new Service(),
-      securityHandlers: new Security(),
-      errorBodies: new Errors(),
-      limits,
-    });
-    return app;
-  },
-  { defaultPort: 3000 },
-);
+/**
+ * A start that cannot go on is one line on stderr, no stack trace, with the Python server's exit statuses: 2 for a
+ * bad setting or a contract the code does not implement, 1 for the database (or anything else).
+ */
+function refuseStart(error: unknown): never {
+  if (error instanceof ConfigError || error instanceof ContractError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exit(2);
+  }
+  return failStart(error, [DatabaseError]);
+}
+
+main().catch(refuseStart);
