@@ -9,7 +9,7 @@ def _create(conn: sqlite3.Connection, author: int, title: str, tags: list[str] |
 
 
 def test_an_article_reads_back_as_written(conn: sqlite3.Connection, alice: int) -> None:
-    slug = _create(conn, alice, "First", ["b", "a", "b", "c", "a"])
+    slug = _create(conn, alice, "First", ["b", "é", "a", "b", "Z", "c", "a"])
     article = articles.by_slug(conn, slug, None)
     assert article is not None
     assert (article.slug, article.title, article.description, article.body) == (
@@ -18,7 +18,9 @@ def test_an_article_reads_back_as_written(conn: sqlite3.Connection, alice: int) 
         "about First",
         "body of First",
     )
-    assert article.tags == ["b", "a", "c"]  # the author's order, each once
+    assert article.tags == ["Z", "a", "b", "c", "é"]  # each once, by code point
+    positions = conn.execute("SELECT position FROM article_tags ORDER BY tag_id").fetchall()
+    assert [row[0] for row in positions] == [0, 1, 2, 3, 4]  # the author's order is kept beside
     assert article.created_at == article.updated_at
     assert (article.favorited, article.favorites_count) == (False, 0)
     assert (article.author.username, article.author.bio, article.author.image, article.author.following) == (
@@ -30,13 +32,13 @@ def test_an_article_reads_back_as_written(conn: sqlite3.Connection, alice: int) 
     assert articles.by_slug(conn, "nothing", None) is None
 
 
-def test_tags_are_stored_once_and_listed_oldest_first(conn: sqlite3.Connection, alice: int) -> None:
+def test_tags_are_stored_once_and_listed_by_name(conn: sqlite3.Connection, alice: int) -> None:
     _create(conn, alice, "One", ["zeta", "alpha"])
     slug = _create(conn, alice, "Two", ["alpha", "beta"])
     article = articles.by_slug(conn, slug, None)
     assert article is not None
     articles.delete(conn, article.id)
-    assert articles.all_tags(conn) == ["zeta", "alpha", "beta"]  # a tag no article uses stays
+    assert articles.all_tags(conn) == ["alpha", "beta", "zeta"]  # a tag no article uses stays
 
 
 def test_lists_are_newest_first_and_count_every_match(conn: sqlite3.Connection, alice: int, bob: int) -> None:
