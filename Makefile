@@ -169,8 +169,8 @@ realworld-lock: setup dist ## Re-pin examples/realworld's requirements.lock and 
 	$(PY) examples/pins.py check --dist $(DIST)
 
 .PHONY: test-realworld
-test-realworld: dist ## RealWorld's official Postman suite against both Conduit servers (examples/realworld; COLLECTION=...)
-	$(MAKE) -C examples/realworld test-realworld $(if $(COLLECTION),COLLECTION=$(abspath $(COLLECTION)))
+test-realworld: check-realworld-lock ## RealWorld's official Postman suite against both Conduit servers (examples/realworld; COLLECTION=...)
+	$(MAKE) -C $(REALWORLD) test-realworld KIT_DIST=$(abspath $(DIST)) $(if $(COLLECTION),COLLECTION=$(abspath $(COLLECTION)))
 
 new-project: setup dist ## A new project from a spec, on the kit's build in dist/: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir [OVERLAYS="a.yaml b.yaml"]
 	@test -n "$(DEST)" || { echo "usage: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir [OVERLAYS=...]" >&2; exit 2; }

@@ -30,6 +30,10 @@ PASSWORD = "password"
 NEWMAN_TIMEOUT = 300
 
 
+class SuiteError(RuntimeError):
+    """The collection could not be run against a server (it did not start, or newman did not finish)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Figures:
     requests: int
@@ -91,22 +95,19 @@ def run_newman(collection: Path, api_url: str, junit: Path, work: Path) -> Figur
         "off",
         "--disable-unicode",
     ]
-    subprocess.run(
-        command, check=False, timeout=NEWMAN_TIMEOUT, stdin=subprocess.DEVNULL
-    )
+    try:
+        subprocess.run(command, check=False, timeout=NEWMAN_TIMEOUT, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise SuiteError(f"newman did not finish within {NEWMAN_TIMEOUT} s") from None
     if not summary.is_file():
-        raise SystemExit(f"newman wrote no summary ({summary}): see its output above")
+        raise SuiteError(f"newman wrote no summary ({summary}): see its output above")
     return figures_of(json.loads(summary.read_text(encoding="utf-8")))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--collection", type=Path, required=True, help="Conduit.postman_collection.json"
-    )
-    parser.add_argument(
-        "--config", type=Path, default=PROJECT / "contract-tests" / "conformance.toml"
-    )
+    parser.add_argument("--collection", type=Path, required=True, help="Conduit.postman_collection.json")
+    parser.add_argument("--config", type=Path, default=PROJECT / "contract-tests" / "conformance.toml")
     parser.add_argument(
         "--only",
         action="append",
@@ -143,23 +144,22 @@ def main(argv: list[str] | None = None) -> int:
     }
     settings = dataclasses.replace(conf.server, env=env)
 
-    results: dict[str, Figures] = {}
+    results: dict[str, Figures | str] = {}
     for name in names:
         with tempfile.TemporaryDirectory(prefix=f"conduit-suite-{name}-") as tmp:
             work = Path(tmp)
             print(f"== {name}: RealWorld's Postman collection", flush=True)
             impl = conf.implementations[name]
-            with servers.started(
-                impl, settings, db_path=work / "conduit.db", log_dir=reports
-            ) as server:
-                results[name] = run_newman(
-                    collection, server.base_url, reports / f"{name}.junit.xml", work
-                )
+            try:
+                with servers.started(impl, settings, db_path=work / "conduit.db", log_dir=reports) as server:
+                    results[name] = run_newman(collection, server.base_url, reports / f"{name}.junit.xml", work)
+            except (servers.ServerError, SuiteError) as exc:
+                results[name] = str(exc)
     print()
     for name, result in results.items():
-        print(result.line(name))
+        print(result.line(name) if isinstance(result, Figures) else f"{name}: FAILED: {result}")
     print(f"JUnit reports: {reports}")
-    return 0 if all(result.passed for result in results.values()) else 1
+    return 0 if all(isinstance(result, Figures) and result.passed for result in results.values()) else 1
 
 
 if __name__ == "__main__":

@@ -101,10 +101,6 @@ const NEWEST_FIRST = "ORDER BY a.created_at DESC, a.id DESC LIMIT @limit OFFSET 
 type ListParams = ListFilter & Page & { viewer: number | null };
 type FeedParams = Page & { viewer: number };
 
-function toAuthor(row: ArticleRow): Article["author"] {
-  return toProfile(row);
-}
-
 export class Articles {
   private readonly bySlugStmt: Statement<{ slug: string; viewer: number | null }, ArticleRow>;
   private readonly listStmt: Statement<ListParams, ArticleRow>;
@@ -183,7 +179,7 @@ export class Articles {
       updatedAt: row.updated_at,
       favorited: row.favorited === 1,
       favoritesCount: row.favorites_count,
-      author: toAuthor(row),
+      author: toProfile(row),
     };
   }
 
@@ -280,7 +276,7 @@ export class Articles {
       updatedAt: row.updated_at,
       favorited: row.favorited === 1,
       favoritesCount: row.favorites_count,
-      author: toAuthor(row),
+      author: toProfile(row),
     }));
   }
 
