@@ -14,19 +14,24 @@ DEV_ENV := APP_ENV=$${APP_ENV:-development}
 
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node-impl/node_modules/.installed
-PY_SOURCES := codegen python-impl contract-tests bench
+PY_SOURCES := codegen python-impl contract-tests bench examples/pins.py examples/tests
 MYPY_TARGETS := codegen/twinapi_codegen python-impl/runtime/twinapi_runtime python-impl/app contract-tests/twinapi_conformance \
-	contract-tests/corpus/twinapi_corpus bench/twinapi_bench
+	contract-tests/corpus/twinapi_corpus bench/twinapi_bench examples/pins.py examples/tests
 BENCH_NODE := bench/node/node_modules/.installed
 # This repository's own Python packages: installed editable by `setup`, kept out of the lock.
 LOCAL_PACKAGES := twinapi-codegen twinapi-runtime twinapi-example-python twinapi-conformance twinapi-corpus twinapi-bench
 # The kit's packages `make dist` builds (the corpus tool is the kit's own and stays here).
 DIST := dist
 DIST_PYTHON := codegen python-impl/runtime contract-tests
+# RealWorld's Conduit, a project of its own on the kit's builds in dist/ (examples/realworld/README.md).
+REALWORLD := examples/realworld
+# The kit's Python packages it pins: rebuilt under one version while the kit changes, so their hashes are re-read.
+REALWORLD_KIT := twinapi-codegen twinapi-runtime twinapi-conformance
 
 .PHONY: help setup lock generate check-generated build-node run run-python run-node test lint fmt \
         test-codegen update-golden test-python test-node test-contract test-docs docs-setup fuzz fuzz-deep \
-        bench-setup bench bench-quick test-bench dist test-upgrade test-journey new-project corpus clean
+        bench-setup bench bench-quick test-bench dist test-upgrade test-journey new-project corpus clean \
+        test-examples check-realworld-lock realworld-lock
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -74,7 +79,7 @@ run-python: setup ## The Python server (HOST, PORT=8000 and the other settings f
 run-node: setup build-node ## The Node server (HOST, PORT=3000 and the other settings from the environment)
 	$(DEV_ENV) HOST=$(HOST) PORT=$${PORT:-3000} node node-impl/dist/app/server.js
 
-test: lint test-codegen check-generated test-python test-node test-contract test-docs test-upgrade test-journey test-bench bench-quick ## Everything CI runs: lint, generator, both implementations, the contract, the docs, a kit upgrade, new projects, the benchmark's upkeep
+test: lint test-codegen check-generated test-python test-node test-contract test-docs test-upgrade test-journey test-examples test-bench bench-quick ## Everything CI runs: lint, generator, both implementations, the contract, the docs, a kit upgrade, new projects, Conduit, the benchmark's upkeep
 
 lint: setup ## ruff, mypy --strict, tsc --noEmit, eslint and prettier --check
 	$(VENV)/bin/ruff check $(PY_SOURCES)
@@ -145,6 +150,27 @@ test-upgrade: setup build-node ## A project made with an older kit build upgrade
 
 test-journey: setup ## New projects from fixture specs: setup and lint pass, make test lists what is unimplemented, then passes
 	$(PY) -m pytest -q codegen/tests/journey
+
+test-examples: check-realworld-lock ## examples/realworld's own make test on this kit build: lint, its tests, fuzz, diff and interop on Conduit
+	$(PY) -m pytest -q examples/tests
+	$(MAKE) -C $(REALWORLD) test KIT_DIST=$(abspath $(DIST))
+
+check-realworld-lock: setup dist ## Fail, saying to run make realworld-lock, when examples/realworld pins another kit build than dist/
+	$(PY) examples/pins.py check --dist $(DIST)
+
+realworld-lock: setup dist ## Re-pin examples/realworld's requirements.lock and package-lock.json to the kit build in dist/ (after a kit change)
+	cd $(REALWORLD) && UV_CUSTOM_COMPILE_COMMAND="make lock" $(abspath $(VENV))/bin/uv pip compile --quiet --python-version 3.11 \
+		--generate-hashes --universal --find-links $(abspath $(DIST)) --no-emit-package app \
+		$(foreach p,$(REALWORLD_KIT),--refresh-package $(p) --upgrade-package $(p)) requirements.in -o requirements.lock
+	$(PY) examples/pins.py pin-npm --dist $(DIST)
+	cd $(REALWORLD)/node-impl && npm install --package-lock-only --ignore-scripts --no-audit --no-fund
+	@# pip keeps an installed package of the same version: the example's venv is made again on its next setup.
+	rm -rf $(REALWORLD)/.venv
+	$(PY) examples/pins.py check --dist $(DIST)
+
+.PHONY: test-realworld
+test-realworld: check-realworld-lock ## RealWorld's official Postman suite against both Conduit servers (examples/realworld; COLLECTION=...)
+	$(MAKE) -C $(REALWORLD) test-realworld KIT_DIST=$(abspath $(DIST)) $(if $(COLLECTION),COLLECTION=$(abspath $(COLLECTION)))
 
 new-project: setup dist ## A new project from a spec, on the kit's build in dist/: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir [OVERLAYS="a.yaml b.yaml"]
 	@test -n "$(DEST)" || { echo "usage: make new-project SPEC=path/to/spec.yaml DEST=path/to/dir [OVERLAYS=...]" >&2; exit 2; }

@@ -15,7 +15,7 @@ import pytest
 from conftest import FIXTURE_CONFIG
 from rich.console import Console
 
-from twinapi_conformance import cli, coverage, fuzz, vectors
+from twinapi_conformance import cli, coverage, fuzz, hooks, vectors
 from twinapi_conformance import config as configuration
 from twinapi_conformance.auth import AuthError, bootstrap_token, configured_token
 from twinapi_conformance.config import NormaliseRule
@@ -469,3 +469,53 @@ def test_the_new_project_settings_show_auth_examples_that_load(tmp_path: Path, m
         assert auth is not None
         loaded.append((auth.scheme, configured_token(auth), [step.operation for step in auth.steps]))
     assert loaded == [("OAuth2", "issued-elsewhere", []), ("bearerAuth", None, ["signUp", "signIn"])]
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        ({"user": {"name": "x"}}, False),
+        ({"constructor": "a string", "prototype": {}}, False),
+        ([{"a": [{"b": 1}]}], False),
+        ("__proto__", False),
+        ({"__proto__": True}, True),
+        ({"a": [{"b": {"__proto__": {}}}]}, True),
+        ({"comment": {"constructor": {"prototype": 1}}}, True),
+    ],
+)
+def test_poisoned_bodies_are_those_both_runtimes_refuse(body: object, refused: bool) -> None:
+    assert hooks.poisoned(body) is refused
+
+
+def test_the_harness_drops_only_the_refusal_of_a_valid_but_poisoned_body() -> None:
+    from types import SimpleNamespace
+
+    from schemathesis.core.failures import AcceptedNegativeData
+    from schemathesis.openapi.checks import RejectedPositiveData
+
+    rejected = RejectedPositiveData(operation="POST /a", message="m", status_code=422, allowed_statuses=["2xx"])
+    accepted = AcceptedNegativeData(operation="POST /a", message="m", status_code=200, expected_statuses=["4xx"])
+    poisoned, clean = SimpleNamespace(body={"a": {"__proto__": 1}}), SimpleNamespace(body={"a": 1})
+    assert hooks.filter_failure(None, rejected, poisoned, None) is False
+    assert hooks.filter_failure(None, rejected, clean, None) is True
+    assert hooks.filter_failure(None, accepted, poisoned, None) is True
+
+
+def test_schemathesis_runs_with_the_harness_hooks_and_the_projects_own() -> None:
+    config = configuration.load(FIXTURE_CONFIG)
+    env = fuzz.schemathesis_environment(config, "tok", {"PATH": "/bin"})
+    assert env["SCHEMATHESIS_HOOKS"] == "twinapi_conformance.hooks"
+    assert hooks.PROJECT_HOOKS_ENV not in env
+    env = fuzz.schemathesis_environment(config, "tok", {"SCHEMATHESIS_HOOKS": "project_hooks"})
+    assert (env["SCHEMATHESIS_HOOKS"], env[hooks.PROJECT_HOOKS_ENV]) == ("twinapi_conformance.hooks", "project_hooks")
+    if config.auth is not None:
+        assert env[config.auth.token_env] == "tok"
+
+
+def test_a_reproduction_names_the_token_in_the_configured_form() -> None:
+    auth = configuration.AuthSettings(
+        scheme="Token", token_env="T", header="Authorization", header_value="Token {token}", steps=[]
+    )
+    interaction = {
+        "request": {"method": "GET", "uri": "http://127.0.0.1:1/user", "headers": {"Authorization": ["[Filtered]"]}}
+    }
+    assert "'Authorization: Token $TOKEN'" in fuzz._curl(interaction, "http://127.0.0.1:1", auth)
+    assert "'Authorization: Bearer $TOKEN'" in fuzz._curl(interaction, "http://127.0.0.1:1")

@@ -9,16 +9,19 @@ import subprocess
 import sys
 import tomllib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from twinapi_conformance.config import Config
+from twinapi_conformance import hooks
+from twinapi_conformance.config import AuthSettings, Config
 from twinapi_conformance.coverage import Observations
 from twinapi_conformance.http import WireRequest
 from twinapi_conformance.spec import Spec
 
 PHASES = "examples,coverage,fuzzing,stateful"
+SCHEMATHESIS_HOOKS_ENV = "SCHEMATHESIS_HOOKS"
 # Schemathesis makes up credentials for http and apiKey schemes, none for OAuth 2 and OpenID Connect: without `[auth]`
 # the harness sends this instead, so requests reach the security handler. No real handler accepts it (the run then
 # says to configure `[auth]`); a scaffolded one answers 501 to it, as to anything.
@@ -97,9 +100,7 @@ def run(
     config.reports.mkdir(parents=True, exist_ok=True)
     junit = config.reports / f"junit-{name}.xml"
     ndjson = config.reports / f"events-{name}.ndjson"
-    env = dict(os.environ)
-    if config.auth is not None and token is not None:
-        env[config.auth.token_env] = token
+    env = schemathesis_environment(config, token, os.environ)
     schemathesis_config, placeholders = _schemathesis_config(config, spec)
     command = [
         sys.executable, "-m", "schemathesis.cli",
@@ -132,13 +133,25 @@ def run(
     if returncode == -1:
         result.errors.append(f"Schemathesis did not finish within {config.budget.run_timeout}s")
     if ndjson.exists():
-        read_events(ndjson, result, base_url=base_url)
+        read_events(ndjson, result, base_url=base_url, auth=config.auth)
         judge_reach(result, spec, config)
     else:
         result.errors.append(f"Schemathesis wrote no event log (exit code {returncode})")
     if returncode not in (0, -1) and not result.failures and not result.errors:
         result.errors.append(f"Schemathesis exited with {returncode}; see its output above")
     return result
+
+
+def schemathesis_environment(config: Config, token: str | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """The Schemathesis process's environment: the token where its configuration reads it, and the harness's hooks
+    (twinapi_conformance/hooks.py), which load a hooks module the project named itself after their own."""
+    env = dict(environ)
+    if config.auth is not None and token is not None:
+        env[config.auth.token_env] = token
+    if env.get(SCHEMATHESIS_HOOKS_ENV):
+        env[hooks.PROJECT_HOOKS_ENV] = env[SCHEMATHESIS_HOOKS_ENV]
+    env[SCHEMATHESIS_HOOKS_ENV] = hooks.__name__
+    return env
 
 
 def _schemathesis_config(config: Config, spec: Spec) -> tuple[Path, list[str]]:
@@ -199,7 +212,7 @@ def _credential(config: Config, scheme: Any) -> dict[str, str] | None:
     return None
 
 
-def read_events(path: Path, result: FuzzResult, *, base_url: str) -> None:
+def read_events(path: Path, result: FuzzResult, *, base_url: str, auth: AuthSettings | None = None) -> None:
     with path.open(encoding="utf-8") as lines:
         for line in lines:
             ((kind, event),) = json.loads(line).items()
@@ -207,7 +220,7 @@ def read_events(path: Path, result: FuzzResult, *, base_url: str) -> None:
                 # Stateful scenarios span operations; elsewhere the scenario label names the operation, including
                 # its probes with undocumented methods.
                 own_label = kind == "ScenarioFinished" and event.get("phase") != "stateful"
-                _tally(event.get("recorder", {}), result, base_url, own_label=own_label)
+                _tally(event.get("recorder", {}), result, base_url, own_label=own_label, auth=auth)
                 if event.get("status") == "error":
                     result.errors.append(f"error in {event.get('recorder', {}).get('label')}; see the output above")
             elif kind in ("NonFatalError", "FatalError"):
@@ -249,7 +262,9 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _tally(recorder: dict[str, Any], result: FuzzResult, base_url: str, *, own_label: bool) -> None:
+def _tally(
+    recorder: dict[str, Any], result: FuzzResult, base_url: str, *, own_label: bool, auth: AuthSettings | None
+) -> None:
     cases = recorder.get("cases", {})
     interactions = recorder.get("interactions", {})
     for case_id, interaction in interactions.items():
@@ -277,22 +292,24 @@ def _tally(recorder: dict[str, Any], result: FuzzResult, base_url: str, *, own_l
                     check=check["name"],
                     title=failure.get("title", ""),
                     message=failure.get("message") or failure.get("title", ""),
-                    curl=_curl(interaction, base_url) if interaction else "(no request recorded)",
+                    curl=_curl(interaction, base_url, auth) if interaction else "(no request recorded)",
                 )
             )
 
 
-def _unfiltered(name: str, value: str) -> str:
-    # Reports keep credentials out; the reader substitutes the token of their own run.
+def _unfiltered(name: str, value: str, auth: AuthSettings | None) -> str:
+    # Reports keep credentials out; the reader substitutes the token of their own run, in the configured form.
     if value != "[Filtered]":
         return value
+    if auth is not None and name.lower() == auth.header.lower():
+        return auth.header_value.format(token="$TOKEN")
     return "Bearer $TOKEN" if name.lower() == "authorization" else "$SECRET"
 
 
-def _curl(interaction: dict[str, Any], base_url: str) -> str:
+def _curl(interaction: dict[str, Any], base_url: str, auth: AuthSettings | None = None) -> str:
     request = interaction["request"]
     headers = [
-        (name, _unfiltered(name, value))
+        (name, _unfiltered(name, value, auth))
         for name, values in request.get("headers", {}).items()
         if name.lower() not in NOISE_HEADERS
         for value in values

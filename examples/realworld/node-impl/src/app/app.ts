@@ -1,0 +1,43 @@
+/** Assembles Conduit from its configuration: the database, passwords and tokens, the stores, and the kit's plugin. */
+import Fastify, { type FastifyInstance } from "fastify";
+
+import { formats } from "../generated/formats.js";
+import { CONTRACT_PATH, contract } from "../generated/service.js";
+import { type TwinapiOptions, fastifyOptions, twinapi } from "fastify-twinapi";
+import { type Config, MIGRATIONS_DIR } from "./config.js";
+import { Errors } from "./errors.js";
+import database from "./plugins/database.js";
+import security from "./plugins/security.js";
+import stores from "./plugins/stores.js";
+import { type Caller, Conduit, TokenAuth } from "./service.js";
+
+export interface AppOptions {
+  /** Where the log goes (stdout by default); the tests read it. */
+  readonly logStream?: NodeJS.WritableStream;
+  /** The migrations to apply (db/migrations by default). */
+  readonly migrationsDir?: string;
+}
+
+export async function createApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { logLevel, limits } = config;
+  const app = Fastify(fastifyOptions({ logLevel, limits, ...(options.logStream ? { logStream: options.logStream } : {}) }));
+  try {
+    await app.register(database, { path: config.databasePath, migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR });
+    await app.register(security, config);
+    await app.register(stores);
+    const kit: TwinapiOptions<Caller, typeof contract> = {
+      contractPath: CONTRACT_PATH,
+      contract,
+      formats,
+      service: new Conduit(app),
+      securityHandlers: new TokenAuth(app.tokens, app.users),
+      errorBodies: new Errors(),
+      limits,
+    };
+    await app.register(twinapi, kit);
+  } catch (error) {
+    await app.close(); // the database, if it was opened
+    throw error;
+  }
+  return app;
+}

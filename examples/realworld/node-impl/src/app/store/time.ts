@@ -1,0 +1,4 @@
+/** Timestamps as the contract writes them: UTC, milliseconds, `Z` (the official suite requires the fraction). */
+export function now(): string {
+  return new Date().toISOString();
+}

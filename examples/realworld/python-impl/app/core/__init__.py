@@ -1,0 +1,1 @@
+"""Settings, storage and credentials: what the handlers stand on."""

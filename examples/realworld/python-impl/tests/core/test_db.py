@@ -1,0 +1,119 @@
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.core.db import MIGRATIONS, Database, MigrationError, connect, migrate, now, split_statements
+
+
+def test_timestamps_are_utc_with_milliseconds() -> None:
+    stamp = now()
+    assert len(stamp) == len("2026-12-01T15:40:00.123Z") and stamp.endswith("Z") and stamp[19] == "."
+
+
+def test_connections_have_the_conventions_pragmas(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "sub" / "x.db")  # the folder is created
+    pragmas = [conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("busy_timeout", "journal_mode", "synchronous")]
+    assert pragmas == [5000, "wal", 1]
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_statements_are_split_at_their_end_only() -> None:
+    script = "CREATE TABLE a (x TEXT DEFAULT ';');\n-- a comment; still a comment\nINSERT INTO a VALUES ('b;c');\n"
+    assert [s.strip() for s in split_statements(script)] == [
+        "CREATE TABLE a (x TEXT DEFAULT ';');",
+        "-- a comment; still a comment\nINSERT INTO a VALUES ('b;c');",
+    ]
+    assert list(split_statements("SELECT 1")) == ["SELECT 1"]
+    assert list(split_statements("  \n")) == []
+
+
+def test_the_migration_is_applied_and_recorded_with_its_checksum(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "x.db")
+    assert migrate(conn) == ["0001_init"]
+    (version, checksum, applied_at), *rest = conn.execute("SELECT * FROM schema_migrations").fetchall()
+    assert not rest
+    assert version == "0001_init"
+    assert checksum == hashlib.sha256((MIGRATIONS / "0001_init.sql").read_bytes()).hexdigest()
+    assert applied_at.endswith("Z")
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"users", "follows", "articles", "tags", "article_tags", "favorites", "comments"} <= tables
+    assert migrate(conn) == []  # the second start applies nothing
+
+
+def _folder(tmp_path: Path, **files: str) -> Path:
+    folder = tmp_path / "migrations"
+    folder.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (folder / f"{name}.sql").write_text(text)
+    return folder
+
+
+def test_pending_migrations_run_in_file_name_order(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, b_second="INSERT INTO t VALUES (2);", a_first="CREATE TABLE t (x INTEGER);")
+    conn = connect(tmp_path / "x.db")
+    assert migrate(conn, folder) == ["a_first", "b_second"]
+    (folder / "c_third.sql").write_text("INSERT INTO t VALUES (3);")
+    assert migrate(conn, folder) == ["c_third"]
+    assert [row[0] for row in conn.execute("SELECT x FROM t")] == [2, 3]
+
+
+def test_a_changed_migration_stops_the_start_naming_it(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, a="CREATE TABLE t (x INTEGER);")
+    conn = connect(tmp_path / "x.db")
+    migrate(conn, folder)
+    (folder / "a.sql").write_text("CREATE TABLE t (x INTEGER, y INTEGER);")
+    with pytest.raises(MigrationError, match=r"migration a\.sql has changed since it was applied"):
+        migrate(conn, folder)
+
+
+def test_a_missing_migration_stops_the_start_naming_it(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, a="CREATE TABLE t (x INTEGER);")
+    conn = connect(tmp_path / "x.db")
+    migrate(conn, folder)
+    (folder / "a.sql").unlink()
+    with pytest.raises(MigrationError, match=r"migration a\.sql was applied to this database but is not in"):
+        migrate(conn, folder)
+
+
+def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path) -> None:
+    folder = _folder(
+        tmp_path, a="CREATE TABLE t (x INTEGER);", b="CREATE TABLE u (x INTEGER); INSERT INTO nowhere VALUES (1);"
+    )
+    conn = connect(tmp_path / "x.db")
+    with pytest.raises(sqlite3.OperationalError, match="no such table: nowhere"):
+        migrate(conn, folder)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == set()  # a, b and the history itself were rolled back together
+
+
+@pytest.mark.anyio
+async def test_a_write_that_raises_is_rolled_back(db: Database) -> None:
+    def half(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO tags (name) VALUES ('kept?')")
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError):
+        await db.write(half)
+    assert await db.read(lambda conn: conn.execute("SELECT count(*) FROM tags").fetchone()[0]) == 0
+
+
+@pytest.mark.anyio
+async def test_writes_are_committed(db: Database, db_path: Path) -> None:
+    await db.write(lambda conn: conn.execute("INSERT INTO tags (name) VALUES ('kept')"))
+    other = connect(db_path)
+    assert other.execute("SELECT name FROM tags").fetchall()[0][0] == "kept"
+
+
+@pytest.mark.anyio
+async def test_open_refuses_a_database_whose_history_differs(db_path: Path, tmp_path: Path) -> None:
+    conn = connect(db_path)
+    conn.execute(
+        "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    conn.execute("INSERT INTO schema_migrations VALUES ('0001_init', 'not-the-checksum', '2026-01-01T00:00:00.000Z')")
+    conn.close()
+    database = Database(db_path)
+    with pytest.raises(MigrationError, match="0001_init.sql has changed"):
+        await database.open()
