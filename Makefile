@@ -105,8 +105,9 @@ postgres-setup: ## PostgreSQL's server binaries (Debian's postgresql) for the te
 	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { s=; [ "$$(id -u)" = 0 ] || s=sudo; \
 		$$s apt-get update -qq && $$s apt-get install -y -qq postgresql; }
 
-test-node: setup ## The Node implementation's own tests
+test-node: setup postgres-setup ## The Node implementation's own tests, on SQLite, then the app's on PostgreSQL
 	cd node-impl && npm test
+	cd node-impl && $(abspath $(PY)) -m twinapi_conformance.postgres -- npm run --silent test:app
 
 test-contract: setup build-node ## The conformance harness with the CI budget (both servers, fuzz + diff + interop)
 	$(TWINAPI) ci --selftest
