@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from twinapi_conformance.postgres import throwaway_cluster
 
 from app.core.config import Settings, load_settings
 from app.core.db import Database, open_database
@@ -51,19 +52,30 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "app.db"
 
 
-def fresh_postgres_database(admin_url: str) -> str:
+async def create_postgres_database(admin_url: str) -> str:
     """A new empty database on the test cluster; its URL."""
     name = f"t_{uuid.uuid4().hex[:12]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(admin_url)
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
     return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def fresh_postgres_database(admin_url: str) -> str:
+    """create_postgres_database for synchronous fixtures."""
+    return asyncio.run(create_postgres_database(admin_url))
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """The suite's PostgreSQL cluster: the one it runs inside, or a throwaway one for the PostgreSQL-only tests."""
+    if POSTGRES_ADMIN_URL is not None:
+        yield POSTGRES_ADMIN_URL
+        return
+    with throwaway_cluster() as cluster:
+        yield cluster.admin_url
 
 
 @pytest.fixture
