@@ -107,7 +107,7 @@ postgres-setup: ## PostgreSQL's server binaries (Debian's postgresql) for the te
 
 test-node: setup postgres-setup ## The Node implementation's own tests, on SQLite, then the app's on PostgreSQL
 	cd node-impl && npm test
-	cd node-impl && $(abspath $(PY)) -m twinapi_conformance.postgres -- npm run --silent test:app
+	cd node-impl && $(abspath $(PY)) -m twinapi_conformance.postgres -- sh -c "npm run --silent test:app && npm run --silent test:postgres"
 
 test-contract: setup build-node ## The conformance harness with the CI budget (both servers, fuzz + diff + interop)
 	$(TWINAPI) ci --selftest
