@@ -109,8 +109,9 @@ test-node: setup postgres-setup ## The Node implementation's own tests, on SQLit
 	cd node-impl && npm test
 	cd node-impl && $(abspath $(PY)) -m twinapi_conformance.postgres -- sh -c "npm run --silent test:app && npm run --silent test:postgres"
 
-test-contract: setup build-node ## The conformance harness with the CI budget (both servers, fuzz + diff + interop)
+test-contract: setup build-node postgres-setup ## The conformance harness with the CI budget (both servers, fuzz + diff + interop), on SQLite then PostgreSQL
 	$(TWINAPI) ci --selftest
+	$(TWINAPI) ci --database postgresql
 
 docs-setup: ## Chromium (Debian) for the headless-browser docs test; idempotent
 	@command -v chromium >/dev/null 2>&1 || { s=; [ "$$(id -u)" = 0 ] || s=sudo; $$s apt-get update -qq && $$s apt-get install -y -qq chromium; }
