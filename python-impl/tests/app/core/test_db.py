@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.db import MIGRATIONS, IntegrityError, MigrationError, SqliteDatabase, connect, migrate
+from app.core.db import MIGRATIONS, IntegrityError, MigrationError, SqliteDatabase, connect, migrate, positional
 
 pytestmark = pytest.mark.anyio
 
@@ -146,3 +146,13 @@ async def test_close_lets_queued_statements_finish(db_path: Path) -> None:
     await asyncio.sleep(0)  # the statement is queued before close's sentinel
     await database.close()
     assert await task == (0,)
+
+
+def test_named_parameters_become_postgresqls_numbered_ones() -> None:
+    sql, args = positional(
+        "SELECT 1 WHERE a = :a AND b = lower(:b::text COLLATE \"C\") AND c = :a AND t = 'x'", {"a": 1, "b": "B"}
+    )
+    assert sql == "SELECT 1 WHERE a = $1 AND b = lower($2::text COLLATE \"C\") AND c = $1 AND t = 'x'"
+    assert args == [1, "B"]
+    with pytest.raises(KeyError):
+        positional("SELECT :missing", {})
