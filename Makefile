@@ -18,6 +18,8 @@ PY_SOURCES := codegen python-impl contract-tests bench examples/pins.py examples
 MYPY_TARGETS := codegen/twinapi_codegen python-impl/runtime/twinapi_runtime python-impl/app contract-tests/twinapi_conformance \
 	contract-tests/corpus/twinapi_corpus bench/twinapi_bench examples/pins.py examples/tests
 BENCH_NODE := bench/node/node_modules/.installed
+# Runs the command after it with a throwaway PostgreSQL cluster (TWINAPI_TEST_POSTGRES_URL), stopped even on failure.
+WITH_POSTGRES := $(PY) -m twinapi_conformance.postgres --
 # This repository's own Python packages: installed editable by `setup`, kept out of the lock.
 LOCAL_PACKAGES := twinapi-codegen twinapi-runtime twinapi-example-python twinapi-conformance twinapi-corpus twinapi-bench
 # The kit's packages `make dist` builds (the corpus tool is the kit's own and stays here).
@@ -30,7 +32,7 @@ REALWORLD_KIT := twinapi-codegen twinapi-runtime twinapi-conformance
 
 .PHONY: help setup lock generate check-generated build-node run run-python run-node test lint fmt \
         test-codegen update-golden test-python test-node test-contract test-docs docs-setup fuzz fuzz-deep \
-        bench-setup bench bench-quick test-bench dist test-upgrade test-journey new-project corpus clean \
+        bench-setup bench bench-quick test-bench postgres-setup dist test-upgrade test-journey new-project corpus clean \
         test-examples check-realworld-lock realworld-lock
 
 help: ## List the targets
@@ -100,14 +102,21 @@ test-codegen: setup build-node ## The generator's golden, determinism and error 
 update-golden: setup ## Rewrite the generator's expected outputs after an intended template change
 	UPDATE_GOLDEN=1 $(PY) -m pytest -q codegen/tests/test_golden.py
 
-test-python: setup ## The Python implementation's own tests
+test-python: setup postgres-setup ## The Python implementation's own tests, on SQLite, then the app's on PostgreSQL
 	$(PY) -m pytest -q python-impl/tests
+	$(WITH_POSTGRES) $(PY) -m pytest -q python-impl/tests/app
 
-test-node: setup ## The Node implementation's own tests
+postgres-setup: ## PostgreSQL's server binaries (Debian's postgresql) for the tests' throwaway clusters; idempotent
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { s=; [ "$$(id -u)" = 0 ] || s=sudo; \
+		$$s apt-get update -qq && $$s apt-get install -y -qq postgresql; }
+
+test-node: setup postgres-setup ## The Node implementation's own tests, on SQLite, then the app's on PostgreSQL
 	cd node-impl && npm test
+	cd node-impl && $(abspath $(PY)) -m twinapi_conformance.postgres -- sh -c "npm run --silent test:app && npm run --silent test:postgres"
 
-test-contract: setup build-node ## The conformance harness with the CI budget (both servers, fuzz + diff + interop)
+test-contract: setup build-node postgres-setup ## The conformance harness with the CI budget (both servers, fuzz + diff + interop), on SQLite then PostgreSQL
 	$(TWINAPI) ci --selftest
+	$(TWINAPI) ci --database postgresql
 
 docs-setup: ## Chromium (Debian) for the headless-browser docs test; idempotent
 	@command -v chromium >/dev/null 2>&1 || { s=; [ "$$(id -u)" = 0 ] || s=sudo; $$s apt-get update -qq && $$s apt-get install -y -qq chromium; }

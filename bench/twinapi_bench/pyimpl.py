@@ -4,10 +4,8 @@
 This does what `python -m app` does before serving: settings, JSON logs, migrations, then create_app.
 """
 
-from contextlib import closing
-
 from app.core.config import load_settings
-from app.core.db import connect, migrate
+from app.core.db import migrate_at_start
 from app.main import create_app
 from fastapi import FastAPI
 from twinapi_runtime import logs
@@ -16,6 +14,5 @@ from twinapi_runtime import logs
 def create() -> FastAPI:
     settings = load_settings()
     logs.configure(settings.log_level)
-    with closing(connect(settings.database_path)) as conn:
-        migrate(conn)
+    migrate_at_start(settings.database, settings.pool)
     return create_app(settings)

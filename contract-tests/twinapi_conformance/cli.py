@@ -21,7 +21,8 @@ from twinapi_conformance import config as configuration
 from twinapi_conformance import coverage, differential, fuzz, interop, matrix
 from twinapi_conformance.auth import AuthError, bootstrap_token
 from twinapi_conformance.coverage import Observations
-from twinapi_conformance.servers import ServerError, started
+from twinapi_conformance.postgres import ClusterError
+from twinapi_conformance.servers import ServerError, on_postgres, started
 from twinapi_conformance.spec import Spec, SpecError
 
 # The harness's own tests: beside the package in the kit's source checkout, not part of the distribution.
@@ -35,6 +36,18 @@ def main(argv: list[str] | None = None, prog: str = "python -m twinapi_conforman
     if args.command == "selftest":
         return _selftest()
     config = configuration.load(args.config)
+    if getattr(args, "database", "sqlite") == "postgresql":
+        try:
+            with on_postgres():
+                console.print("database: a throwaway PostgreSQL cluster, a fresh database per server run")
+                return _run(console, config, args)
+        except ClusterError as exc:
+            console.print(f"[red]postgresql: {escape(str(exc))}[/]")
+            return 2
+    return _run(console, config, args)
+
+
+def _run(console: Console, config: configuration.Config, args: argparse.Namespace) -> int:
     ci = args.command == "ci"
     observations = Observations()
     fuzzed: list[fuzz.FuzzResult] = []
@@ -78,11 +91,14 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     budget.add_argument("--seed", type=int, help="replay a run; default: the configured CI seed")
     budget.add_argument("--max-examples", type=int, help="default: the configured CI budget")
     budget.add_argument("--only", help="one implementation by name")
+    database_help = "the servers' database: a SQLite file each (default) or a throwaway PostgreSQL cluster"
+    budget.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite", help=database_help)
     fuzz_cmd = commands.add_parser("fuzz", parents=[budget], help="Schemathesis against each implementation")
     fuzz_cmd.add_argument("--deep", action="store_true", help="the deep budget with a fresh seed (printed)")
     commands.add_parser("diff", parents=[budget], help="the same requests to both implementations, compared")
     configured = argparse.ArgumentParser(add_help=False)
     configured.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=config_help)
+    configured.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite", help=database_help)
     commands.add_parser(
         "interop", parents=[configured], help="both implementations on one database, the configured scenario"
     )

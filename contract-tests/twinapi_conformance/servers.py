@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from twinapi_conformance.config import Implementation, ServerSettings
+from twinapi_conformance.postgres import Cluster, throwaway_cluster
 
 LOOPBACK = "127.0.0.1"
 POLL_INTERVAL = 0.1
@@ -31,6 +32,33 @@ class RunningServer:
     base_url: str
     pid: int
     log_path: Path
+
+
+# While `on_postgres()` is open: the cluster, and the database made for each server run's db_path.
+_cluster: Cluster | None = None
+_databases: dict[Path, str] = {}
+
+
+@contextmanager
+def on_postgres() -> Iterator[Cluster]:
+    """Within the block, {database_url} is a fresh PostgreSQL database per db_path, on one throwaway cluster."""
+    global _cluster
+    with throwaway_cluster() as cluster:
+        _cluster = cluster
+        try:
+            yield cluster
+        finally:
+            _cluster = None
+            _databases.clear()
+
+
+def database_url(db_path: Path) -> str:
+    """The DATABASE_URL for `db_path`: that SQLite file, or under on_postgres() the same fresh database for it."""
+    if _cluster is None:
+        return f"sqlite:///{db_path}"
+    if db_path not in _databases:
+        _databases[db_path] = _cluster.create_database("conformance")
+    return _databases[db_path]
 
 
 def free_port() -> int:
@@ -51,8 +79,17 @@ def started(
     """One implementation serving `db_path`; stopped (SIGTERM, then SIGKILL after a bound) when the block ends."""
     name = label or impl.name
     port = free_port()
-    values = {"port": str(port), "db_path": str(db_path), "python": sys.executable, "host": LOOPBACK}
-    env = {**os.environ, **{key: render(value, values) for key, value in {**settings.env, **impl.env}.items()}}
+    templates = {**settings.env, **impl.env}
+    if _cluster is not None and not any("{database_url}" in value for value in templates.values()):
+        raise ServerError(f"{name}: running on PostgreSQL needs {{database_url}} in [server.env] (DATABASE_URL)")
+    values = {
+        "port": str(port),
+        "db_path": str(db_path),
+        "database_url": database_url(db_path),
+        "python": sys.executable,
+        "host": LOOPBACK,
+    }
+    env = {**os.environ, **{key: render(value, values) for key, value in templates.items()}}
     if env.get("HOST") != LOOPBACK:
         raise ServerError(f"{name}: HOST must be {LOOPBACK}, the harness never targets anything else")
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 /** Shared set-up: an app on a fresh temporary database, accounts and tokens, and raw JWTs for the attack tests. */
 import { spawnSync } from "node:child_process";
-import { createHmac } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,13 +12,35 @@ import { type Config, REPO_ROOT, loadConfig } from "../src/app/config.js";
 
 export const JWT_SECRET = "test-secret-that-is-at-least-32-bytes-long";
 
+/**
+ * The admin URL of a throwaway PostgreSQL cluster: `make test-node` runs the suite a second time inside
+ * `python -m twinapi_conformance.postgres`, and every test database is then a fresh one there.
+ */
+export const POSTGRES_ADMIN_URL = process.env["TWINAPI_TEST_POSTGRES_URL"];
+
+/** A fresh SQLite file's DATABASE_URL. */
+export function sqliteUrl(): string {
+  return `sqlite:///${join(mkdtempSync(join(tmpdir(), "twinapi-node-")), "app.db")}`;
+}
+
+/** A fresh, empty database on the test cluster: its URL. */
+export function postgresUrl(adminUrl: string): string {
+  const name = `t_${randomBytes(6).toString("hex")}`;
+  const done = spawnSync("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", adminUrl, "-c", `CREATE DATABASE "${name}"`], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  if (done.status !== 0) throw new Error(`psql could not create a test database: ${done.stderr || String(done.error)}`);
+  return `${adminUrl.slice(0, adminUrl.lastIndexOf("/"))}/${name}`;
+}
+
+/** Settings for a test app on a fresh database of the engine the suite runs on. */
 export function testConfig(env: Record<string, string> = {}): Config {
-  const dir = mkdtempSync(join(tmpdir(), "twinapi-node-"));
   return loadConfig({
     JWT_SECRET,
     BCRYPT_ROUNDS: "4",
     LOG_LEVEL: "error",
-    DATABASE_URL: `sqlite:///${join(dir, "app.db")}`,
+    DATABASE_URL: POSTGRES_ADMIN_URL === undefined ? sqliteUrl() : postgresUrl(POSTGRES_ADMIN_URL),
     ...env,
   });
 }

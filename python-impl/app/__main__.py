@@ -1,15 +1,13 @@
 """`python -m app`: serve the API on HOST:PORT with uvicorn until SIGTERM or Ctrl-C."""
 
-import sqlite3
 import sys
-from contextlib import closing
 
 from twinapi_runtime import ContractError, MissingOperations, logs
 from twinapi_runtime.env import EnvError, limits_from_env
 from twinapi_runtime.server import serve
 
 from app.core.config import ConfigError, load_settings
-from app.core.db import MigrationError, connect, migrate
+from app.core.db import StartError, migrate_at_start
 from app.main import create_app
 
 
@@ -24,9 +22,8 @@ def main() -> int:
     # The lifespan migrates as well (for any ASGI server); doing it first here turns a refused migration
     # into one line and exit 1 instead of uvicorn's startup traceback.
     try:
-        with closing(connect(settings.database_path)) as conn:
-            migrate(conn)
-    except (MigrationError, OSError, sqlite3.Error) as exc:
+        migrate_at_start(settings.database, settings.pool)
+    except StartError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:

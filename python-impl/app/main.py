@@ -10,7 +10,7 @@ from twinapi_runtime import include_contract
 from twinapi_runtime.env import Limits
 
 from app.core.config import Settings
-from app.core.db import Database
+from app.core.db import open_database
 from app.core.security import Passwords, Tokens
 from app.errors import Problems
 from app.generated.routes import CONTRACT_PATH, bind
@@ -29,7 +29,7 @@ def create_app(settings: Settings, limits: Limits | None = None) -> FastAPI:
     else:  # only allowed with APP_ENV=development
         secret = secrets.token_urlsafe(48)
         log.warning("JWT_SECRET is not set: signing tokens with a random secret that ends with this process")
-    db = Database(settings.database_path)
+    db = open_database(settings.database, settings.pool)
     users, tokens = Users(db), Tokens(secret, settings.jwt_ttl_seconds)
     auth = BearerAuth(tokens, users)
     throttle = Throttle(settings.login_max_failures, settings.login_max_address_failures, settings.login_failure_window)

@@ -15,14 +15,14 @@ import { TaskService, type User, toUser } from "./service.js";
 export async function createApp(config: Config, options: { logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
   const passwords = await Passwords.create(config.bcryptRounds);
   const tokens = new Tokens(config.jwtSecret, config.jwtTtlSeconds);
-  const db = openDatabase(config.databasePath, MIGRATIONS_DIR);
-  const repo = new Repository(db);
+  const db = await openDatabase(config.database, MIGRATIONS_DIR, config.pool);
+  const repo = Repository.of(db);
   const logins = new LoginFailures(db, config.throttle);
   const service: Service<User> = new TaskService(repo, passwords, tokens, contract.version, logins);
   const securityHandlers: SecurityHandlers<User> = {
     async bearerAuth(token) {
       const subject = tokens.subject(token);
-      const row = subject === null ? undefined : repo.userById(subject);
+      const row = subject === null ? undefined : await repo.userById(subject);
       if (row === undefined) throw invalidCredentials();
       return toUser(row);
     },
@@ -42,11 +42,11 @@ export async function createApp(config: Config, options: { logStream?: NodeJS.Wr
   try {
     await app.register(twinapi, kit);
   } catch (error) {
-    db.close();
+    await db.close();
     throw error;
   }
   app.addHook("onClose", async () => {
-    db.close();
+    await db.close();
   });
   return app;
 }

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import type { Pool } from "./db.js";
 import type { Throttle } from "./logins.js";
 import { ConfigError, type Env, type Limits, type LogLevel, integer, oneOf, serverSettings } from "fastify-twinapi";
 
@@ -15,7 +16,9 @@ export type AppEnv = "production" | "development" | "test";
 export interface Config {
   readonly host: string;
   readonly port: number;
-  readonly databasePath: string;
+  /** A SQLite file, or a PostgreSQL URL. */
+  readonly database: { readonly path: string } | { readonly url: string };
+  readonly pool: Pool;
   readonly jwtSecret: string;
   /** True when APP_ENV=development made up the secret: tokens die with the process. */
   readonly jwtSecretGenerated: boolean;
@@ -31,18 +34,25 @@ export { ConfigError };
 
 const APP_ENVS: readonly AppEnv[] = ["production", "development", "test"];
 
-/** SQLAlchemy's SQLite URL: `sqlite:///relative/to/cwd.db` or `sqlite:////absolute/path.db`. */
-function databasePath(env: Env): string {
+const POSTGRES_URL = /^postgres(ql)?:\/\/[^/?#\s]+\/[^/?#\s]+(\?[^#\s]*)?$/;
+
+/**
+ * SQLAlchemy's SQLite URL, `sqlite:///relative/to/cwd.db` or `sqlite:////absolute/path.db`, or libpq's
+ * `postgresql://user@host:port/database` (also `postgres://`). The value is not echoed: it may hold a password.
+ */
+function database(env: Env): Config["database"] {
   const raw = env["DATABASE_URL"];
-  if (raw === undefined) return resolve(REPO_ROOT, "data/app.db");
+  if (raw === undefined) return { path: resolve(REPO_ROOT, "data/app.db") };
+  const forms =
+    "DATABASE_URL must look like sqlite:///relative/path.db, sqlite:////absolute/path.db or postgresql://user@host:port/database";
+  if (raw.startsWith("postgresql://") || raw.startsWith("postgres://")) {
+    if (!POSTGRES_URL.test(raw)) throw new ConfigError(forms);
+    return { url: raw };
+  }
   const prefix = "sqlite:///";
   const path = raw.startsWith(prefix) ? raw.slice(prefix.length) : "";
-  if (path === "" || path === ":memory:" || path.includes("?")) {
-    throw new ConfigError(
-      `DATABASE_URL must look like sqlite:///relative/path.db or sqlite:////absolute/path.db, not ${JSON.stringify(raw)}`,
-    );
-  }
-  return isAbsolute(path) ? path : resolve(process.cwd(), path);
+  if (path === "" || path === ":memory:" || path.includes("?")) throw new ConfigError(forms);
+  return { path: isAbsolute(path) ? path : resolve(process.cwd(), path) };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -53,7 +63,13 @@ export function loadConfig(env: Env = process.env): Config {
   if (Buffer.byteLength(jwtSecret, "utf8") < 32) throw new ConfigError("JWT_SECRET must be at least 32 bytes long");
   return {
     ...serverSettings(env, 3000),
-    databasePath: databasePath(env),
+    database: database(env),
+    pool: {
+      size: integer(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
+      acquireTimeout: integer(env, "DATABASE_POOL_TIMEOUT_SECONDS", 5, 1, 600),
+      connectTimeout: integer(env, "DATABASE_CONNECT_TIMEOUT_SECONDS", 5, 1, 600),
+      statementTimeout: integer(env, "DATABASE_STATEMENT_TIMEOUT_SECONDS", 30, 1, 3600),
+    },
     jwtSecret,
     jwtSecretGenerated,
     jwtTtlSeconds: integer(env, "JWT_TTL_SECONDS", 3600, 1, 2 ** 31 - 1),

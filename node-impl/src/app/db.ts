@@ -1,20 +1,120 @@
-/** The SQLite database: opened with the shared pragmas and brought up to date by the shared migrations. */
+/**
+ * The database behind one async API: SQLite (better-sqlite3, the embedded default) or PostgreSQL (postgres.js,
+ * chosen by bench/drivers/node_drivers.mjs), and the migration runner both share with the Python implementation.
+ *
+ * Statements are plain SQL with `:name` parameters, as in python-impl/app/core/db.py; the few places where the
+ * dialects differ ask `dialect`. A database that cannot be reached makes a request answer 503 with Retry-After,
+ * never 500; the pool reconnects by itself once the server is back.
+ */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 
-import Database from "better-sqlite3";
+import BetterSqlite3 from "better-sqlite3";
+import { Problem } from "fastify-twinapi";
+import postgres from "postgres";
 
-export type Db = Database.Database;
+export type Dialect = "sqlite" | "postgresql";
+export type Params = Readonly<Record<string, unknown>>;
+
+/** Statements on the database, or inside one transaction. */
+export interface Queries {
+  readonly dialect: Dialect;
+  all<T>(sql: string, params?: Params): Promise<T[]>;
+  get<T>(sql: string, params?: Params): Promise<T | undefined>;
+  /** A write; how many rows it changed. */
+  run(sql: string, params?: Params): Promise<number>;
+}
+
+export interface Db extends Queries {
+  /**
+   * Runs `work` in one write transaction: SQLite's BEGIN IMMEDIATE; on PostgreSQL rows the work must not see change
+   * are read `FOR UPDATE` (see `forUpdate`).
+   */
+  transaction<T>(work: (tx: Queries) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** PostgreSQL's connection pool, per process (SQLite has one connection and ignores it). */
+export interface Pool {
+  /** Connections at most; every instance holds up to this many of the server's max_connections. */
+  readonly size: number;
+  /** Seconds a statement may wait for a free connection (bounded together with the statement's own time). */
+  readonly acquireTimeout: number;
+  /** Seconds to open one connection. */
+  readonly connectTimeout: number;
+  /** Seconds one statement may run before the server cancels it. */
+  readonly statementTimeout: number;
+}
 
 export class MigrationError extends Error {
   override name = "MigrationError";
 }
 
-export function openDatabase(path: string, migrationsDir: string): Db {
+/** The database could not be reached or migrated at start; the message is one line. */
+export class StartError extends Error {
+  override name = "StartError";
+}
+
+/** Where a migration cannot be written in SQL both engines read, its PostgreSQL text has the same name here. */
+const POSTGRESQL_MIGRATIONS = "postgresql";
+/** pg_advisory_xact_lock's key for applying migrations: the same number in both implementations ("twinapi"). */
+const MIGRATION_LOCK = "32782392005587049";
+/** Seconds a client is told to wait when the database cannot be reached; a restart or failover takes a few. */
+export const RETRY_AFTER_SECONDS = 2;
+/** A pooled connection unused this long is closed: an idle instance does not hold server slots forever. */
+const IDLE_LIFETIME_SECONDS = 300;
+
+const SCHEMA_MIGRATIONS =
+  "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)";
+
+/** The database is down, restarting, out of connections, or no connection came free in time: 503, try later. */
+export function unavailable(): Problem {
+  return new Problem(503, "The database is unavailable; try again shortly.", { headers: { "retry-after": String(RETRY_AFTER_SECONDS) } });
+}
+
+/** True when a write broke a unique constraint, on either engine. */
+export function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof Error) || !("code" in error)) return false;
+  return error.code === "SQLITE_CONSTRAINT_UNIQUE" || error.code === "SQLITE_CONSTRAINT_PRIMARYKEY" || error.code === "23505";
+}
+
+/** `SELECT ... FOR UPDATE` on PostgreSQL inside a transaction; SQLite's BEGIN IMMEDIATE already excludes writers. */
+export function forUpdate(tx: Queries): string {
+  return tx.dialect === "postgresql" ? " FOR UPDATE" : "";
+}
+
+/** (version, file) in version order: db/migrations/*.sql, each replaced by its postgresql/ twin on PostgreSQL. */
+export function migrationFiles(migrationsDir: string, dialect: Dialect): [string, string][] {
+  return readdirSync(migrationsDir)
+    .filter((name) => name.endsWith(".sql"))
+    .sort()
+    .map((name) => {
+      const twin = join(migrationsDir, POSTGRESQL_MIGRATIONS, name);
+      return [name.slice(0, -".sql".length), dialect === "postgresql" && existsSync(twin) ? twin : join(migrationsDir, name)];
+    });
+}
+
+function checksumOf(bytes: Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function refuseChanged(file: string): never {
+  const name = file.split("/").at(-1) ?? file;
+  throw new MigrationError(`migration ${name} was changed after it was applied (checksum differs); add a new migration instead`);
+}
+
+/** The engine DATABASE_URL names: a file path is SQLite, a postgresql:// URL PostgreSQL. Migrated when it resolves. */
+export async function openDatabase(target: { path: string } | { url: string }, migrationsDir: string, pool: Pool): Promise<Db> {
+  return "path" in target ? openSqlite(target.path, migrationsDir) : openPostgres(target.url, migrationsDir, pool);
+}
+
+// ---------------------------------------------------------------------------------------------------- SQLite
+
+export function openSqlite(path: string, migrationsDir: string): Db {
   mkdirSync(dirname(path), { recursive: true });
   // The timeout is SQLite's busy_timeout: wait up to 5 s for a lock another process (the Python server) holds.
-  const db = new Database(path, { timeout: 5000 });
+  const db = new BetterSqlite3(path, { timeout: 5000 });
   try {
     db.pragma("journal_mode = WAL");
     // As in the Python implementation: with WAL, NORMAL stays consistent on a crash and skips an fsync per commit.
@@ -25,30 +125,24 @@ export function openDatabase(path: string, migrationsDir: string): Db {
     db.close();
     throw error;
   }
-  return db;
+  return new SqliteDb(db);
 }
 
 /**
  * Applies db/migrations/NNNN_name.sql in file-name order inside BEGIN IMMEDIATE, so that two servers starting at
  * once do not race; an applied migration whose file changed stops the server.
  */
-export function migrate(db: Db, migrationsDir: string): void {
-  const files = readdirSync(migrationsDir)
-    .filter((name) => name.endsWith(".sql"))
-    .sort();
+export function migrate(db: BetterSqlite3.Database, migrationsDir: string): void {
   const run = db.transaction(() => {
-    db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)");
+    db.exec(SCHEMA_MIGRATIONS);
     const applied = db.prepare<[string], { checksum: string }>("SELECT checksum FROM schema_migrations WHERE version = ?");
     const record = db.prepare("INSERT INTO schema_migrations (version, checksum, applied_at) VALUES (?, ?, ?)");
-    for (const file of files) {
-      const bytes = readFileSync(join(migrationsDir, file));
-      const checksum = createHash("sha256").update(bytes).digest("hex");
-      const version = file.slice(0, -".sql".length);
+    for (const [version, file] of migrationFiles(migrationsDir, "sqlite")) {
+      const bytes = readFileSync(file);
+      const checksum = checksumOf(bytes);
       const done = applied.get(version);
       if (done !== undefined) {
-        if (done.checksum !== checksum) {
-          throw new MigrationError(`migration ${file} was changed after it was applied (checksum differs); add a new migration instead`);
-        }
+        if (done.checksum !== checksum) refuseChanged(file);
         continue;
       }
       db.exec(bytes.toString("utf8"));
@@ -56,4 +150,231 @@ export function migrate(db: Db, migrationsDir: string): void {
     }
   });
   run.immediate();
+}
+
+/**
+ * One better-sqlite3 connection. Its calls are synchronous; a transaction spans awaits, so statements are queued
+ * behind an open transaction instead of running inside it.
+ */
+class SqliteDb implements Db {
+  readonly dialect = "sqlite";
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly db: BetterSqlite3.Database) {}
+
+  private statement(sql: string): BetterSqlite3.Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private readonly direct: Queries = {
+    dialect: "sqlite",
+    all: async <T>(sql: string, params: Params = {}) => {
+      const statement = this.statement(sql);
+      if (statement.reader) return statement.all(params) as T[];
+      statement.run(params);
+      return [];
+    },
+    get: async <T>(sql: string, params: Params = {}) => (await this.direct.all<T>(sql, params))[0],
+    run: async (sql: string, params: Params = {}) => this.statement(sql).run(params).changes,
+  };
+
+  /** `work` after everything queued before it, alone. */
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  all<T>(sql: string, params?: Params): Promise<T[]> {
+    return this.serially(() => this.direct.all<T>(sql, params));
+  }
+
+  get<T>(sql: string, params?: Params): Promise<T | undefined> {
+    return this.serially(() => this.direct.get<T>(sql, params));
+  }
+
+  run(sql: string, params?: Params): Promise<number> {
+    return this.serially(() => this.direct.run(sql, params));
+  }
+
+  transaction<T>(work: (tx: Queries) => Promise<T>): Promise<T> {
+    return this.serially(async () => {
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = await work(this.direct);
+        this.db.exec("COMMIT");
+        return result;
+      } catch (error) {
+        this.db.exec("ROLLBACK");
+        throw error;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    this.db.close();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ PostgreSQL
+
+/** `:name` not preceded by another colon (`::text` is a cast) or a word character. */
+const PARAMETER = /(?<![:\w]):([A-Za-z_]\w*)/g;
+
+/** `:name` SQL and its mapping as PostgreSQL's `$n` SQL and argument list (a name used twice is one `$n`). */
+export function positional(sql: string, params: Params): [string, postgres.ParameterOrJSON<never>[]] {
+  const order: string[] = [];
+  const text = sql.replace(PARAMETER, (_, name: string) => {
+    let index = order.indexOf(name);
+    if (index < 0) index = order.push(name) - 1;
+    return `$${index + 1}`;
+  });
+  const args = order.map((name) => {
+    if (!(name in params)) throw new Error(`no value for :${name}`);
+    const value = params[name];
+    // Sequence numbers arrive as BigInt (the cursor); PostgreSQL reads their decimal text as bigint.
+    return (typeof value === "bigint" ? value.toString() : value) as postgres.ParameterOrJSON<never>;
+  });
+  return [text, args];
+}
+
+/** Node's and postgres.js' codes for a server that is down, restarting, unreachable or not answering in time. */
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "POOL_TIMEOUT",
+]);
+
+/** Unreachable, or PostgreSQL's classes 08 (connection), 53 (resources: too many connections), 57 (shutdown, cancel). */
+export function isUnreachable(error: unknown): boolean {
+  if (!(error instanceof Error) || !("code" in error) || typeof error.code !== "string") return false;
+  return UNREACHABLE_CODES.has(error.code) || /^(08|53|57)/.test(error.code);
+}
+
+async function openPostgres(url: string, migrationsDir: string, pool: Pool): Promise<Db> {
+  const sql = postgres(url, {
+    max: pool.size,
+    connect_timeout: pool.connectTimeout,
+    idle_timeout: IDLE_LIFETIME_SECONDS,
+    // SQLite's INTEGER and these tables' BIGINT columns are numbers here, as better-sqlite3 returns them.
+    types: { bigint: { to: 20, from: [20], serialize: (value: number) => String(value), parse: (text: string) => Number(text) } },
+    connection: { application_name: "twinapi-node", statement_timeout: pool.statementTimeout * 1000 },
+    onnotice: () => {},
+  });
+  try {
+    await migratePostgres(sql, migrationsDir);
+  } catch (error) {
+    await sql.end({ timeout: 5 });
+    if (error instanceof MigrationError || !(error instanceof Error)) throw error;
+    const code = "code" in error ? `${String(error.code)}: ` : "";
+    throw new StartError(`database: ${code}${error.message.split("\n")[0] ?? ""}`);
+  }
+  return new PostgresDb(sql, (pool.acquireTimeout + pool.statementTimeout) * 1000);
+}
+
+/**
+ * Applies the pending migrations in one transaction under an advisory lock: N servers starting at once apply each
+ * migration exactly once (the others wait, then find it applied).
+ */
+export async function migratePostgres(sql: postgres.Sql, migrationsDir: string): Promise<string[]> {
+  return sql.begin(async (tx) => {
+    await tx.unsafe("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+    await tx.unsafe(SCHEMA_MIGRATIONS);
+    const rows = await tx.unsafe<{ version: string; checksum: string }[]>("SELECT version, checksum FROM schema_migrations");
+    const applied = new Map(rows.map((row) => [row.version, row.checksum]));
+    const done: string[] = [];
+    for (const [version, file] of migrationFiles(migrationsDir, "postgresql")) {
+      const bytes = readFileSync(file);
+      const checksum = checksumOf(bytes);
+      const before = applied.get(version);
+      if (before !== undefined) {
+        if (before !== checksum) refuseChanged(file);
+        continue;
+      }
+      await tx.unsafe(bytes.toString("utf8")).simple(); // the simple protocol runs a script of several statements
+      await tx.unsafe("INSERT INTO schema_migrations (version, checksum, applied_at) VALUES ($1, $2, $3)", [
+        version,
+        checksum,
+        new Date().toISOString(),
+      ]);
+      done.push(version);
+    }
+    return done;
+  });
+}
+
+class PostgresDb implements Db {
+  readonly dialect = "postgresql";
+
+  constructor(
+    private readonly sql: postgres.Sql,
+    private readonly limitMs: number,
+  ) {}
+
+  private queries(sql: postgres.TransactionSql | postgres.Sql): Queries {
+    const all = async <T>(text: string, params: Params = {}): Promise<T[]> => {
+      const [statement, args] = positional(text, params);
+      return (await sql.unsafe(statement, args, { prepare: true })) as unknown as T[];
+    };
+    return {
+      dialect: "postgresql",
+      all,
+      get: async <T>(text: string, params?: Params) => (await all<T>(text, params))[0],
+      run: async (text: string, params: Params = {}) => {
+        const [statement, args] = positional(text, params);
+        return (await sql.unsafe(statement, args, { prepare: true })).count;
+      },
+    };
+  }
+
+  /** `work` bounded in time; a database that cannot be reached is a 503. */
+  private async guarded<T>(work: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error("no connection came free in time"), { code: "POOL_TIMEOUT" })), this.limitMs);
+    });
+    try {
+      return await Promise.race([work(), limit]);
+    } catch (error) {
+      if (isUnreachable(error)) throw unavailable();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  all<T>(sql: string, params?: Params): Promise<T[]> {
+    return this.guarded(() => this.queries(this.sql).all<T>(sql, params));
+  }
+
+  get<T>(sql: string, params?: Params): Promise<T | undefined> {
+    return this.guarded(() => this.queries(this.sql).get<T>(sql, params));
+  }
+
+  run(sql: string, params?: Params): Promise<number> {
+    return this.guarded(() => this.queries(this.sql).run(sql, params));
+  }
+
+  transaction<T>(work: (tx: Queries) => Promise<T>): Promise<T> {
+    return this.guarded(async () => (await this.sql.begin((tx) => work(this.queries(tx)))) as T);
+  }
+
+  async close(): Promise<void> {
+    await this.sql.end({ timeout: 5 });
+  }
 }

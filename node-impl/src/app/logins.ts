@@ -2,7 +2,7 @@
  * Failed logins per account and per client address, in fixed windows, kept in the database that every instance
  * (of either implementation) shares: throttling holds across processes. As python-impl/app/store/logins.py.
  */
-import type { Database as Db, Statement } from "better-sqlite3";
+import type { Db } from "./db.js";
 
 export interface Throttle {
   /** Failures for one email within a window before its logins are refused. */
@@ -22,56 +22,47 @@ function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-export class LoginFailures {
-  private readonly countsStmt: Statement<{ account: string; client: string; since: number }, FailureRow>;
-  private readonly failStmt: Statement<{ key: string; now: number; since: number }>;
-  private readonly pruneStmt: Statement<{ since: number }>;
-  private readonly clearStmt: Statement<{ key: string }>;
+const COUNTS = "SELECT key, failures, window_start FROM login_failures WHERE key IN (:account, :client) AND window_start > :since";
+const FAIL = `INSERT INTO login_failures (key, failures, window_start) VALUES (:key, 1, :now)
+  ON CONFLICT (key) DO UPDATE SET
+    failures = CASE WHEN login_failures.window_start <= :since THEN 1 ELSE login_failures.failures + 1 END,
+    window_start = CASE WHEN login_failures.window_start <= :since THEN :now ELSE login_failures.window_start END`;
+const PRUNE = "DELETE FROM login_failures WHERE window_start <= :since";
+const CLEAR = "DELETE FROM login_failures WHERE key = :key";
 
+export class LoginFailures {
   constructor(
     private readonly db: Db,
     private readonly throttle: Throttle,
-  ) {
-    this.countsStmt = db.prepare(
-      "SELECT key, failures, window_start FROM login_failures WHERE key IN (:account, :client) AND window_start > :since",
-    );
-    this.failStmt = db.prepare(
-      `INSERT INTO login_failures (key, failures, window_start) VALUES (:key, 1, :now)
-       ON CONFLICT (key) DO UPDATE SET
-         failures = CASE WHEN login_failures.window_start <= :since THEN 1 ELSE login_failures.failures + 1 END,
-         window_start = CASE WHEN login_failures.window_start <= :since THEN :now ELSE login_failures.window_start END`,
-    );
-    this.pruneStmt = db.prepare("DELETE FROM login_failures WHERE window_start <= :since");
-    this.clearStmt = db.prepare("DELETE FROM login_failures WHERE key = :key");
-  }
+  ) {}
 
   static keys(emailKey: string, address: string): [account: string, client: string] {
     return [`account:${emailKey}`, `address:${address}`];
   }
 
   /** Seconds until a login for this email from this address is tried again; null when it may be now. */
-  retryAfter(emailKey: string, address: string): number | null {
+  async retryAfter(emailKey: string, address: string): Promise<number | null> {
     const [account, client] = LoginFailures.keys(emailKey, address);
     const now = nowSeconds();
-    const rows = this.countsStmt.all({ account, client, since: now - this.throttle.windowSeconds });
+    const rows = await this.db.all<FailureRow>(COUNTS, { account, client, since: now - this.throttle.windowSeconds });
     const limit = (key: string) => (key === account ? this.throttle.maxAccountFailures : this.throttle.maxAddressFailures);
     const waits = rows.filter((row) => row.failures >= limit(row.key)).map((row) => row.window_start + this.throttle.windowSeconds - now);
     return waits.length > 0 ? Math.max(1, ...waits) : null;
   }
 
   /** Counts a failure for both keys; a key whose window has passed starts a new one. */
-  failed(emailKey: string, address: string): void {
+  async failed(emailKey: string, address: string): Promise<void> {
     const now = nowSeconds();
     const since = now - this.throttle.windowSeconds;
-    this.db.transaction(() => {
-      for (const key of LoginFailures.keys(emailKey, address)) this.failStmt.run({ key, now, since });
+    await this.db.transaction(async (tx) => {
+      for (const key of LoginFailures.keys(emailKey, address)) await tx.run(FAIL, { key, now, since });
       // Windows that have passed count nothing: dropping them keeps the table as small as the attack.
-      this.pruneStmt.run({ since });
-    })();
+      await tx.run(PRUNE, { since });
+    });
   }
 
   /** A right password clears the account's count (not the address's: one success hides no stuffing). */
-  succeeded(emailKey: string): void {
-    this.clearStmt.run({ key: LoginFailures.keys(emailKey, "")[0] });
+  async succeeded(emailKey: string): Promise<void> {
+    await this.db.run(CLEAR, { key: LoginFailures.keys(emailKey, "")[0] });
   }
 }

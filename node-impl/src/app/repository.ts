@@ -1,10 +1,8 @@
 /**
- * Every SQL statement of the API, prepared once. Plain SQL with positional parameters, so a PostgreSQL driver can
- * take this module's place without the service changing.
+ * Every SQL statement of the API. Plain SQL with `:name` parameters, run by either engine (db.ts); the service
+ * sees only these methods.
  */
-import type { Statement } from "better-sqlite3";
-
-import type { Db } from "./db.js";
+import { type Db, type Queries, forUpdate, isUniqueViolation } from "./db.js";
 
 export interface UserRow {
   id: string;
@@ -51,94 +49,111 @@ export interface ListQuery {
 
 const TASK_COLUMNS = "seq, id, title, notes, due_date, priority, status, version, created_at, updated_at";
 
-export class Repository {
-  private readonly insertUserStmt: Statement<[NewUserRow]>;
-  private readonly userByIdStmt: Statement<[string], UserRow>;
-  private readonly userByEmailStmt: Statement<[string], UserRow>;
-  private readonly insertTaskStmt: Statement<
-    [string, string, string, string | null, string | null, string, string, string, string],
-    TaskRow
-  >;
-  private readonly taskStmt: Statement<[string, string], TaskRow>;
-  private readonly listStmt: Statement<
-    [string, bigint | null, bigint | null, string | null, string | null, string | null, string | null, string | null, number],
-    TaskRow
-  >;
-  private readonly updateStmt: Statement<[string, string | null, string | null, string, string, string, string, string, number], TaskRow>;
-  private readonly deleteStmt: Statement<[string, string, number]>;
+/** Title or notes contain :text, ignoring ASCII case only (see python-impl/app/store/tasks.py). */
+const CONTAINS = {
+  sqlite: "(instr(lower(title), lower(:text)) > 0 OR instr(lower(coalesce(notes, '')), lower(:text)) > 0)",
+  postgresql:
+    '(strpos(lower(title), lower(:text::text COLLATE "C")) > 0 OR strpos(lower(coalesce(notes, \'\')), lower(:text::text COLLATE "C")) > 0)',
+} as const;
 
-  constructor(private readonly db: Db) {
-    this.insertUserStmt = db.prepare(
-      "INSERT INTO users (id, email, email_key, display_name, password_hash, created_at) VALUES (@id, @email, @email_key, @display_name, @password_hash, @created_at)",
-    );
-    this.userByIdStmt = db.prepare("SELECT id, email, display_name, password_hash, created_at FROM users WHERE id = ?");
-    this.userByEmailStmt = db.prepare("SELECT id, email, display_name, password_hash, created_at FROM users WHERE email_key = ?");
-    this.insertTaskStmt = db.prepare(
-      `INSERT INTO tasks (id, owner_id, title, notes, due_date, priority, status, version, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING ${TASK_COLUMNS}`,
-    );
-    this.taskStmt = db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ? AND owner_id = ?`);
-    this.listStmt = db.prepare(
-      `SELECT ${TASK_COLUMNS} FROM tasks
-       WHERE owner_id = ?
-         AND (? IS NULL OR seq < ?)
-         AND (? IS NULL OR status = ?)
-         AND (? IS NULL OR instr(lower(title), lower(?)) > 0 OR instr(lower(coalesce(notes, '')), lower(?)) > 0)
-       ORDER BY seq DESC LIMIT ?`,
-    );
-    this.updateStmt = db.prepare(
-      `UPDATE tasks SET title = ?, notes = ?, due_date = ?, priority = ?, status = ?, version = version + 1, updated_at = ?
-       WHERE id = ? AND owner_id = ? AND version = ? RETURNING ${TASK_COLUMNS}`,
-    );
-    this.deleteStmt = db.prepare("DELETE FROM tasks WHERE id = ? AND owner_id = ? AND version = ?");
+export class Repository {
+  /** On the database itself (`root` is it), or inside one of its transactions (`root` null). */
+  constructor(
+    private readonly db: Queries,
+    private readonly root: Db | null,
+  ) {}
+
+  static of(db: Db): Repository {
+    return new Repository(db, db);
   }
 
   /** False when the email is taken (the unique index decides, so two racing registrations cannot both win). */
-  insertUser(user: NewUserRow): boolean {
+  async insertUser(user: NewUserRow): Promise<boolean> {
     try {
-      this.insertUserStmt.run(user);
+      await this.db.run(
+        "INSERT INTO users (id, email, email_key, display_name, password_hash, created_at) VALUES (:id, :email, :email_key, :display_name, :password_hash, :created_at)",
+        { ...user },
+      );
       return true;
     } catch (error) {
-      if (error instanceof Error && "code" in error && error.code === "SQLITE_CONSTRAINT_UNIQUE") return false;
+      if (isUniqueViolation(error)) return false;
       throw error;
     }
   }
 
-  userById(id: string): UserRow | undefined {
-    return this.userByIdStmt.get(id);
+  userById(id: string): Promise<UserRow | undefined> {
+    return this.db.get<UserRow>("SELECT id, email, display_name, password_hash, created_at FROM users WHERE id = :id", { id });
   }
 
-  userByEmailKey(emailKey: string): UserRow | undefined {
-    return this.userByEmailStmt.get(emailKey);
+  userByEmailKey(emailKey: string): Promise<UserRow | undefined> {
+    return this.db.get<UserRow>("SELECT id, email, display_name, password_hash, created_at FROM users WHERE email_key = :key", {
+      key: emailKey,
+    });
   }
 
-  insertTask(id: string, ownerId: string, fields: TaskFields, now: string): TaskRow {
-    const row = this.insertTaskStmt.get(id, ownerId, fields.title, fields.notes, fields.due_date, fields.priority, fields.status, now, now);
+  async insertTask(id: string, ownerId: string, fields: TaskFields, now: string): Promise<TaskRow> {
+    const row = await this.db.get<TaskRow>(
+      `INSERT INTO tasks (id, owner_id, title, notes, due_date, priority, status, version, created_at, updated_at)
+       VALUES (:id, :owner, :title, :notes, :due_date, :priority, :status, 1, :now, :now) RETURNING ${TASK_COLUMNS}`,
+      { id, owner: ownerId, ...fields, now },
+    );
     if (row === undefined) throw new Error("INSERT ... RETURNING returned no row");
     return row;
   }
 
-  task(id: string, ownerId: string): TaskRow | undefined {
-    return this.taskStmt.get(id, ownerId);
+  /** The task; inside `atomically`, locked against other writers until the transaction ends. */
+  task(id: string, ownerId: string): Promise<TaskRow | undefined> {
+    const lock = this.root === null ? forUpdate(this.db) : "";
+    return this.db.get<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = :id AND owner_id = :owner${lock}`, { id, owner: ownerId });
   }
 
   /** Up to `limit` tasks, newest first. */
-  listTasks({ ownerId, before, status, text, limit }: ListQuery): TaskRow[] {
-    return this.listStmt.all(ownerId, before, before, status, status, text, text, text, limit);
+  listTasks({ ownerId, before, status, text, limit }: ListQuery): Promise<TaskRow[]> {
+    // Conditions are added only when used, so the (owner_id, seq) index serves the range and the order.
+    let sql = `SELECT ${TASK_COLUMNS} FROM tasks WHERE owner_id = :owner`;
+    const params: Record<string, unknown> = { owner: ownerId, limit };
+    if (before !== null) {
+      sql += " AND seq < :before";
+      params["before"] = before;
+    }
+    if (status !== null) {
+      sql += " AND status = :status";
+      params["status"] = status;
+    }
+    if (text !== null) {
+      sql += ` AND ${CONTAINS[this.db.dialect]}`;
+      params["text"] = text;
+    }
+    return this.db.all<TaskRow>(`${sql} ORDER BY seq DESC LIMIT :limit`, params);
   }
 
-  /** Runs `work` in one write transaction (BEGIN IMMEDIATE): nothing it reads can change before it writes. */
-  atomically<T>(work: () => T): T {
-    return this.db.transaction(work).immediate();
+  /**
+   * Runs `work` in one write transaction with a repository bound to it: nothing `task` reads in it can change
+   * before it writes (SQLite's BEGIN IMMEDIATE, PostgreSQL's SELECT ... FOR UPDATE).
+   */
+  atomically<T>(work: (repo: Repository) => Promise<T>): Promise<T> {
+    if (this.root === null) throw new Error("already inside a transaction");
+    return this.root.transaction((tx) => work(new Repository(tx, null)));
   }
 
   /** The updated row, or undefined when the task is gone or no longer at `version` (someone else wrote first). */
-  updateTask(id: string, ownerId: string, version: number, fields: TaskFields, now: string): TaskRow | undefined {
-    return this.updateStmt.get(fields.title, fields.notes, fields.due_date, fields.priority, fields.status, now, id, ownerId, version);
+  updateTask(id: string, ownerId: string, version: number, fields: TaskFields, now: string): Promise<TaskRow | undefined> {
+    return this.db.get<TaskRow>(
+      `UPDATE tasks SET title = :title, notes = :notes, due_date = :due_date, priority = :priority, status = :status,
+         version = version + 1, updated_at = :now
+       WHERE id = :id AND owner_id = :owner AND version = :version RETURNING ${TASK_COLUMNS}`,
+      { ...fields, now, id, owner: ownerId, version },
+    );
   }
 
   /** False when the task is gone or no longer at `version`. */
-  deleteTask(id: string, ownerId: string, version: number): boolean {
-    return this.deleteStmt.run(id, ownerId, version).changes === 1;
+  async deleteTask(id: string, ownerId: string, version: number): Promise<boolean> {
+    return (
+      (await this.db.run("DELETE FROM tasks WHERE id = :id AND owner_id = :owner AND version = :version", {
+        id,
+        owner: ownerId,
+        version,
+      })) === 1
+    );
   }
 }

@@ -2,7 +2,7 @@
 import { failStart, serve } from "fastify-twinapi";
 import { createApp } from "./app.js";
 import { loadConfig } from "./config.js";
-import { MigrationError } from "./db.js";
+import { MigrationError, StartError } from "./db.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -14,5 +14,6 @@ async function main(): Promise<void> {
   await serve(app, config.host, config.port, config.limits);
 }
 
-// Bad configuration, a contract the code does not implement or a changed migration: one line, no stack trace.
-main().catch((error: unknown) => failStart(error, [MigrationError]));
+// Bad configuration, a contract the code does not implement, an unreachable database or a changed migration: one
+// line, no stack trace.
+main().catch((error: unknown) => failStart(error, [MigrationError, StartError]));

@@ -106,7 +106,7 @@ export class TaskService implements api.Service<User> {
       password_hash: await this.passwords.hash(password),
       created_at: now(),
     };
-    if (!this.repo.insertUser(row)) throw new Problem(409, "This email is already registered.");
+    if (!(await this.repo.insertUser(row))) throw new Problem(409, "This email is already registered.");
     reply.code(201).header("location", "/users/me");
     return toUser(row);
   }
@@ -115,15 +115,15 @@ export class TaskService implements api.Service<User> {
     const { email, password } = request.body;
     const key = asciiLower(email);
     // Checked before any password: while an account or an address is throttled, not even the right one logs in.
-    const wait = this.logins.retryAfter(key, request.ip);
+    const wait = await this.logins.retryAfter(key, request.ip);
     if (wait !== null) throw new Problem(429, THROTTLED, { headers: { "retry-after": String(wait) } });
-    const row = this.repo.userByEmailKey(key);
+    const row = await this.repo.userByEmailKey(key);
     const valid = await this.passwords.verify(password, row?.password_hash);
     if (!valid || row === undefined) {
-      this.logins.failed(key, request.ip); // an unknown email counts too, so 429 tells nothing either
+      await this.logins.failed(key, request.ip); // an unknown email counts too, so 429 tells nothing either
       throw new Problem(401, "The email or password is wrong.", { headers: { "www-authenticate": "Bearer" } });
     }
-    this.logins.succeeded(key);
+    await this.logins.succeeded(key);
     return { accessToken: this.tokens.issue(row.id), tokenType: "Bearer", expiresIn: this.tokens.ttlSeconds, user: toUser(row) };
   }
 
@@ -136,7 +136,13 @@ export class TaskService implements api.Service<User> {
     const before = cursor === undefined ? null : decodeCursor(cursor);
     if (before === null && cursor !== undefined) throw invalid([{ location: "query/cursor", message: NOT_A_CURSOR }]);
     // One row more than the page tells whether there is a next page.
-    const rows = this.repo.listTasks({ ownerId: request.principal.id, before, status: status ?? null, text: q || null, limit: limit + 1 });
+    const rows = await this.repo.listTasks({
+      ownerId: request.principal.id,
+      before,
+      status: status ?? null,
+      text: q || null,
+      limit: limit + 1,
+    });
     const items = rows.slice(0, limit);
     const last = items.at(-1);
     return { items: items.map(toTask), nextCursor: rows.length > limit && last ? encodeCursor(last.seq) : null };
@@ -145,13 +151,13 @@ export class TaskService implements api.Service<User> {
   async createTask(request: api.CreateTaskRequest<User>, reply: api.CreateTaskReply): Promise<api.CreateTaskResult> {
     const { title, notes, dueDate, priority } = request.body;
     const fields = { title, notes: notes ?? null, due_date: dueDate ?? null, priority, status: "open" };
-    const row = this.repo.insertTask(randomUUID(), request.principal.id, fields, now());
+    const row = await this.repo.insertTask(randomUUID(), request.principal.id, fields, now());
     reply.code(201).header("location", `/tasks/${row.id}`).header("etag", etag(row.version));
     return toTask(row);
   }
 
   async getTask(request: api.GetTaskRequest<User>, reply: api.GetTaskReply): Promise<api.GetTaskResult> {
-    const row = this.ownTask(request.params.taskId, request.principal);
+    const row = await this.ownTask(this.repo, request.params.taskId, request.principal);
     reply.header("etag", etag(row.version));
     return toTask(row);
   }
@@ -159,13 +165,13 @@ export class TaskService implements api.Service<User> {
   async updateTask(request: api.UpdateTaskRequest<User>, reply: api.UpdateTaskReply): Promise<api.UpdateTaskResult> {
     // Read, check and write in one transaction: a write from another process (or the other implementation) cannot
     // slip in between, so an update without If-Match never loses a compare-and-set, and with one exactly one wins.
-    const row = this.repo.atomically(() => this.update(request));
+    const row = await this.repo.atomically((repo) => this.update(repo, request));
     reply.header("etag", etag(row.version));
     return toTask(row);
   }
 
-  private update(request: api.UpdateTaskRequest<User>): TaskRow {
-    const current = this.ownTask(request.params.taskId, request.principal);
+  private async update(repo: Repository, request: api.UpdateTaskRequest<User>): Promise<TaskRow> {
+    const current = await this.ownTask(repo, request.params.taskId, request.principal);
     if (!ifMatchAllows(request.headers["if-match"], current.version)) throw new Problem(412, STALE);
     const patch = request.body;
     const fields: TaskFields = {
@@ -175,30 +181,32 @@ export class TaskService implements api.Service<User> {
       priority: patch.priority ?? current.priority,
       status: patch.status ?? current.status,
     };
-    const row = this.repo.updateTask(current.id, request.principal.id, current.version, fields, now());
-    if (row === undefined) throw this.lostRace(current.id, request.principal);
+    const row = await repo.updateTask(current.id, request.principal.id, current.version, fields, now());
+    if (row === undefined) throw await this.lostRace(repo, current.id, request.principal);
     return row;
   }
 
   async deleteTask(request: api.DeleteTaskRequest<User>, reply: api.DeleteTaskReply): Promise<api.DeleteTaskResult> {
-    this.repo.atomically(() => {
-      const current = this.ownTask(request.params.taskId, request.principal);
+    await this.repo.atomically(async (repo) => {
+      const current = await this.ownTask(repo, request.params.taskId, request.principal);
       if (!ifMatchAllows(request.headers["if-match"], current.version)) throw new Problem(412, STALE);
-      if (!this.repo.deleteTask(current.id, request.principal.id, current.version)) throw this.lostRace(current.id, request.principal);
+      if (!(await repo.deleteTask(current.id, request.principal.id, current.version))) {
+        throw await this.lostRace(repo, current.id, request.principal);
+      }
     });
     reply.code(204);
     return undefined;
   }
 
   /** Another user's task is as missing as one that never existed. */
-  private ownTask(taskId: string, owner: User): TaskRow {
-    const row = this.repo.task(taskId.toLowerCase(), owner.id);
+  private async ownTask(repo: Repository, taskId: string, owner: User): Promise<TaskRow> {
+    const row = await repo.task(taskId.toLowerCase(), owner.id);
     if (row === undefined) throw new Problem(404, NO_TASK);
     return row;
   }
 
   /** Another process changed or deleted the task between our read and our write. */
-  private lostRace(taskId: string, owner: User): Problem {
-    return this.repo.task(taskId, owner.id) === undefined ? new Problem(404, NO_TASK) : new Problem(412, STALE);
+  private async lostRace(repo: Repository, taskId: string, owner: User): Promise<Problem> {
+    return (await repo.task(taskId, owner.id)) === undefined ? new Problem(404, NO_TASK) : new Problem(412, STALE);
   }
 }

@@ -3,12 +3,36 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import Database from "better-sqlite3";
+import postgres from "postgres";
 
 import { Repository } from "../../src/app/repository.js";
 import { account, bearer, createTask, json, startApp, testConfig } from "../helpers.js";
 
 const JSON_HEADERS = { "content-type": "application/json" };
 const THROTTLED = "Too many failed logins; try again later.";
+
+/** Another process's connection that tries, without waiting long, to bump a task's version. */
+function otherWriter(database: { path: string } | { url: string }): { bump(id: string): Promise<void>; close(): Promise<void> } {
+  if ("path" in database) {
+    const db = new Database(database.path, { timeout: 50 });
+    return {
+      bump: async (id) => void db.prepare("UPDATE tasks SET version = version + 1 WHERE id = ?").run(id),
+      close: async () => {
+        db.close();
+      },
+    };
+  }
+  const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+  return {
+    bump: async (id) => {
+      await sql.begin(async (tx) => {
+        await tx.unsafe("SET LOCAL lock_timeout = '100ms'");
+        await tx.unsafe("UPDATE tasks SET version = version + 1 WHERE id = $1", [id]);
+      });
+    },
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
 
 describe("hostile clients", () => {
   it("answers JSON nested deeper than the limit 400, before any recursion", async () => {
@@ -60,15 +84,15 @@ describe("hostile clients", () => {
     const app = await startApp(config);
     const { token } = await account(app);
     const { task } = await createTask(app, token);
-    const other = new Database(config.databasePath, { timeout: 50 });
+    const other = otherWriter(config.database);
     const read = Object.getOwnPropertyDescriptor(Repository.prototype, "task")?.value as Repository["task"];
     let interfered: string | undefined;
     // The other implementation writing the same task right after this one has read it.
-    Repository.prototype.task = function (this: Repository, ...args: Parameters<Repository["task"]>) {
-      const row = read.apply(this, args);
+    Repository.prototype.task = async function (this: Repository, ...args: Parameters<Repository["task"]>) {
+      const row = await read.apply(this, args);
       if (interfered === undefined) {
         try {
-          other.prepare("UPDATE tasks SET version = version + 1 WHERE id = ?").run(String(task["id"]));
+          await other.bump(String(task["id"]));
           interfered = "wrote";
         } catch (error) {
           interfered = (error as { code?: string }).code ?? "failed";
@@ -84,10 +108,11 @@ describe("hostile clients", () => {
         payload: { title: "mine" },
       });
       assert.equal(patched.statusCode, 200, patched.body);
-      assert.equal(interfered, "SQLITE_BUSY"); // the read and the write are one transaction
+      // The read and the write are one transaction: SQLite's write lock, or PostgreSQL's row lock (lock_not_available).
+      assert.equal(interfered, "path" in config.database ? "SQLITE_BUSY" : "55P03");
     } finally {
       Repository.prototype.task = read;
-      other.close();
+      await other.close();
       await app.close();
     }
   });

@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 
 import { MIGRATIONS_DIR } from "../../src/app/config.js";
-import { MigrationError, openDatabase } from "../../src/app/db.js";
+import { MigrationError, openSqlite } from "../../src/app/db.js";
 import { account, bearer, createTask, json, startApp, testConfig } from "../helpers.js";
 
 describe("storage", () => {
@@ -25,10 +25,11 @@ describe("storage", () => {
     assert.equal(json(response)["title"], "survives");
   });
 
-  it("applies the shared migrations once, recording their sha256, with WAL and foreign keys on", () => {
+  it("applies the shared migrations once on SQLite, recording their sha256, with WAL and foreign keys on", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "twinapi-node-")), "app.db");
-    openDatabase(path, MIGRATIONS_DIR).close();
-    const db = openDatabase(path, MIGRATIONS_DIR);
+    await openSqlite(path, MIGRATIONS_DIR).close();
+    await openSqlite(path, MIGRATIONS_DIR).close();
+    const db = new Database(path);
     const rows = db.prepare("SELECT version, checksum FROM schema_migrations ORDER BY version").all() as {
       version: string;
       checksum: string;
@@ -43,14 +44,14 @@ describe("storage", () => {
     db.close();
   });
 
-  it("refuses to start when an applied migration changed, naming the file", () => {
+  it("refuses to start when an applied migration changed, naming the file", async () => {
     const dir = mkdtempSync(join(tmpdir(), "twinapi-migrations-"));
     const path = join(dir, "app.db");
     writeFileSync(join(dir, "0001_first.sql"), "CREATE TABLE a (x TEXT);");
-    openDatabase(path, dir).close();
+    await openSqlite(path, dir).close();
     writeFileSync(join(dir, "0001_first.sql"), "CREATE TABLE a (x INTEGER);");
     assert.throws(
-      () => openDatabase(path, dir),
+      () => openSqlite(path, dir),
       (error: unknown) => error instanceof MigrationError && error.message.includes("0001_first.sql"),
     );
   });
@@ -60,7 +61,7 @@ describe("storage", () => {
     const path = join(dir, "app.db");
     writeFileSync(join(dir, "0001_first.sql"), "CREATE TABLE a (x TEXT);");
     writeFileSync(join(dir, "0002_broken.sql"), "CREATE TABLE b (y TEXT); THIS IS NOT SQL;");
-    assert.throws(() => openDatabase(path, dir));
+    assert.throws(() => openSqlite(path, dir));
     const db = new Database(path);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('a', 'b', 'schema_migrations')").all();
     db.close();

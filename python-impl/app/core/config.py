@@ -1,6 +1,7 @@
 """Settings from the environment, parsed exactly as CONVENTIONS.md says (the Node server parses the same way)."""
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
@@ -40,14 +41,35 @@ def _in_range(low: int, high: int | None) -> AfterValidator:
     return AfterValidator(check)
 
 
-def _database_path(url: object) -> object:
-    # SQLAlchemy's form: sqlite:///relative.db (from the cwd) or sqlite:////absolute.db.
+_POSTGRES_URL = re.compile(r"postgres(ql)?://[^/?#\s]+/[^/?#\s]+(\?[^#\s]*)?")
+_DATABASE_URL_FORMS = (
+    "must be sqlite:///<relative path>, sqlite:////<absolute path> or postgresql://<user>@<host>:<port>/<database>"
+)
+
+
+def _database(url: object) -> object:
+    # SQLAlchemy's SQLite form: sqlite:///relative.db (from the cwd) or sqlite:////absolute.db: a Path.
+    # libpq's URL form, postgresql:// (or postgres://) with a host and a database name: kept as the URL.
     if not isinstance(url, str):
         return url  # the default, already a path
+    if url.startswith(("postgresql://", "postgres://")):
+        if not _POSTGRES_URL.fullmatch(url):
+            raise PydanticCustomError("database_url", _DATABASE_URL_FORMS)
+        return url
     path = url.removeprefix("sqlite:///")
     if path == url or not path or "?" in path or path == ":memory:":
-        raise PydanticCustomError("database_url", "must be sqlite:///<relative path> or sqlite:////<absolute path>")
+        raise PydanticCustomError("database_url", _DATABASE_URL_FORMS)
     return Path(path).absolute()
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """PostgreSQL's connection pool, per process (SQLite has one connection and ignores these)."""
+
+    size: int  # connections at most; every instance holds up to this many of the server's max_connections
+    acquire_timeout: float  # seconds a request waits for a free connection before it is answered 503
+    connect_timeout: float  # seconds to open one connection
+    statement_timeout: float  # seconds one statement may run before it is cancelled (and the request is a 503)
 
 
 Int = Annotated[int, BeforeValidator(_decimal)]
@@ -60,8 +82,19 @@ class Settings(BaseSettings):
 
     host: str = Field(default="127.0.0.1", validation_alias="HOST")
     port: Annotated[Int, _in_range(0, 65535)] = Field(default=8000, validation_alias="PORT")
-    database_path: Annotated[Path, BeforeValidator(_database_path)] = Field(
+    # A Path for SQLite, the postgresql:// URL for PostgreSQL.
+    database: Annotated[Path | str, BeforeValidator(_database)] = Field(
         default=REPO_ROOT / "data" / "app.db", validation_alias="DATABASE_URL"
+    )
+    database_pool_size: Annotated[Int, _in_range(1, 1000)] = Field(default=10, validation_alias="DATABASE_POOL_SIZE")
+    database_pool_timeout: Annotated[Int, _in_range(1, 600)] = Field(
+        default=5, validation_alias="DATABASE_POOL_TIMEOUT_SECONDS"
+    )
+    database_connect_timeout: Annotated[Int, _in_range(1, 600)] = Field(
+        default=5, validation_alias="DATABASE_CONNECT_TIMEOUT_SECONDS"
+    )
+    database_statement_timeout: Annotated[Int, _in_range(1, 3600)] = Field(
+        default=30, validation_alias="DATABASE_STATEMENT_TIMEOUT_SECONDS"
     )
     # None only when APP_ENV=development: the app then makes up a secret for this process and warns.
     jwt_secret: SecretStr | None = Field(default=None, validation_alias="JWT_SECRET")
@@ -90,6 +123,15 @@ class Settings(BaseSettings):
         if self.jwt_secret is None and self.app_env != "development":
             raise PydanticCustomError("jwt_secret", "JWT_SECRET is required unless APP_ENV=development")
         return self
+
+    @property
+    def pool(self) -> Pool:
+        return Pool(
+            size=self.database_pool_size,
+            acquire_timeout=float(self.database_pool_timeout),
+            connect_timeout=float(self.database_connect_timeout),
+            statement_timeout=float(self.database_statement_timeout),
+        )
 
 
 class ConfigError(Exception):

@@ -1,12 +1,11 @@
 """Tasks: owned by one account, versioned for ETags, listed newest first by seq."""
 
 import enum
-import sqlite3
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app.core.db import Database, utc_now
+from app.core.db import Database, IntegrityError, utc_now
 
 _COLUMNS = "seq, id, title, notes, due_date, priority, status, version, created_at, updated_at"
 # The fields a patch may change, mapped to their columns; nothing else ever reaches the SQL text.
@@ -31,6 +30,15 @@ class TaskRecord:
     version: int
     created_at: str
     updated_at: str
+
+
+# Title or notes contain :q, ignoring ASCII case only. SQLite's lower() folds A-Z alone; on PostgreSQL the columns
+# are COLLATE "C" (postgresql/0001_init.sql), whose lower() does the same, and the parameter is given that collation.
+_CONTAINS = {
+    "sqlite": " AND (instr(lower(title), lower(:q)) > 0 OR instr(lower(coalesce(notes, '')), lower(:q)) > 0)",
+    "postgresql": ' AND (strpos(lower(title), lower(:q::text COLLATE "C")) > 0'
+    " OR strpos(lower(coalesce(notes, '')), lower(:q::text COLLATE \"C\")) > 0)",
+}
 
 
 class Refused(enum.Enum):
@@ -72,7 +80,7 @@ class Tasks:
                 f" RETURNING {_COLUMNS}",
                 values,
             )
-        except sqlite3.IntegrityError:  # the only constraint an insert can break is the owner's foreign key
+        except IntegrityError:  # the only constraint an insert can break is the owner's foreign key
             return None
         assert row is not None  # INSERT ... RETURNING always returns the row it wrote
         return TaskRecord(*row)
@@ -141,7 +149,7 @@ class Tasks:
             sql += " AND status = :status"
             params["status"] = status
         if query:
-            sql += " AND (instr(lower(title), lower(:q)) > 0 OR instr(lower(coalesce(notes, '')), lower(:q)) > 0)"
+            sql += _CONTAINS[self._db.dialect]
             params["q"] = query
         rows = await self._db.fetch_all(sql + " ORDER BY seq DESC LIMIT :limit", params)
         tasks = [TaskRecord(*row) for row in rows[:limit]]

@@ -1,14 +1,25 @@
-"""Fixtures shared by the app's tests: a fresh database file per test, settings for a test server."""
+"""Fixtures shared by the app's tests: a fresh database per test, settings for a test server.
 
+The database is a SQLite file, or, when TWINAPI_TEST_POSTGRES_URL names a cluster's admin URL (`make test-python`
+runs the suite a second time inside `python -m twinapi_conformance.postgres`), a fresh PostgreSQL database on it.
+"""
+
+import asyncio
+import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
+from twinapi_conformance.postgres import throwaway_cluster
 
 from app.core.config import Settings, load_settings
-from app.core.db import Database
+from app.core.db import Database, open_database
 from app.main import create_app
+
+POSTGRES_ADMIN_URL = os.environ.get("TWINAPI_TEST_POSTGRES_URL")
 
 # The server's variables, cleared for every test so the developer's environment cannot leak in.
 VARIABLES = (
@@ -41,18 +52,52 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "app.db"
 
 
+async def create_postgres_database(admin_url: str) -> str:
+    """A new empty database on the test cluster; its URL."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def fresh_postgres_database(admin_url: str) -> str:
+    """create_postgres_database for synchronous fixtures."""
+    return asyncio.run(create_postgres_database(admin_url))
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """The suite's PostgreSQL cluster: the one it runs inside, or a throwaway one for the PostgreSQL-only tests."""
+    if POSTGRES_ADMIN_URL is not None:
+        yield POSTGRES_ADMIN_URL
+        return
+    with throwaway_cluster() as cluster:
+        yield cluster.admin_url
+
+
 @pytest.fixture
-async def db(db_path: Path) -> AsyncIterator[Database]:
-    database = Database(db_path)
+def database_url(db_path: Path) -> str:
+    """DATABASE_URL of this test's fresh database, on the engine the suite runs on."""
+    if POSTGRES_ADMIN_URL is None:
+        return f"sqlite:///{db_path}"
+    return fresh_postgres_database(POSTGRES_ADMIN_URL)
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    database = open_database(settings.database, settings.pool)
     await database.open()
     yield database
     await database.close()
 
 
 @pytest.fixture
-def settings(monkeypatch: pytest.MonkeyPatch, db_path: Path) -> Settings:
+def settings(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Settings:
     monkeypatch.setenv("JWT_SECRET", SECRET)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db_path}")
+    monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("BCRYPT_ROUNDS", "4")
     monkeypatch.setenv("APP_ENV", "test")
     return load_settings()

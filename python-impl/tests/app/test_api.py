@@ -11,6 +11,7 @@ import httpx
 import jwt
 import pytest
 
+from app.core.db import open_database
 from app.store.cursor import encode_cursor
 
 pytestmark = pytest.mark.anyio
@@ -510,11 +511,10 @@ async def test_deep_json_is_400_before_any_recursion(client: httpx.AsyncClient) 
 async def test_a_deleted_accounts_token_is_401_never_500(client: httpx.AsyncClient, settings: Any) -> None:
     auth = await user_with_token(client)
     await create(client, auth)  # the account is now in the authentication cache
-    import sqlite3
-
-    with sqlite3.connect(settings.database_path) as conn:
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("DELETE FROM users")
+    other = open_database(settings.database, settings.pool)  # another process's connection, in effect
+    await other.open()
+    await other.execute("DELETE FROM users", {})
+    await other.close()
     response = await client.post("/tasks", json={"title": "Orphan"}, headers=auth)
     problem(response, 401, "The bearer token is invalid or expired.")
     # Forgotten by the cache at once: every operation is 401 from now on.

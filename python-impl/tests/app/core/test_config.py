@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.config import REPO_ROOT, ConfigError, Settings, load_settings
+from app.core.config import REPO_ROOT, ConfigError, Pool, Settings, load_settings
 
 SECRET = "test-secret-that-is-at-least-32-bytes-long"
 
@@ -12,7 +12,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JWT_SECRET", SECRET)
     settings = load_settings()
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
-    assert settings.database_path == REPO_ROOT / "data" / "app.db"
+    assert settings.database == REPO_ROOT / "data" / "app.db"
     assert settings.jwt_secret is not None and settings.jwt_secret.get_secret_value() == SECRET
     assert (settings.jwt_ttl_seconds, settings.bcrypt_rounds) == (3600, 12)
     assert (settings.log_level, settings.app_env) == ("info", "production")
@@ -45,10 +45,10 @@ def test_values_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_database_url_forms(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("JWT_SECRET", SECRET)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/a.db")  # tmp_path is absolute: four slashes
-    assert load_settings().database_path == tmp_path / "a.db"
+    assert load_settings().database == tmp_path / "a.db"
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", "sqlite:///rel/b.db")
-    assert load_settings().database_path == tmp_path / "rel" / "b.db"
+    assert load_settings().database == tmp_path / "rel" / "b.db"
 
 
 @pytest.mark.parametrize(
@@ -64,8 +64,14 @@ def test_database_url_forms(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
         ("BCRYPT_ROUNDS", "32"),
         ("LOG_LEVEL", "verbose"),
         ("APP_ENV", "staging"),
-        ("DATABASE_URL", "postgresql://db/app"),
+        ("DATABASE_URL", "postgresql://db"),  # no database name
+        ("DATABASE_URL", "postgresql:///app"),  # no host
+        ("DATABASE_URL", "mysql://db/app"),
         ("DATABASE_URL", "sqlite://"),
+        ("DATABASE_POOL_SIZE", "0"),
+        ("DATABASE_POOL_TIMEOUT_SECONDS", "0"),
+        ("DATABASE_CONNECT_TIMEOUT_SECONDS", "x"),
+        ("DATABASE_STATEMENT_TIMEOUT_SECONDS", "3601"),
         ("DATABASE_URL", "sqlite:///:memory:"),
         ("JWT_SECRET", "31-bytes-is-one-byte-too-short!"),
     ],
@@ -78,6 +84,26 @@ def test_a_bad_value_names_its_variable(monkeypatch: pytest.MonkeyPatch, name: s
     message = str(caught.value)
     assert message.startswith(f"{name}: ") and "\n" not in message
     assert value not in message or name != "JWT_SECRET"  # never echo a secret
+
+
+def test_a_postgresql_url_is_kept_with_its_pool_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+    url = "postgresql://app:secret@db.internal:5432/tasks?sslmode=require"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "25")
+    settings = load_settings()
+    assert settings.database == url
+    assert settings.pool == Pool(size=25, acquire_timeout=5.0, connect_timeout=5.0, statement_timeout=30.0)
+    monkeypatch.setenv("DATABASE_URL", "postgres://db/tasks")  # libpq's short scheme too
+    assert load_settings().database == "postgres://db/tasks"
+
+
+def test_a_bad_database_url_is_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app:hunter2@db")  # a password, but no database name
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "hunter2" not in str(caught.value)
 
 
 def test_jwt_secret_is_required_outside_development() -> None:

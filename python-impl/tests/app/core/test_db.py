@@ -3,11 +3,12 @@ import hashlib
 import shutil
 import sqlite3
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from app.core.db import MIGRATIONS, Database, MigrationError, connect, migrate
+from app.core.db import MIGRATIONS, IntegrityError, MigrationError, SqliteDatabase, connect, migrate, positional
 
 pytestmark = pytest.mark.anyio
 
@@ -16,6 +17,15 @@ pytestmark = pytest.mark.anyio
 def migrations(tmp_path: Path) -> Path:
     """A copy of db/migrations that a test may change."""
     return Path(shutil.copytree(MIGRATIONS, tmp_path / "migrations"))
+
+
+@pytest.fixture
+async def db(db_path: Path) -> AsyncIterator[SqliteDatabase]:
+    """SQLite's engine itself, whichever engine the rest of the suite runs on."""
+    database = SqliteDatabase(db_path)
+    await database.open()
+    yield database
+    await database.close()
 
 
 def tables(conn: sqlite3.Connection) -> set[str]:
@@ -85,7 +95,7 @@ def test_two_servers_starting_together_apply_each_migration_once(tmp_path: Path)
     assert sorted(applied) == [[], ["0001_init", "0002_login_failures"]]
 
 
-async def test_the_async_api(db: Database) -> None:
+async def test_the_async_api(db: SqliteDatabase) -> None:
     await db.execute(
         "INSERT INTO users (id, email, email_key, display_name, password_hash, created_at)"
         " VALUES (:id, 'a@x.io', 'a@x.io', 'A', 'h', 't')",
@@ -97,19 +107,19 @@ async def test_the_async_api(db: Database) -> None:
     assert await db.execute("DELETE FROM users WHERE id = :id", {"id": "u1"}) == 1
 
 
-async def test_statements_run_on_the_worker_thread(db: Database) -> None:
+async def test_statements_run_on_the_worker_thread(db: SqliteDatabase) -> None:
     thread = await db.run(lambda conn: threading.current_thread().name)
     assert thread == "database" and thread != threading.current_thread().name
 
 
-async def test_an_error_reaches_the_caller_and_the_worker_goes_on(db: Database) -> None:
+async def test_an_error_reaches_the_caller_and_the_worker_goes_on(db: SqliteDatabase) -> None:
     with pytest.raises(sqlite3.OperationalError, match="no such table"):
         await db.fetch_all("SELECT * FROM nowhere", {})
     assert await db.fetch_one("SELECT 1", {}) == (1,)
 
 
-async def test_foreign_keys_are_enforced(db: Database) -> None:
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+async def test_foreign_keys_are_enforced(db: SqliteDatabase) -> None:
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"):
         await db.execute(
             "INSERT INTO tasks (id, owner_id, title, priority, status, version, created_at, updated_at)"
             " VALUES ('t', 'nobody', 'x', 'low', 'open', 1, 'n', 'n')",
@@ -118,21 +128,31 @@ async def test_foreign_keys_are_enforced(db: Database) -> None:
 
 
 async def test_open_refuses_a_changed_migration(db_path: Path, migrations: Path) -> None:
-    first = Database(db_path)
+    first = SqliteDatabase(db_path)
     await first.open(migrations)
     await first.close()
     (migrations / "0001_init.sql").write_text("-- rewritten\n")
-    second = Database(db_path)
+    second = SqliteDatabase(db_path)
     with pytest.raises(MigrationError, match=r"0001_init\.sql"):
         await second.open(migrations)
     assert not [t for t in threading.enumerate() if t.name == "database"]  # open() stopped its worker
 
 
 async def test_close_lets_queued_statements_finish(db_path: Path) -> None:
-    database = Database(db_path)
+    database = SqliteDatabase(db_path)
     await database.open()
     pending = database.fetch_one("SELECT count(*) FROM users", {})
     task = asyncio.ensure_future(pending)
     await asyncio.sleep(0)  # the statement is queued before close's sentinel
     await database.close()
     assert await task == (0,)
+
+
+def test_named_parameters_become_postgresqls_numbered_ones() -> None:
+    sql, args = positional(
+        "SELECT 1 WHERE a = :a AND b = lower(:b::text COLLATE \"C\") AND c = :a AND t = 'x'", {"a": 1, "b": "B"}
+    )
+    assert sql == "SELECT 1 WHERE a = $1 AND b = lower($2::text COLLATE \"C\") AND c = $1 AND t = 'x'"
+    assert args == [1, "B"]
+    with pytest.raises(KeyError):
+        positional("SELECT :missing", {})
