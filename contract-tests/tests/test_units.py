@@ -469,6 +469,8 @@ def test_the_new_project_settings_show_auth_examples_that_load(tmp_path: Path, m
         assert auth is not None
         loaded.append((auth.scheme, configured_token(auth), [step.operation for step in auth.steps]))
     assert loaded == [("OAuth2", "issued-elsewhere", []), ("bearerAuth", None, ["signUp", "signIn"])]
+
+
 @pytest.mark.parametrize(
     ("body", "refused"),
     [
