@@ -36,7 +36,7 @@ MANIFEST = PACKAGE / "kit.toml"
 PROJECT_TEMPLATES = PACKAGE / "templates" / "project"
 # Where a project keeps the overlays it was made with (twinapi.toml lists them).
 OVERLAYS = "overlays"
-SECTIONS = ("packages", "project", "derived", "generated", "example", "kit-development")
+SECTIONS = ("packages", "project", "derived", "generated", "example", "examples", "kit-development")
 # The kit's packages a project pins, each with its artefact in the dist folder ({v}: the version).
 PYTHON_PACKAGES = ("twinapi-codegen", "twinapi-runtime", "twinapi-conformance")
 NODE_PACKAGE = "fastify-twinapi"
