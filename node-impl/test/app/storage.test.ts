@@ -28,7 +28,10 @@ describe("storage", () => {
   it("applies the shared migrations once on SQLite, recording their sha256, with WAL and foreign keys on", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "twinapi-node-")), "app.db");
     await openSqlite(path, MIGRATIONS_DIR).close();
-    await openSqlite(path, MIGRATIONS_DIR).close();
+    const opened = openSqlite(path, MIGRATIONS_DIR);
+    // foreign_keys is a setting of each connection: asked of the one openSqlite set up, not of a new one.
+    assert.deepEqual(await opened.get("PRAGMA foreign_keys"), { foreign_keys: 1 });
+    await opened.close();
     const db = new Database(path);
     const rows = db.prepare("SELECT version, checksum FROM schema_migrations ORDER BY version").all() as {
       version: string;
@@ -40,7 +43,6 @@ describe("storage", () => {
     );
     assert.match(rows[0]?.checksum ?? "", /^[0-9a-f]{64}$/);
     assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
-    assert.equal(db.pragma("foreign_keys", { simple: true }), 1);
     db.close();
   });
 

@@ -312,7 +312,7 @@ class PostgresDatabase:
         settings = self._settings
         self._pool = await asyncpg.create_pool(
             self.url,
-            min_size=min(1, settings.size),
+            min_size=1,
             max_size=settings.size,
             timeout=settings.connect_timeout,
             command_timeout=settings.statement_timeout,

@@ -114,7 +114,7 @@ export class Articles {
   private readonly tagIdStmt: Statement<[string], { id: number }>;
   private readonly linkTagStmt: Statement<[number, number, number]>;
   private readonly updateStmt: Statement<Record<string, string | number | null>>;
-  private readonly deleteStmts: readonly Statement<[number]>[];
+  private readonly deleteStmt: Statement<[number]>;
   private readonly favoriteStmt: Statement<[number, number]>;
   private readonly unfavoriteStmt: Statement<[number, number]>;
   private readonly allTagsStmt: Statement<[], { name: string }>;
@@ -149,14 +149,9 @@ export class Articles {
          updated_at = @now
        WHERE id = @id`,
     );
-    // Explicit, not left to ON DELETE CASCADE: the article goes with everything that hangs on it, whatever pragmas a
-    // connection has.
-    this.deleteStmts = [
-      "DELETE FROM comments WHERE article_id = ?",
-      "DELETE FROM favorites WHERE article_id = ?",
-      "DELETE FROM article_tags WHERE article_id = ?",
-      "DELETE FROM articles WHERE id = ?",
-    ].map((sql) => db.prepare<[number]>(sql));
+    // Its comments, favourites and tag links go with it: every foreign key on articles is ON DELETE CASCADE, and
+    // db.ts turns foreign_keys on for the one connection (as Python's store/articles.py relies on too).
+    this.deleteStmt = db.prepare<[number]>("DELETE FROM articles WHERE id = ?");
     this.favoriteStmt = db.prepare("INSERT INTO favorites (user_id, article_id) VALUES (?, ?) ON CONFLICT DO NOTHING");
     this.unfavoriteStmt = db.prepare("DELETE FROM favorites WHERE user_id = ? AND article_id = ?");
     this.allTagsStmt = db.prepare("SELECT name FROM tags ORDER BY name");
@@ -244,12 +239,9 @@ export class Articles {
     return run.immediate();
   }
 
-  /** Deletes the article, its comments, favourites and tag links in one transaction. */
+  /** Deletes the article, and with it (ON DELETE CASCADE) its comments, favourites and tag links; its tags stay. */
   delete(id: number): void {
-    const run = this.db.transaction(() => {
-      for (const statement of this.deleteStmts) statement.run(id);
-    });
-    run.immediate();
+    this.deleteStmt.run(id);
   }
 
   favorite(userId: number, articleId: number): void {
