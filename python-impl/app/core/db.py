@@ -247,6 +247,9 @@ _UNREACHABLE: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
     asyncpg.exceptions.OperatorInterventionError,  # admin or crash shutdown, cannot connect now, statement timeout
     asyncpg.exceptions.InsufficientResourcesError,  # too many connections
+    # A connection the server dropped mid-statement, found in a state asyncpg cannot reset when it goes back to the
+    # pool ("cannot switch to state ..."): seen under load in a PostgreSQL restart.
+    asyncpg.exceptions.InternalClientError,
 )
 
 
