@@ -16,7 +16,7 @@ VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node-impl/node_modules/.installed
 PY_SOURCES := codegen python-impl contract-tests bench examples/pins.py examples/tests
 MYPY_TARGETS := codegen/twinapi_codegen python-impl/runtime/twinapi_runtime python-impl/app contract-tests/twinapi_conformance \
-	contract-tests/corpus/twinapi_corpus bench/twinapi_bench examples/pins.py examples/tests
+	contract-tests/scale contract-tests/corpus/twinapi_corpus bench/twinapi_bench examples/pins.py examples/tests
 BENCH_NODE := bench/node/node_modules/.installed
 # Runs the command after it with a throwaway PostgreSQL cluster (TWINAPI_TEST_POSTGRES_URL), stopped even on failure.
 WITH_POSTGRES := $(PY) -m twinapi_conformance.postgres --
@@ -33,7 +33,7 @@ REALWORLD_KIT := twinapi-codegen twinapi-runtime twinapi-conformance
 .PHONY: help setup lock generate check-generated build-node run run-python run-node test lint fmt \
         test-codegen update-golden test-python test-node test-contract test-docs docs-setup fuzz fuzz-deep \
         bench-setup bench bench-quick test-bench postgres-setup dist test-upgrade test-journey new-project corpus clean \
-        test-examples check-realworld-lock realworld-lock
+        test-examples check-realworld-lock realworld-lock scale-setup scale test-scale
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -81,7 +81,7 @@ run-python: setup ## The Python server (HOST, PORT=8000 and the other settings f
 run-node: setup build-node ## The Node server (HOST, PORT=3000 and the other settings from the environment)
 	$(DEV_ENV) HOST=$(HOST) PORT=$${PORT:-3000} node node-impl/dist/app/server.js
 
-test: lint test-codegen check-generated test-python test-node test-contract test-docs test-upgrade test-journey test-examples test-bench bench-quick ## Everything CI runs: lint, generator, both implementations, the contract, the docs, a kit upgrade, new projects, Conduit, the benchmark's upkeep
+test: lint test-codegen check-generated test-python test-node test-contract test-docs test-upgrade test-journey test-scale test-examples test-bench bench-quick ## Everything CI runs: lint, generator, both implementations, the contract, the docs, the scale-out, a kit upgrade, new projects, Conduit, the benchmark's upkeep
 
 lint: setup ## ruff, mypy --strict, tsc --noEmit, eslint and prettier --check
 	$(VENV)/bin/ruff check $(PY_SOURCES)
@@ -117,6 +117,16 @@ test-node: setup postgres-setup ## The Node implementation's own tests, on SQLit
 test-contract: setup build-node postgres-setup ## The conformance harness with the CI budget (both servers, fuzz + diff + interop), on SQLite then PostgreSQL
 	$(TWINAPI) ci --selftest
 	$(TWINAPI) ci --database postgresql
+
+scale-setup: postgres-setup ## HAProxy (Debian's haproxy) for the scaled-out deployment, beside PostgreSQL; idempotent
+	@command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || { s=; [ "$$(id -u)" = 0 ] || s=sudo; \
+		$$s apt-get update -qq && $$s apt-get install -y -qq haproxy; }
+
+scale: setup build-node scale-setup ## 2 Python + 2 Node instances on one throwaway PostgreSQL behind HAProxy, foreground; Ctrl-C stops all
+	$(PY) -m twinapi_conformance.scale $(if $(INSTANCES),--instances $(INSTANCES))
+
+test-scale: setup build-node scale-setup ## The scale-out through HAProxy: fuzz, interop across instances, If-Match race, kill -9, a PostgreSQL restart
+	$(PY) -m pytest -q -s -p no:cacheprovider contract-tests/scale
 
 docs-setup: ## Chromium (Debian) for the headless-browser docs test; idempotent
 	@command -v chromium >/dev/null 2>&1 || { s=; [ "$$(id -u)" = 0 ] || s=sudo; $$s apt-get update -qq && $$s apt-get install -y -qq chromium; }

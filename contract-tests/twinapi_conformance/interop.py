@@ -48,6 +48,13 @@ def run(config: Config, *, console: Console, observations: Observations | None =
                 return _steps(console, client, urls, steps, config, observe)
 
 
+def run_on(config: Config, urls: dict[str, str], steps: list[dict[str, Any]], *, console: Console) -> bool:
+    """The scenario's `steps` against servers already running, each step sent to `urls[step["via"]]`: e.g. steps
+    pinned to the instances of a scaled-out deployment."""
+    with httpx.Client(timeout=config.budget.request_timeout) as client:
+        return _steps(console, client, urls, steps, config, lambda via, request, status: None)
+
+
 def _steps(
     console: Console,
     client: httpx.Client,
