@@ -4,6 +4,7 @@ import sys
 
 from twinapi_runtime import ContractError, MissingOperations, logs
 from twinapi_runtime.env import EnvError, limits_from_env
+from twinapi_runtime.proxies import trusted_proxies_from_env
 from twinapi_runtime.server import serve
 
 from app.core.config import ConfigError, load_settings
@@ -15,6 +16,7 @@ def main() -> int:
     try:
         settings = load_settings()
         limits = limits_from_env()
+        proxies = trusted_proxies_from_env()
     except (ConfigError, EnvError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -27,7 +29,7 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:
-        app = create_app(settings, limits)
+        app = create_app(settings, limits, proxies)
     except (MissingOperations, ContractError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from twinapi_runtime import include_contract
 from twinapi_runtime.env import Limits
+from twinapi_runtime.proxies import TrustedProxies
 
 from app.core.config import Settings
 from app.core.db import open_database
@@ -22,8 +23,9 @@ from app.store.users import Users
 log = logging.getLogger("app")
 
 
-def create_app(settings: Settings, limits: Limits | None = None) -> FastAPI:
-    """The application; its lifespan opens the database (applying migrations) and closes it on shutdown."""
+def create_app(settings: Settings, limits: Limits | None = None, proxies: TrustedProxies | None = None) -> FastAPI:
+    """The application; its lifespan opens the database (applying migrations) and closes it on shutdown. Without
+    `proxies`, TRUSTED_PROXIES from the environment says whose X-Forwarded-For names the client."""
     if settings.jwt_secret is not None:
         secret = settings.jwt_secret.get_secret_value()
     else:  # only allowed with APP_ENV=development
@@ -45,5 +47,7 @@ def create_app(settings: Settings, limits: Limits | None = None) -> FastAPI:
             await db.close()
 
     app = FastAPI(lifespan=lifespan)
-    include_contract(app, CONTRACT_PATH, bind(service, auth, Problems()), limits=limits or Limits())
+    include_contract(
+        app, CONTRACT_PATH, bind(service, auth, Problems()), limits=limits or Limits(), trusted_proxies=proxies
+    )
     return app

@@ -18,6 +18,7 @@ import { errorHandler } from "./errors.js";
 import { DEFAULT_LIMITS, type Limits } from "./env.js";
 import { limitOptions, requestLimits } from "./limits.js";
 import { invalid, sendProblem } from "./problem.js";
+import { type TrustedProxies, trustedProxiesFromEnv } from "./proxies.js";
 import { AccessLog, type LogLevel, loggerOptions, requestId } from "./request-context.js";
 import { routeMiss } from "./route-miss.js";
 import { pathShape, routePath } from "./route-path.js";
@@ -164,13 +165,22 @@ function badUrl(error: FastifyError, request: FastifyRequest, reply: FastifyRepl
 /**
  * The instance-wide Fastify options the kit's conventions need, to spread into `Fastify({ ...fastifyOptions(), ... })`
  * before your own: JSON log lines with one access line per request, X-Request-ID ids, problem+json for bad URLs and
- * bad HTTP, long path parameters, requests in flight at shutdown served. The kit works without them; any of them
- * can be overridden.
+ * bad HTTP, long path parameters, requests in flight at shutdown served, the client's address from the trusted
+ * proxies' X-Forwarded-For. The kit works without them; any of them can be overridden.
  */
 export function fastifyOptions(
-  options: { readonly logLevel?: LogLevel; readonly logStream?: NodeJS.WritableStream; readonly limits?: Limits } = {},
+  options: {
+    readonly logLevel?: LogLevel;
+    readonly logStream?: NodeJS.WritableStream;
+    readonly limits?: Limits;
+    /** Whose X-Forwarded-For names the client (request.ip); default: TRUSTED_PROXIES from the environment. */
+    readonly trustedProxies?: TrustedProxies;
+  } = {},
 ) {
+  const proxies = options.trustedProxies ?? trustedProxiesFromEnv(process.env);
   return {
+    // Only with proxies to trust: otherwise request.ip is the peer, and Fastify's plain request is the faster one.
+    ...(proxies.count > 0 ? { trustProxy: proxies } : {}),
     logger: loggerOptions(options.logLevel ?? "info", options.logStream),
     logController: new AccessLog(),
     genReqId: requestId,

@@ -37,6 +37,7 @@ export {
   problemBody,
   sendProblem,
 } from "./problem.js";
+export { TRUSTED_PROXIES, type TrustedProxies, parseTrustedProxies, trustedProxiesFromEnv } from "./proxies.js";
 export { type Refusal, byLocation, fieldErrors, messages, problemJson, summary } from "./refusals.js";
 export type { LogLevel } from "./request-context.js";
 export { failStart, serve, serveFromEnv } from "./server.js";

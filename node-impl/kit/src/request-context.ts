@@ -42,6 +42,7 @@ export class AccessLog extends LogController {
         path: requestPath(request),
         status: reply.statusCode,
         duration_ms: Math.round(reply.elapsedTime * 1000) / 1000,
+        client: request.ip,
       },
       "request",
     );

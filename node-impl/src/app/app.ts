@@ -28,7 +28,12 @@ export async function createApp(config: Config, options: { logStream?: NodeJS.Wr
     },
   };
   const app = Fastify(
-    fastifyOptions({ logLevel: config.logLevel, limits: config.limits, ...(options.logStream ? { logStream: options.logStream } : {}) }),
+    fastifyOptions({
+      logLevel: config.logLevel,
+      limits: config.limits,
+      trustedProxies: config.trustedProxies,
+      ...(options.logStream ? { logStream: options.logStream } : {}),
+    }),
   );
   const kit: TwinapiOptions<User, typeof contract> = {
     contractPath: CONTRACT_PATH,

@@ -5,7 +5,17 @@ import { fileURLToPath } from "node:url";
 
 import type { Pool } from "./db.js";
 import type { Throttle } from "./logins.js";
-import { ConfigError, type Env, type Limits, type LogLevel, integer, oneOf, serverSettings } from "fastify-twinapi";
+import {
+  ConfigError,
+  type Env,
+  type Limits,
+  type LogLevel,
+  type TrustedProxies,
+  integer,
+  oneOf,
+  serverSettings,
+  trustedProxiesFromEnv,
+} from "fastify-twinapi";
 
 /** The repository root: this module is node-impl/{src,dist}/app/config.*. */
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -27,6 +37,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly limits: Limits;
   readonly throttle: Throttle;
+  /** The load balancers whose X-Forwarded-For names the client (TRUSTED_PROXIES). */
+  readonly trustedProxies: TrustedProxies;
   readonly appEnv: AppEnv;
 }
 
@@ -79,6 +91,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxAddressFailures: integer(env, "LOGIN_MAX_ADDRESS_FAILURES", 100, 1, 2 ** 31 - 1),
       windowSeconds: integer(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, 1, 2 ** 31 - 1),
     },
+    trustedProxies: trustedProxiesFromEnv(env),
     appEnv,
   };
 }

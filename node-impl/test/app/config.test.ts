@@ -62,6 +62,7 @@ describe("configuration", () => {
     ["DATABASE_POOL_TIMEOUT_SECONDS", "0"],
     ["DATABASE_CONNECT_TIMEOUT_SECONDS", "x"],
     ["DATABASE_STATEMENT_TIMEOUT_SECONDS", "3601"],
+    ["TRUSTED_PROXIES", "127.0.0.1,10.0.0.0/33"],
   ] as const) {
     it(`refuses ${name}=${JSON.stringify(value)} with a message naming it`, () => {
       assert.throws(

@@ -139,6 +139,30 @@ describe("hostile clients", () => {
     await app.close();
   });
 
+  it("behind a trusted proxy counts failed logins against the forwarded address, as the Python server does", async () => {
+    // TRUSTED_PROXIES names the balancer (127.0.0.1, the injected requests' peer): each forwarded client has its own count.
+    // Without it (the default), X-Forwarded-For changes nothing: a client cannot choose the address it is counted at.
+    for (const [trusted, expected] of [
+      ["127.0.0.1", [401, 429, 401, 429]],
+      ["", [401, 429, 429, 429]],
+    ] as const) {
+      const app = await startApp(testConfig({ LOGIN_MAX_ADDRESS_FAILURES: "1", TRUSTED_PROXIES: trusted }));
+      const statuses = [];
+      for (let n = 0; n < 4; n++) {
+        const answer = await app.inject({
+          method: "POST",
+          url: "/auth/login",
+          remoteAddress: "127.0.0.1",
+          headers: { "x-forwarded-for": `203.0.113.${Math.floor(n / 2)}` },
+          payload: { email: `nobody${n}@example.com`, password: "wrong-password" },
+        });
+        statuses.push(answer.statusCode);
+      }
+      assert.deepEqual(statuses, expected, `TRUSTED_PROXIES=${trusted}`);
+      await app.close();
+    }
+  });
+
   it("throttles per client address, counting unknown emails too, through the shared database", async () => {
     const config = testConfig({ LOGIN_MAX_ADDRESS_FAILURES: "5" });
     const [one, two] = [await startApp(config), await startApp(config)];

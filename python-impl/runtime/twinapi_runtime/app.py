@@ -25,6 +25,7 @@ from twinapi_runtime.dispatch import Body, Media, Operation, PathEndpoint, Schem
 from twinapi_runtime.env import Limits, limits_from_env
 from twinapi_runtime.middleware import RequestContext, http_problem
 from twinapi_runtime.problems import NO_ROUTE, problem_response
+from twinapi_runtime.proxies import TrustedProxies, trusted_proxies_from_env
 from twinapi_runtime.refusals import Answer
 from twinapi_runtime.validation import ANYTHING, Param, Validators, scalar_kind
 from twinapi_runtime.visibility import ContractShapeError, Plan, Visibility
@@ -370,7 +371,14 @@ def _with_encoded_slashes(scope: Scope, path: str) -> tuple[str, bool]:
     return unquote(_ENCODED_SLASH.sub(_SLASH_MARK, text), errors="replace"), True
 
 
-def include_contract(app: FastAPI, contract_path: Path, binding: Binding, *, limits: Limits | None = None) -> None:
+def include_contract(
+    app: FastAPI,
+    contract_path: Path,
+    binding: Binding,
+    *,
+    limits: Limits | None = None,
+    trusted_proxies: TrustedProxies | None = None,
+) -> None:
     """Serves every operation of the generated contract document on `app`, ahead of the app's own routes.
 
     The app stays the caller's: its routes, dependencies, routers, exception handlers, middleware and lifespan work
@@ -378,8 +386,10 @@ def include_contract(app: FastAPI, contract_path: Path, binding: Binding, *, lim
     too. `app.openapi()` (and so the app's /openapi.json) is the contract as written; the app's docs pages load
     their assets from the app itself. The kit's request layer (request id, access log, a 500 problem that leaks
     nothing) is middleware added by this call: middleware added later runs outside it. Body size and JSON depth
-    come from `limits`, else from the environment (MAX_BODY_BYTES, MAX_JSON_DEPTH).
+    come from `limits`, else from the environment (MAX_BODY_BYTES, MAX_JSON_DEPTH); the proxies whose
+    X-Forwarded-For names the client from `trusted_proxies`, else from TRUSTED_PROXIES (proxies.py).
     """
+    proxies = trusted_proxies if trusted_proxies is not None else trusted_proxies_from_env()
     contract = load_contract(contract_path)
     spec = contract.spec
     try:
@@ -407,7 +417,7 @@ def include_contract(app: FastAPI, contract_path: Path, binding: Binding, *, lim
     # FastAPI's own answer to an HTTPException is {"detail": ...}; unless the app chose its own, it is a problem.
     if app.exception_handlers.get(HTTPException) is http_exception_handler:
         app.exception_handlers[HTTPException] = http_problem
-    app.add_middleware(RequestContext, owner=app)
+    app.add_middleware(RequestContext, owner=app, proxies=proxies)
 
 
 def _require_complete(spec: dict[str, Any], binding: Binding) -> None:

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from twinapi_runtime.problems import METHOD_ORDER, NO_ROUTE, problem_response
+from twinapi_runtime.proxies import TrustedProxies
 
 REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 UNEXPECTED = "An unexpected error occurred."
@@ -34,8 +35,9 @@ error_log = logging.getLogger("twinapi.error")
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, owner: FastAPI) -> None:
+    def __init__(self, app: ASGIApp, owner: FastAPI, proxies: TrustedProxies | None = None) -> None:
         self.app = app
+        self.proxies = proxies or TrustedProxies()
         # Built with the app's middleware stack, at its first request: by then the app's own handler for
         # unexpected errors, if it has one, is registered, and such an error is left to it.
         self.answers_errors = not any(key in (500, Exception) for key in owner.exception_handlers)
@@ -47,6 +49,13 @@ class RequestContext:
         start = time.perf_counter()
         request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
+        client = scope.get("client")
+        if self.proxies and client is not None:
+            # Behind a trusted proxy the client is the one X-Forwarded-For names: request.client says so from here.
+            forwarded = [value.decode("latin-1") for name, value in scope["headers"] if name == b"x-forwarded-for"]
+            address = self.proxies.client(client[0], forwarded)
+            if address != client[0]:
+                scope["client"] = client = (address, 0)
         header = (b"x-request-id", request_id.encode())
         status = 500
         started = False
@@ -82,6 +91,7 @@ class RequestContext:
                             "status": status,
                             "duration_ms": round((time.perf_counter() - start) * 1000, 3),
                             "request_id": request_id,
+                            "client": client[0] if client is not None else None,
                         }
                     },
                 )

@@ -287,9 +287,10 @@ def serve(app: ASGIApp, *, host: str, port: int, log_level: str, limits: Limits 
         timeout_keep_alive=chosen.keep_alive_timeout,
         timeout_graceful_shutdown=chosen.shutdown_drain,
         ws="none",
-        # X-Forwarded-For and -Proto are not trusted, even from 127.0.0.1 (uvicorn's default trusts them there), as
-        # in the Node kit: a local client cannot choose the address its failed logins count against. It also takes
-        # uvicorn's proxy-headers middleware out of every request.
+        # uvicorn's default trusts X-Forwarded-For and -Proto from 127.0.0.1, where a local client could choose the
+        # address its failed logins count against: off. The request layer reads X-Forwarded-For from the peers
+        # TRUSTED_PROXIES names only (proxies.py), as the Node kit does. It also takes uvicorn's proxy-headers
+        # middleware out of every request.
         proxy_headers=False,
     )
     server = uvicorn.Server(config)

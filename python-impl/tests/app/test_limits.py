@@ -314,3 +314,25 @@ def test_forwarded_headers_do_not_change_the_client_address(tmp_path: Path) -> N
     finally:
         started.process.kill()
         started.process.wait(WAIT)
+
+
+def test_behind_a_trusted_proxy_failed_logins_count_against_the_forwarded_address(tmp_path: Path) -> None:
+    # TRUSTED_PROXIES names the balancer (here the test, on 127.0.0.1): each forwarded client has its own count.
+    started = Server(
+        tmp_path / "app.db", LOGIN_MAX_ADDRESS_FAILURES="1", BCRYPT_ROUNDS="4", TRUSTED_PROXIES="127.0.0.1"
+    )
+    try:
+        port = int(started.start().rsplit(":", 1)[1])
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            statuses = [
+                client.post(
+                    "/auth/login",
+                    json={"email": f"nobody{n}@example.com", "password": "wrong-password"},
+                    headers={"X-Forwarded-For": f"203.0.113.{n // 2}"},
+                ).status_code
+                for n in range(4)
+            ]
+        assert statuses == [401, 429, 401, 429]
+    finally:
+        started.process.kill()
+        started.process.wait(WAIT)

@@ -83,6 +83,15 @@ def test_a_bad_value_exits_2_with_one_line_naming_it(tmp_path: Path) -> None:
     assert err.count("\n") == 1 and "PORT" in err and "Traceback" not in err
 
 
+def test_a_trusted_proxy_that_is_no_address_exits_2_naming_it(tmp_path: Path) -> None:
+    server = Server(tmp_path / "app.db", TRUSTED_PROXIES="127.0.0.1,10.0.0.0/33")
+    assert server.stop_output() == (
+        "error: TRUSTED_PROXIES: '10.0.0.0/33' must have a prefix from 1 to 32"
+        " (trusting every address would let any client choose its own)\n"
+    )
+    assert server.process.returncode == 2
+
+
 def test_jwt_secret_is_required_in_production(tmp_path: Path) -> None:
     server = Server(tmp_path / "app.db", JWT_SECRET=None)
     assert server.stop_output() == "error: JWT_SECRET is required unless APP_ENV=development\n"
