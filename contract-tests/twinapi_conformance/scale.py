@@ -39,19 +39,25 @@ HAPROXY_MISSING = "HAProxy is not installed: apt-get install haproxy (or `make s
 CHECK_INTERVAL_MS = 500
 FALL = 2
 RISE = 2
-# The balancer's side of each connection, against the kits' own timeouts (their defaults, Limits in env.py/env.ts):
-# it gives up on a client's head at the kits' header timeout and idles a client connection for less than the
-# kits' keep-alive, so that the instance never closes a connection the balancer is about to reuse first. The
-# server timeout outlasts the kits' statement timeout (30 s), which answers 503 itself.
+# The balancer's timeouts against the kits' own (their defaults, Limits in env.py and env.ts): a client's head gets
+# the kits' header timeout, a stalled client body outlasts the kits' body timeout (30 s, which answers 408 itself),
+# and a server's answer outlasts the longest wait for a pooled connection plus the statement timeout (5 + 30 s,
+# after which the instance answers 503 itself).
 HAPROXY_TIMEOUTS = {
     "connect": "2s",
     "client": "35s",
-    "server": "35s",
+    "server": "40s",
     "http-request": "10s",
     "http-keep-alive": "4s",
     "queue": "5s",
 }
+# HAProxy closes half of its idle connections to the instances every POOL_PURGE_DELAY; the instances keep an idle
+# connection open much longer than that, so that an instance never closes one just as the balancer reuses it (the
+# request would be lost on the way, and not retried: it may have arrived).
+POOL_PURGE_DELAY = "5s"
+INSTANCE_KEEP_ALIVE_SECONDS = "65"
 RETRIES = 3
+SERVED_BY = "X-Served-By"
 
 
 class ScaleError(RuntimeError):
@@ -137,10 +143,13 @@ def haproxy_config(port: int, instances: list[Instance], stats_socket: Path, rea
         "    default_backend instances\n"
         "backend instances\n"
         "    balance roundrobin\n"
+        # Which instance answered, so that a test can say where a failure came from.
+        f"    http-response set-header {SERVED_BY} %[srv_name]\n"
         "    option httpchk\n"
         f"    http-check send meth GET uri {readiness_path} ver HTTP/1.1 hdr Host {LOOPBACK}\n"
         "    http-check expect status 200\n"
-        f"    default-server check inter {CHECK_INTERVAL_MS}ms fall {FALL} rise {RISE}\n"
+        f"    default-server check inter {CHECK_INTERVAL_MS}ms fall {FALL} rise {RISE}"
+        f" pool-purge-delay {POOL_PURGE_DELAY}\n"
         f"{servers}"
     )
 
@@ -171,6 +180,7 @@ def deployed(
             "JWT_SECRET": secret,
             # The instances see every request come from the balancer, on loopback.
             "TRUSTED_PROXIES": LOOPBACK,
+            "KEEP_ALIVE_TIMEOUT_SECONDS": INSTANCE_KEEP_ALIVE_SECONDS,
             **(env or {}),
         }
         instances: list[Instance] = []
