@@ -33,7 +33,7 @@ REALWORLD_KIT := twinapi-codegen twinapi-runtime twinapi-conformance
 .PHONY: help setup lock generate check-generated build-node run run-python run-node test lint fmt \
         test-codegen update-golden test-python test-node test-contract test-docs docs-setup fuzz fuzz-deep \
         bench-setup bench bench-quick test-bench postgres-setup dist test-upgrade test-journey new-project corpus clean \
-        test-examples check-realworld-lock realworld-lock scale-setup scale test-scale
+        test-examples check-realworld-lock realworld-lock scale-setup scale test-scale bench-scale
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -149,11 +149,15 @@ $(BENCH_NODE): bench/node/package.json bench/node/package-lock.json
 	cd bench/node && npm ci --no-audit --no-fund
 	touch $@
 
-bench: bench-setup build-node ## Both implementations beside the reference servers (~25 min); table, JSON and PNG in bench/results/
+bench: bench-setup build-node scale-setup ## Both implementations beside the reference servers (~25 min), then the scaled-out set; table, JSON and PNG in bench/results/
 	$(PY) -m twinapi_bench run --no-build
+	$(PY) -m twinapi_bench scale
 
 bench-quick: bench-setup build-node ## The benchmark in about 80 s, to prove it still runs (asserts no speed)
 	$(PY) -m twinapi_bench run --quick --no-build
+
+bench-scale: bench-setup build-node scale-setup ## The database workloads through HAProxy in front of 2 + 2 instances beside one of each, on PostgreSQL (~1 min)
+	$(PY) -m twinapi_bench scale
 
 test-bench: bench-setup ## The benchmark harness's own tests
 	$(PY) -m pytest -q bench/tests

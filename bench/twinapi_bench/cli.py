@@ -1,4 +1,5 @@
-"""`python -m twinapi_bench run [--quick] [--duration S] [--connections N] [--only NAME ...]`."""
+"""`python -m twinapi_bench run [--quick] [--duration S] [--connections N] [--only NAME ...]`, and
+`python -m twinapi_bench scale [--duration S] [--connections N]` (the scaled-out set, scaleout.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from twinapi_bench import report, servers
+from twinapi_bench import report, scaleout, servers
 from twinapi_bench.run import Options, run
 from twinapi_bench.servers import BENCH, ServerError
 from twinapi_bench.workloads import BY_KEY
@@ -50,7 +51,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     r.add_argument("--tree", type=Path, help="a checkout whose python-impl and node-impl to run (default: this one)")
     r.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON and the PNG")
+    s = sub.add_parser("scale", help="the scaled-out set behind HAProxy beside one instance of each, on PostgreSQL")
+    s.add_argument("--duration", type=float, default=10, help="seconds measured per run (default 10)")
+    s.add_argument("--warmup", type=float, default=3, help="seconds of warm-up before each run (default 3)")
+    s.add_argument("--connections", type=int, default=64, help="wrk connections (default 64)")
+    s.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON")
     args = parser.parse_args(argv)
+    if args.command == "scale":
+        return scaleout.main(args.duration, args.warmup, args.connections, args.out)
 
     overrides: dict[str, object] = {
         "connections": args.connections,
