@@ -3,7 +3,8 @@
 The tests share one deployment and run in this order, the destructive ones last: the start (all four at once, the
 migrations applied once), the contract fuzz through the balancer, the interop scenario with each step on another
 instance, an If-Match race over all four, a PostgreSQL restart under load, and a kill -9 of one instance under
-write load. Each prints what it measured on a line starting with `scale:`.
+write load; then `make scale`'s command on its own, stopped by SIGINT. Each prints what it measured on a line
+starting with `scale:`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import json
 import os
 import re
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -377,3 +381,42 @@ def _is_error(line: str) -> bool:
         return "Traceback" in line or bool(re.search(r"\berror\b", line, re.IGNORECASE))
     level = entry.get("level") if isinstance(entry, dict) else None
     return level in ERROR_LEVELS or (isinstance(level, int) and level >= 50)
+
+
+def test_make_scale_serves_in_the_foreground_and_ctrl_c_stops_everything_it_started() -> None:
+    """`python -m twinapi_conformance.scale` (make scale), one instance of each: what it prints is served, and
+    SIGINT leaves no process it started and no PostgreSQL listening."""
+    command = [sys.executable, "-m", "twinapi_conformance.scale", "--config", str(CONFIG), "--instances", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # noqa: S603
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (lines and lines[-1].startswith("Ctrl-C")):
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line.strip())
+        printed = "\n".join(lines)
+        assert lines and lines[-1].startswith("Ctrl-C"), printed
+        balancer = re.search(r"^balancer\s+(\S+)\s+\(haproxy, pid (\d+)\)", printed, re.M)
+        instances = re.findall(r"^(\S+-\d)\s+(\S+)\s+pid (\d+)", printed, re.M)
+        database = re.search(r"^database\s+postgresql://\S+@127\.0\.0\.1:(\d+)/", printed, re.M)
+        assert balancer and database and [name for name, _, _ in instances] == ["python-1", "node-1"], printed
+        kinds = {httpx.get(balancer[1] + "/health").json()["implementation"] for _ in range(4)}
+        assert kinds == {"python", "node"}
+        for _, url, _ in instances:
+            assert httpx.get(url + "/health").status_code == 200
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    for pid in [int(balancer[2])] + [int(pid) for _, _, pid in instances]:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    with socket.socket() as probe, pytest.raises(OSError):
+        probe.settimeout(2)
+        probe.connect(("127.0.0.1", int(database[1])))
+    print(f"scale: make scale stopped by SIGINT: haproxy and {len(instances)} instances gone, PostgreSQL stopped")
