@@ -14,6 +14,7 @@ import asyncpg
 from twinapi_runtime import ContractError, MissingOperations, logs
 from twinapi_runtime.env import EnvError, limits_from_env
 from twinapi_runtime.server import serve
+from twinapi_runtime.validation import InvalidPattern
 
 from app.core.config import ConfigError, load_settings
 from app.core.db import MigrationError, migrate_at_start
@@ -34,7 +35,7 @@ def main() -> int:
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"error: database {where}: {text}", file=sys.stderr)
         return 1
-    except (ConfigError, EnvError, MissingOperations, ContractError) as exc:
+    except (ConfigError, EnvError, MissingOperations, ContractError, InvalidPattern) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return serve(app, host=settings.host, port=settings.port, log_level=settings.log_level, limits=limits)
