@@ -16,8 +16,10 @@ import pytest
 from twinapi_conformance.postgres import create_database, throwaway_cluster
 
 from app.core.config import Pool, Settings
-from app.core.db import MIGRATIONS, PostgresDatabase, connect, migrate, migrate_postgresql
+from app.core.db import MIGRATIONS, PostgresDatabase, Queries, connect, migrate, migrate_postgresql
 from app.main import UNAVAILABLE, create_app
+from app.store import users
+from app.store.users import EMAIL_TAKEN, USERNAME_TAKEN, User
 from tests.conftest import SECRET
 
 pytestmark = pytest.mark.anyio
@@ -192,3 +194,27 @@ def test_an_unreachable_database_at_start_is_one_line_without_the_url(tmp_path: 
     assert started.returncode == 1
     assert started.stderr.startswith("error: database DATABASE_URL: ") and started.stderr.count("\n") == 1
     assert "hunter2" not in started.stderr
+
+
+async def test_a_write_that_lost_a_race_runs_again_and_sees_the_winner(postgres_admin_url: str) -> None:
+    db = PostgresDatabase(create_database(postgres_admin_url, "race"), POOL)
+    await db.open()
+    both_checked = asyncio.Barrier(2)
+    attempts = 0
+
+    async def register(q: Queries) -> User | list[str]:
+        nonlocal attempts
+        attempts += 1
+        problems = await users.taken(q, "same@example.com", "same")
+        if attempts <= 2:  # both first attempts find the name free before either writes it
+            await asyncio.wait_for(both_checked.wait(), 10)
+        return problems or await users.create(q, "same", "same@example.com", "$2b$04$hash")
+
+    try:
+        results = await asyncio.gather(db.write(register), db.write(register))
+    finally:
+        await db.close()
+    assert attempts == 3  # the loser ran once more
+    winner, loser = sorted(results, key=lambda r: isinstance(r, list))
+    assert isinstance(winner, User) and winner.username == "same"
+    assert loser == [EMAIL_TAKEN, USERNAME_TAKEN]
