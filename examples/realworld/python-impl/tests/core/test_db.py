@@ -133,8 +133,10 @@ async def test_transactions_on_one_connection_do_not_interleave(db: Database) ->
         await asyncio.sleep(0.01)  # the other writes would slip in here if they could
         return before, len(await q.rows("SELECT id FROM tags", {}))
 
+    names = iter(range(5))
+
     async def add(q: Queries) -> None:
-        await q.run("INSERT INTO tags (name) VALUES (:name)", {"name": str(id(q))})
+        await q.run("INSERT INTO tags (name) VALUES (:name)", {"name": f"tag {next(names)}"})
 
     reading = asyncio.ensure_future(db.read(count_twice))
     await asyncio.gather(*(db.write(add) for _ in range(5)))
