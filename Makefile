@@ -174,7 +174,7 @@ test-upgrade: setup build-node ## A project made with an older kit build upgrade
 test-journey: setup ## New projects from fixture specs: setup and lint pass, make test lists what is unimplemented, then passes
 	$(PY) -m pytest -q codegen/tests/journey
 
-test-examples: check-realworld-lock ## examples/realworld's own make test on this kit build: lint, its tests, fuzz, diff and interop on Conduit
+test-examples: check-realworld-lock postgres-setup ## examples/realworld's make test on this kit build: lint, its tests (Python's on PostgreSQL too), fuzz, diff, interop
 	$(PY) -m pytest -q examples/tests
 	$(MAKE) -C $(REALWORLD) test KIT_DIST=$(abspath $(DIST))
 

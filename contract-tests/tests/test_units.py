@@ -521,3 +521,11 @@ def test_a_reproduction_names_the_token_in_the_configured_form() -> None:
     }
     assert "'Authorization: Token $TOKEN'" in fuzz._curl(interaction, "http://127.0.0.1:1", auth)
     assert "'Authorization: Bearer $TOKEN'" in fuzz._curl(interaction, "http://127.0.0.1:1")
+
+
+def test_the_postgresql_pass_reports_beside_the_sqlite_pass_not_over_it() -> None:
+    config = configuration.load(FIXTURE_CONFIG)
+    assert cli.for_database(config, "sqlite").reports == config.reports
+    on_postgres = cli.for_database(config, "postgresql")
+    assert on_postgres.reports == config.reports / "postgresql"
+    assert replace(on_postgres, reports=config.reports) == config  # nothing else differs

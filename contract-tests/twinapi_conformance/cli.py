@@ -6,6 +6,7 @@ Run as `twinapi fuzz|diff|interop|selftest|ci` (or `python -m twinapi_conformanc
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import random
 import subprocess
 import sys
@@ -28,6 +29,8 @@ from twinapi_conformance.spec import Spec, SpecError
 # The harness's own tests: beside the package in the kit's source checkout, not part of the distribution.
 TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
 SELFTEST_MARKER = TESTS_DIR / "test_fuzz_catches_faults.py"
+# The folder under `reports` of a run with --database postgresql.
+POSTGRESQL_REPORTS = "postgresql"
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m twinapi_conformance") -> int:
@@ -36,7 +39,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m twinapi_conforman
     if args.command == "selftest":
         return _selftest()
     config = configuration.load(args.config)
-    if getattr(args, "database", "sqlite") == "postgresql":
+    database = getattr(args, "database", "sqlite")
+    config = for_database(config, database)
+    if database == "postgresql":
         try:
             with on_postgres():
                 console.print("database: a throwaway PostgreSQL cluster, a fresh database per server run")
@@ -45,6 +50,14 @@ def main(argv: list[str] | None = None, prog: str = "python -m twinapi_conforman
             console.print(f"[red]postgresql: {escape(str(exc))}[/]")
             return 2
     return _run(console, config, args)
+
+
+def for_database(config: configuration.Config, database: str) -> configuration.Config:
+    """The configuration of a pass on `database`: on PostgreSQL its reports (JUnit, event logs, server logs) go to a
+    folder of their own, beside the SQLite pass's instead of over them."""
+    if database == "postgresql":
+        return dataclasses.replace(config, reports=config.reports / POSTGRESQL_REPORTS)
+    return config
 
 
 def _run(console: Console, config: configuration.Config, args: argparse.Namespace) -> int:

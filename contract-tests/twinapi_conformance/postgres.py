@@ -111,23 +111,10 @@ class Cluster:
 
     def create_database(self, prefix: str = "t") -> str:
         """A fresh, empty database; returns its URL."""
-        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-        self.psql(f'CREATE DATABASE "{name}"')
-        return self.url(name)
+        return create_database(self.admin_url, prefix)
 
     def psql(self, sql: str, database: str = "postgres") -> str:
-        result = subprocess.run(  # noqa: S603 - psql from the same installation, loopback only
-            [str(self._bin / "psql") if (self._bin / "psql").exists() else "psql"]
-            + ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", LOOPBACK, "-p", str(self.port)]
-            + ["-U", SUPERUSER, "-d", database, "-c", sql],
-            capture_output=True,
-            text=True,
-            timeout=STEP_TIMEOUT,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise ClusterError(f"psql: {result.stderr.strip()}")
-        return result.stdout
+        return psql(self.url(database), sql)
 
     def _run(self, command: Sequence[str], what: str) -> None:
         try:
@@ -141,6 +128,30 @@ class Cluster:
             detail = (result.stderr or result.stdout).strip().splitlines()
             tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
             raise ClusterError(f"{what} failed: {' | '.join(detail[-3:] + tail)}")
+
+
+def psql(url: str, sql: str) -> str:
+    """Runs `sql` on the database `url` names (psql of the installation initdb is from); its unaligned output."""
+    binaries = _binaries()
+    result = subprocess.run(  # noqa: S603 - psql from the same installation
+        [str(binaries / "psql") if (binaries / "psql").exists() else "psql"]
+        + ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
+        capture_output=True,
+        text=True,
+        timeout=STEP_TIMEOUT,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise ClusterError(f"psql: {result.stderr.strip()}")
+    return result.stdout
+
+
+def create_database(admin_url: str, prefix: str = "t") -> str:
+    """A fresh, empty database on the cluster `admin_url` reaches as its superuser (TWINAPI_TEST_POSTGRES_URL, say);
+    returns its URL. Tests make one each, so that none sees another's rows."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    psql(admin_url, f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
 @contextmanager

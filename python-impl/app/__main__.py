@@ -6,6 +6,7 @@ from twinapi_runtime import ContractError, MissingOperations, logs
 from twinapi_runtime.env import EnvError, limits_from_env
 from twinapi_runtime.proxies import trusted_proxies_from_env
 from twinapi_runtime.server import serve
+from twinapi_runtime.validation import InvalidPattern
 
 from app.core.config import ConfigError, load_settings
 from app.core.db import StartError, migrate_at_start
@@ -30,7 +31,7 @@ def main() -> int:
         return 1
     try:
         app = create_app(settings, limits, proxies)
-    except (MissingOperations, ContractError) as exc:
+    except (MissingOperations, ContractError, InvalidPattern) as exc:  # the contract does not fit the code
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return serve(app, host=settings.host, port=settings.port, log_level=settings.log_level, limits=limits)

@@ -18,8 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-# The harness ships no type information (py.typed): what this script uses of it is checked by running it.
-from twinapi_conformance import config as harness_config  # type: ignore[import-untyped]
+from twinapi_conformance import config as harness_config
 from twinapi_conformance import servers
 
 PROJECT = Path(__file__).resolve().parent.parent

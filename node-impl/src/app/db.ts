@@ -39,7 +39,7 @@ export interface Db extends Queries {
 export interface Pool {
   /** Connections at most; every instance holds up to this many of the server's max_connections. */
   readonly size: number;
-  /** Seconds a statement may wait for a free connection (bounded together with the statement's own time). */
+  /** Seconds a request may wait for a free connection before it is answered 503 (nothing is sent by then). */
   readonly acquireTimeout: number;
   /** Seconds to open one connection. */
   readonly connectTimeout: number;
@@ -291,7 +291,47 @@ async function openPostgres(url: string, migrationsDir: string, pool: Pool): Pro
     const code = "code" in error ? `${String(error.code)}: ` : "";
     throw new StartError(`database: ${code}${error.message.split("\n")[0] ?? ""}`);
   }
-  return new PostgresDb(sql, (pool.acquireTimeout + pool.statementTimeout) * 1000);
+  return new PostgresDb(sql, new Turns(pool.size, pool.acquireTimeout * 1000));
+}
+
+/**
+ * At most `size` operations on the pool at once, so that postgres.js always has a connection for the one it is
+ * given; the others wait their turn, at most `waitMs`, and are refused before anything reaches the database.
+ */
+export class Turns {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly size: number,
+    private readonly waitMs: number,
+  ) {}
+
+  /** A turn, or a POOL_TIMEOUT error when none came free in time. */
+  async take(): Promise<void> {
+    if (this.active < this.size) {
+      this.active += 1;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const admit = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(admit), 1);
+        reject(Object.assign(new Error("no connection came free in time"), { code: "POOL_TIMEOUT" }));
+      }, this.waitMs);
+      this.waiting.push(admit);
+    });
+  }
+
+  /** Hands the turn to the next in line (who keeps `active` as it is), or frees it. */
+  give(): void {
+    const next = this.waiting.shift();
+    if (next === undefined) this.active -= 1;
+    else next();
+  }
 }
 
 /**
@@ -330,7 +370,7 @@ class PostgresDb implements Db {
 
   constructor(
     private readonly sql: postgres.Sql,
-    private readonly limitMs: number,
+    private readonly turns: Turns,
   ) {}
 
   private queries(sql: postgres.TransactionSql | postgres.Sql): Queries {
@@ -349,19 +389,24 @@ class PostgresDb implements Db {
     };
   }
 
-  /** `work` bounded in time; a database that cannot be reached is a 503. */
+  /**
+   * `work` once a connection is free for it: only that wait is bounded here (DATABASE_POOL_TIMEOUT_SECONDS); the
+   * statements are bounded by the server's statement_timeout, so a statement that commits is never answered 503.
+   * A database that cannot be reached is a 503.
+   */
   private async guarded<T>(work: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error("no connection came free in time"), { code: "POOL_TIMEOUT" })), this.limitMs);
-    });
     try {
-      return await Promise.race([work(), limit]);
+      await this.turns.take();
+    } catch {
+      throw unavailable();
+    }
+    try {
+      return await work();
     } catch (error) {
       if (isUnreachable(error)) throw unavailable();
       throw error;
     } finally {
-      clearTimeout(timer);
+      this.turns.give();
     }
   }
 

@@ -4,16 +4,13 @@ The database is a SQLite file, or, when TWINAPI_TEST_POSTGRES_URL names a cluste
 runs the suite a second time inside `python -m twinapi_conformance.postgres`), a fresh PostgreSQL database on it.
 """
 
-import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
-from twinapi_conformance.postgres import throwaway_cluster
+from twinapi_conformance.postgres import create_database, throwaway_cluster
 
 from app.core.config import Settings, load_settings
 from app.core.db import Database, open_database
@@ -52,22 +49,6 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "app.db"
 
 
-async def create_postgres_database(admin_url: str) -> str:
-    """A new empty database on the test cluster; its URL."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return admin_url.rsplit("/", 1)[0] + "/" + name
-
-
-def fresh_postgres_database(admin_url: str) -> str:
-    """create_postgres_database for synchronous fixtures."""
-    return asyncio.run(create_postgres_database(admin_url))
-
-
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> Iterator[str]:
     """The suite's PostgreSQL cluster: the one it runs inside, or a throwaway one for the PostgreSQL-only tests."""
@@ -83,7 +64,7 @@ def database_url(db_path: Path) -> str:
     """DATABASE_URL of this test's fresh database, on the engine the suite runs on."""
     if POSTGRES_ADMIN_URL is None:
         return f"sqlite:///{db_path}"
-    return fresh_postgres_database(POSTGRES_ADMIN_URL)
+    return create_database(POSTGRES_ADMIN_URL)
 
 
 @pytest.fixture

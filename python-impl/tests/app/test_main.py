@@ -14,7 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+import app.__main__ as entry
+import app.main
 from app.core.config import REPO_ROOT
+from app.generated.routes import CONTRACT_PATH
 
 SECRET = "test-secret-that-is-at-least-32-bytes-long"
 WAIT = 30  # seconds; only a guard against a hung server, never a measurement
@@ -181,3 +184,30 @@ def test_sigterm_finishes_the_request_in_flight(tmp_path: Path, servers: list[Se
     assert server.process.wait(WAIT) == 0
     with pytest.raises(httpx.ConnectError):
         httpx.get(base + "/health")
+
+
+def test_a_contract_pattern_no_validator_compiles_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A contract document edited by hand (or by a newer generator) with a pattern the validator cannot compile."""
+    contract = json.loads(CONTRACT_PATH.read_text())
+    for document in ("served", "validation"):  # the validators compile the latter, written where it differs
+        if document in contract:
+            schemas = contract[document]["components"]["schemas"]
+            name = next(name for name, schema in schemas.items() if "properties" in schema)
+            first = next(iter(schemas[name]["properties"]))
+            schemas[name]["properties"][first] = {"type": "string", "pattern": "(ab"}
+    broken = tmp_path / "contract.json"
+    broken.write_text(json.dumps(contract))
+    monkeypatch.setattr(app.main, "CONTRACT_PATH", broken)
+
+    def serve(*args: object, **kwargs: object) -> int:
+        raise AssertionError("the server started on a contract it cannot validate")
+
+    monkeypatch.setattr(entry, "serve", serve)
+    for name, value in {"JWT_SECRET": SECRET, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}"}.items():
+        monkeypatch.setenv(name, value)
+    assert entry.main() == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: /components/schemas/") and "'(ab' is not an ECMA-262 regular expression" in err
+    assert err.count("\n") == 1

@@ -8,12 +8,11 @@ written through the contract, the validated input); the binding serialises them 
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from twinapi_runtime import AuthenticationFailed, Context
 
-from app.core.db import Database
+from app.core.db import Database, Queries
 from app.core.security import BadToken, Passwords, Tokens
 from app.generated import models
 from app.generated import operations as ops
@@ -95,7 +94,7 @@ class Conduit(ops.Operations[User]):
     # Users and authentication
 
     async def login(self, ctx: Context, body: models.LoginBody) -> ops.LoginResponse:
-        found = await self._db.read(lambda conn: users.credentials(conn, body.user.email))
+        found = await self._db.read(lambda q: users.credentials(q, body.user.email))
         # An unknown email still costs one bcrypt check, so timing does not tell which emails have accounts.
         valid = await self._passwords.check(body.user.password, None if found is None else found[1])
         if found is None or not valid:
@@ -107,9 +106,9 @@ class Conduit(ops.Operations[User]):
         new = body.user
         password_hash = await self._passwords.hash(new.password)  # before the transaction: it takes a while
 
-        def register(conn: sqlite3.Connection) -> User | list[str]:
-            return users.taken(conn, new.email, new.username) or users.create(
-                conn, new.username, new.email, password_hash
+        async def register(q: Queries) -> User | list[str]:
+            return await users.taken(q, new.email, new.username) or await users.create(
+                q, new.username, new.email, password_hash
             )
 
         registered = await self._db.write(register)
@@ -132,9 +131,9 @@ class Conduit(ops.Operations[User]):
         if sent.password is not None:
             changes["password_hash"] = await self._passwords.hash(sent.password)
 
-        def change(conn: sqlite3.Connection) -> User | list[str] | None:
-            return users.taken(conn, sent.email, sent.username, besides=principal.id) or users.update(
-                conn, principal.id, changes
+        async def change(q: Queries) -> User | list[str] | None:
+            return await users.taken(q, sent.email, sent.username, besides=principal.id) or await users.update(
+                q, principal.id, changes
             )
 
         updated = await self._db.write(change)
@@ -150,12 +149,12 @@ class Conduit(ops.Operations[User]):
     async def get_profile_by_username(
         self, ctx: Context, principal: User | None, params: models.GetProfileByUsernameParams
     ) -> ops.GetProfileByUsernameResponse:
-        def read(conn: sqlite3.Connection) -> models.Profile | None:
-            user = users.by_username(conn, params.username)
+        async def read(q: Queries) -> models.Profile | None:
+            user = await users.by_username(q, params.username)
             if user is None:
                 return None
             return _profile(
-                user.username, user.bio, user.image, follows.is_following(conn, _viewer(principal), user.id)
+                user.username, user.bio, user.image, await follows.is_following(q, _viewer(principal), user.id)
             )
 
         profile = await self._db.read(read)
@@ -171,13 +170,13 @@ class Conduit(ops.Operations[User]):
         body: models.FollowUserByUsernameBody | None,
     ) -> ops.FollowUserByUsernameResponse:
         # The body (the suite sends the follower's user object) says nothing the path and the token do not.
-        def follow(conn: sqlite3.Connection) -> User | str:
-            user = users.by_username(conn, params.username)
+        async def follow(q: Queries) -> User | str:
+            user = await users.by_username(q, params.username)
             if user is None:
                 return PROFILE_NOT_FOUND
             if user.id == principal.id:
                 return CANNOT_FOLLOW_SELF
-            follows.follow(conn, principal.id, user.id)
+            await follows.follow(q, principal.id, user.id)
             return user
 
         followed = await self._db.write(follow)
@@ -191,10 +190,10 @@ class Conduit(ops.Operations[User]):
     async def unfollow_user_by_username(
         self, ctx: Context, principal: User, params: models.UnfollowUserByUsernameParams
     ) -> ops.UnfollowUserByUsernameResponse:
-        def unfollow(conn: sqlite3.Connection) -> User | None:
-            user = users.by_username(conn, params.username)
+        async def unfollow(q: Queries) -> User | None:
+            user = await users.by_username(q, params.username)
             if user is not None:
-                follows.unfollow(conn, principal.id, user.id)
+                await follows.unfollow(q, principal.id, user.id)
             return user
 
         unfollowed = await self._db.write(unfollow)
@@ -208,7 +207,7 @@ class Conduit(ops.Operations[User]):
     async def _page(
         self, filters: Filters, viewer: int | None, offset: int | None, limit: int
     ) -> tuple[list[models.Article1], int]:
-        found, count = await self._db.read(lambda conn: articles.page(conn, filters, viewer, offset or 0, limit))
+        found, count = await self._db.read(lambda q: articles.page(q, filters, viewer, offset or 0, limit))
         return [_listed(article) for article in found], count
 
     async def get_articles_feed(
@@ -230,9 +229,9 @@ class Conduit(ops.Operations[User]):
     ) -> ops.CreateArticleResponse:
         new = body.article
 
-        def create(conn: sqlite3.Connection) -> Article | None:
-            slug = articles.create(conn, principal.id, new.title, new.description, new.body, new.tag_list or [])
-            return articles.by_slug(conn, slug, principal.id)
+        async def create(q: Queries) -> Article | None:
+            slug = await articles.create(q, principal.id, new.title, new.description, new.body, new.tag_list or [])
+            return await articles.by_slug(q, slug, principal.id)
 
         created = await self._db.write(create)
         assert created is not None  # read back in the transaction that wrote it
@@ -241,7 +240,7 @@ class Conduit(ops.Operations[User]):
     async def get_article(
         self, ctx: Context, principal: User | None, params: models.GetArticleParams
     ) -> ops.GetArticleResponse:
-        found = await self._db.read(lambda conn: articles.by_slug(conn, params.slug, _viewer(principal)))
+        found = await self._db.read(lambda q: articles.by_slug(q, params.slug, _viewer(principal)))
         if found is None:
             return ops.GetArticle404(_errors(ARTICLE_NOT_FOUND))
         return ops.GetArticle200(models.GetArticle200Response.model_construct(article=_article(found)))
@@ -256,14 +255,14 @@ class Conduit(ops.Operations[User]):
             if name in sent.model_fields_set and (value := getattr(sent, name)) is not None
         }
 
-        def update(conn: sqlite3.Connection) -> Article | str:
-            article = articles.by_slug(conn, params.slug, principal.id)
+        async def update(q: Queries) -> Article | str:
+            article = await articles.by_slug(q, params.slug, principal.id)
             if article is None:
                 return ARTICLE_NOT_FOUND
             if article.author_id != principal.id:
                 return NOT_ARTICLE_AUTHOR
-            slug = articles.update(conn, article, changes)
-            updated = articles.by_slug(conn, slug, principal.id)
+            slug = await articles.update(q, article, changes)
+            updated = await articles.by_slug(q, slug, principal.id)
             assert updated is not None  # updated in this transaction
             return updated
 
@@ -277,13 +276,13 @@ class Conduit(ops.Operations[User]):
     async def delete_article(
         self, ctx: Context, principal: User, params: models.DeleteArticleParams
     ) -> ops.DeleteArticleResponse:
-        def delete(conn: sqlite3.Connection) -> str | None:
-            article = articles.by_slug(conn, params.slug, principal.id)
+        async def delete(q: Queries) -> str | None:
+            article = await articles.by_slug(q, params.slug, principal.id)
             if article is None:
                 return ARTICLE_NOT_FOUND
             if article.author_id != principal.id:
                 return NOT_ARTICLE_AUTHOR
-            articles.delete(conn, article.id)
+            await articles.delete(q, article.id)
             return None
 
         refused = await self._db.write(delete)
@@ -298,9 +297,9 @@ class Conduit(ops.Operations[User]):
     async def get_article_comments(
         self, ctx: Context, principal: User | None, params: models.GetArticleCommentsParams
     ) -> ops.GetArticleCommentsResponse:
-        def read(conn: sqlite3.Connection) -> list[Comment] | None:
-            article = articles.by_slug(conn, params.slug, None)
-            return None if article is None else comments.of_article(conn, article.id, _viewer(principal))
+        async def read(q: Queries) -> list[Comment] | None:
+            article = await articles.by_slug(q, params.slug, None)
+            return None if article is None else await comments.of_article(q, article.id, _viewer(principal))
 
         found = await self._db.read(read)
         if found is None:
@@ -315,9 +314,9 @@ class Conduit(ops.Operations[User]):
         params: models.CreateArticleCommentParams,
         body: models.CreateArticleCommentBody,
     ) -> ops.CreateArticleCommentResponse:
-        def create(conn: sqlite3.Connection) -> Comment | None:
-            article = articles.by_slug(conn, params.slug, None)
-            return None if article is None else comments.create(conn, article.id, principal.id, body.comment.body)
+        async def create(q: Queries) -> Comment | None:
+            article = await articles.by_slug(q, params.slug, None)
+            return None if article is None else await comments.create(q, article.id, principal.id, body.comment.body)
 
         created = await self._db.write(create)
         if created is None:
@@ -328,16 +327,16 @@ class Conduit(ops.Operations[User]):
     async def delete_article_comment(
         self, ctx: Context, principal: User, params: models.DeleteArticleCommentParams
     ) -> ops.DeleteArticleCommentResponse:
-        def delete(conn: sqlite3.Connection) -> str | None:
-            article = articles.by_slug(conn, params.slug, None)
+        async def delete(q: Queries) -> str | None:
+            article = await articles.by_slug(q, params.slug, None)
             if article is None:
                 return ARTICLE_NOT_FOUND
-            comment = comments.find(conn, article.id, params.id, None)
+            comment = await comments.find(q, article.id, params.id, None)
             if comment is None:
                 return COMMENT_NOT_FOUND
             if comment.author_id != principal.id:
                 return NOT_COMMENT_AUTHOR
-            comments.delete(conn, comment.id)
+            await comments.delete(q, comment.id)
             return None
 
         refused = await self._db.write(delete)
@@ -350,12 +349,12 @@ class Conduit(ops.Operations[User]):
     # Favourites
 
     async def _favourite(self, principal: User, slug: str, *, on: bool) -> Article | None:
-        def change(conn: sqlite3.Connection) -> Article | None:
-            article = articles.by_slug(conn, slug, principal.id)
+        async def change(q: Queries) -> Article | None:
+            article = await articles.by_slug(q, slug, principal.id)
             if article is None:
                 return None
-            (articles.favorite if on else articles.unfavorite)(conn, principal.id, article.id)
-            return articles.by_slug(conn, slug, principal.id)
+            await (articles.favorite if on else articles.unfavorite)(q, principal.id, article.id)
+            return await articles.by_slug(q, slug, principal.id)
 
         return await self._db.write(change)
 
@@ -396,7 +395,7 @@ class TokenAuth(ops.SecurityHandlers[User]):
             user_id = self._tokens.user_id(credentials)
         except BadToken:
             raise AuthenticationFailed() from None
-        user = await self._db.read(lambda conn: users.by_id(conn, user_id))
+        user = await self._db.read(lambda q: users.by_id(q, user_id))
         if user is None:
             raise AuthenticationFailed()
         return user

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.core.db import Database
 from tests.conftest import Register
 from tests.helpers import auth
 
@@ -137,13 +138,9 @@ async def test_bad_credentials_are_401_even_where_they_are_optional(
         assert (response.status_code, response.content) == (401, b""), path
 
 
-async def test_a_token_outlives_no_account(client: httpx.AsyncClient, register: Register, settings: Any) -> None:
-    from app.core.db import connect
-
+async def test_a_token_outlives_no_account(client: httpx.AsyncClient, register: Register, db: Database) -> None:
     alice = await register("alice")
-    conn = connect(settings.database_path)
-    conn.execute("DELETE FROM users")
-    conn.close()
+    await db.write(lambda q: q.run("DELETE FROM users", {}))
     assert (await client.get("/user", headers=auth(alice))).status_code == 401
 
 

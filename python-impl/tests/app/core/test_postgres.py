@@ -9,12 +9,11 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from twinapi_conformance.postgres import throwaway_cluster
+from twinapi_conformance.postgres import create_database, throwaway_cluster
 
 from app.core.config import Pool
 from app.core.db import MIGRATIONS, PostgresDatabase, SqliteDatabase
 from app.main import create_app
-from tests.app.conftest import create_postgres_database
 
 pytestmark = pytest.mark.anyio
 
@@ -117,7 +116,7 @@ async def test_one_set_of_migrations_gives_both_engines_the_same_schema(
     sqlite_db = SqliteDatabase(tmp_path / "schema.db")
     await sqlite_db.open()
     await sqlite_db.close()
-    url = await create_postgres_database(postgres_admin_url)
+    url = create_database(postgres_admin_url)
     postgres_db = PostgresDatabase(url, POOL)
     await postgres_db.open()
     await postgres_db.close()
@@ -127,7 +126,7 @@ async def test_one_set_of_migrations_gives_both_engines_the_same_schema(
 
 
 async def test_servers_starting_together_migrate_exactly_once(postgres_admin_url: str) -> None:
-    url = await create_postgres_database(postgres_admin_url)
+    url = create_database(postgres_admin_url)
     databases = [PostgresDatabase(url, POOL) for _ in range(6)]
     await asyncio.gather(*(db.open() for db in databases))  # all at once; none fails on a half-made schema
     try:

@@ -1,2 +1,2 @@
-"""Conduit's tables, one module per kind of row. Every function takes the connection of a transaction that
+"""Conduit's tables, one module per kind of row. Every function takes the Queries of a transaction that
 `Database.read` or `Database.write` opened, so a handler's queries commit together."""

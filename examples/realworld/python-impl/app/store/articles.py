@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 
-from app.core.db import now
+from app.core.db import Queries, Row, now
 from app.store.slugs import free_slug
 
 # JavaScript's largest safe integer: an offset or limit above it counts as it (CONVENTIONS.md, Lists).
@@ -82,13 +81,21 @@ def _select(with_body: bool) -> str:
     )
 
 
-def _tags(conn: sqlite3.Connection, article_ids: list[int]) -> dict[int, list[str]]:
-    """Each article's tags sorted by name (code points: SQLite's BINARY collation on UTF-8), as the official suite
-    expects; the ids travel as one JSON parameter, however many."""
-    rows = conn.execute(
+# The ids of a page as one parameter, however many: a JSON array for SQLite, an array for PostgreSQL.
+_AMONG_IDS = {
+    "sqlite": "at.article_id IN (SELECT value FROM json_each(:ids))",
+    "postgresql": "at.article_id = ANY(:ids)",
+}
+
+
+async def _tags(q: Queries, article_ids: list[int]) -> dict[int, list[str]]:
+    """Each article's tags sorted by name in code-point order (SQLite's BINARY collation on UTF-8, PostgreSQL's
+    "C" on tags.name), as the official suite expects."""
+    ids: object = json.dumps(article_ids) if q.dialect == "sqlite" else article_ids
+    rows = await q.rows(
         "SELECT at.article_id, t.name FROM article_tags at JOIN tags t ON t.id = at.tag_id"
-        " WHERE at.article_id IN (SELECT value FROM json_each(:ids)) ORDER BY at.article_id, t.name",
-        {"ids": json.dumps(article_ids)},
+        f" WHERE {_AMONG_IDS[q.dialect]} ORDER BY at.article_id, t.name",
+        {"ids": ids},
     )
     tags: dict[int, list[str]] = {article_id: [] for article_id in article_ids}
     for row in rows:
@@ -96,8 +103,8 @@ def _tags(conn: sqlite3.Connection, article_ids: list[int]) -> dict[int, list[st
     return tags
 
 
-def _articles(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Article]:
-    tags = _tags(conn, [row["id"] for row in rows])
+async def _articles(q: Queries, rows: list[Row]) -> list[Article]:
+    tags = await _tags(q, [row["id"] for row in rows])
     return [
         Article(
             id=row["id"],
@@ -117,16 +124,14 @@ def _articles(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Article
     ]
 
 
-def by_slug(conn: sqlite3.Connection, slug: str, viewer: int | None) -> Article | None:
+async def by_slug(q: Queries, slug: str, viewer: int | None) -> Article | None:
     """The article with its body, as `viewer` (None: anonymous) sees it."""
-    rows = conn.execute(f"{_select(with_body=True)} WHERE a.slug = :slug", {"slug": slug, "viewer": viewer})
-    found = _articles(conn, rows.fetchall())
+    rows = await q.rows(f"{_select(with_body=True)} WHERE a.slug = :slug", {"slug": slug, "viewer": viewer})
+    found = await _articles(q, rows)
     return found[0] if found else None
 
 
-def page(
-    conn: sqlite3.Connection, filters: Filters, viewer: int | None, offset: int, limit: int
-) -> tuple[list[Article], int]:
+async def page(q: Queries, filters: Filters, viewer: int | None, offset: int, limit: int) -> tuple[list[Article], int]:
     """Newest first, without bodies, and how many articles match in all."""
     params = {
         **filters.params(),
@@ -135,13 +140,14 @@ def page(
         "limit": min(limit, LARGEST_PAGE),
     }
     where = filters.where()
-    rows = conn.execute(
+    rows = await q.rows(
         f"{_select(with_body=False)}{where} ORDER BY a.created_at DESC, a.id DESC LIMIT :limit OFFSET :offset", params
-    ).fetchall()
-    count = conn.execute(
-        f"SELECT count(*) FROM articles a JOIN users u ON u.id = a.author_id{where}", filters.params()
-    ).fetchone()[0]
-    return _articles(conn, rows), count
+    )
+    counted = await q.row(
+        f"SELECT count(*) AS n FROM articles a JOIN users u ON u.id = a.author_id{where}", filters.params()
+    )
+    assert counted is not None  # count(*) always gives one row
+    return await _articles(q, rows), counted["n"]
 
 
 def unique_tags(tags: list[str]) -> list[str]:
@@ -149,21 +155,24 @@ def unique_tags(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(tags))
 
 
-def create(conn: sqlite3.Connection, author_id: int, title: str, description: str, body: str, tags: list[str]) -> str:
+async def create(q: Queries, author_id: int, title: str, description: str, body: str, tags: list[str]) -> str:
     """Stores the article and links its tags (each tag stored once by name); returns its slug."""
     at = now()
-    slug = free_slug(conn, title)
-    article_id = conn.execute(
+    slug = await free_slug(q, title)
+    created = await q.row(
         "INSERT INTO articles (slug, title, description, body, author_id, created_at, updated_at)"
         " VALUES (:slug, :title, :description, :body, :author, :at, :at) RETURNING id",
         {"slug": slug, "title": title, "description": description, "body": body, "author": author_id, "at": at},
-    ).fetchone()[0]
-    for position, name in enumerate(unique_tags(tags)):
-        conn.execute("INSERT INTO tags (name) VALUES (:name) ON CONFLICT (name) DO NOTHING", {"name": name})
-        conn.execute(
+    )
+    assert created is not None  # RETURNING gives the row inserted
+    # Tags in name order: two concurrent writers on PostgreSQL then wait for each other's new tags in one order,
+    # never in a cycle. position still keeps the author's order.
+    for name, position in sorted((name, position) for position, name in enumerate(unique_tags(tags))):
+        await q.run("INSERT INTO tags (name) VALUES (:name) ON CONFLICT (name) DO NOTHING", {"name": name})
+        await q.run(
             "INSERT INTO article_tags (article_id, tag_id, position)"
             " SELECT :article, id, :position FROM tags WHERE name = :name",
-            {"article": article_id, "position": position, "name": name},
+            {"article": created["id"], "position": position, "name": name},
         )
     return slug
 
@@ -172,7 +181,7 @@ def create(conn: sqlite3.Connection, author_id: int, title: str, description: st
 CHANGEABLE = {"title": "title", "description": "description", "body": "body"}
 
 
-def update(conn: sqlite3.Connection, article: Article, changes: dict[str, str]) -> str:
+async def update(q: Queries, article: Article, changes: dict[str, str]) -> str:
     """Sets the given fields (keys of CHANGEABLE) and updatedAt; a new title gets a new slug. Returns the slug."""
     params: dict[str, object] = {"id": article.id, "at": now(), "slug": article.slug}
     assignments = ["updated_at = :at", "slug = :slug"]
@@ -180,31 +189,31 @@ def update(conn: sqlite3.Connection, article: Article, changes: dict[str, str]) 
         assignments.append(f"{CHANGEABLE[name]} = :{name}")
         params[name] = value
     if "title" in changes and changes["title"] != article.title:
-        params["slug"] = free_slug(conn, changes["title"], article.id)
-    conn.execute(f"UPDATE articles SET {', '.join(assignments)} WHERE id = :id", params)
+        params["slug"] = await free_slug(q, changes["title"], article.id)
+    await q.run(f"UPDATE articles SET {', '.join(assignments)} WHERE id = :id", params)
     return str(params["slug"])
 
 
-def delete(conn: sqlite3.Connection, article_id: int) -> None:
+async def delete(q: Queries, article_id: int) -> None:
     """The article, and with it (ON DELETE CASCADE) its comments, favourites and tag links; its tags stay."""
-    conn.execute("DELETE FROM articles WHERE id = :id", {"id": article_id})
+    await q.run("DELETE FROM articles WHERE id = :id", {"id": article_id})
 
 
-def favorite(conn: sqlite3.Connection, user_id: int, article_id: int) -> None:
+async def favorite(q: Queries, user_id: int, article_id: int) -> None:
     """Idempotent: a second favourite changes nothing."""
-    conn.execute(
+    await q.run(
         "INSERT INTO favorites (user_id, article_id) VALUES (:user, :article) ON CONFLICT DO NOTHING",
         {"user": user_id, "article": article_id},
     )
 
 
-def unfavorite(conn: sqlite3.Connection, user_id: int, article_id: int) -> None:
-    conn.execute(
+async def unfavorite(q: Queries, user_id: int, article_id: int) -> None:
+    await q.run(
         "DELETE FROM favorites WHERE user_id = :user AND article_id = :article",
         {"user": user_id, "article": article_id},
     )
 
 
-def all_tags(conn: sqlite3.Connection) -> list[str]:
+async def all_tags(q: Queries) -> list[str]:
     """Every stored tag, sorted by name."""
-    return [row["name"] for row in conn.execute("SELECT name FROM tags ORDER BY name")]
+    return [row["name"] for row in await q.rows("SELECT name FROM tags ORDER BY name", {})]

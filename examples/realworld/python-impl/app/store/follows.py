@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-import sqlite3
+from app.core.db import Queries
 
 
-def is_following(conn: sqlite3.Connection, follower: int | None, followed: int) -> bool:
+async def is_following(q: Queries, follower: int | None, followed: int) -> bool:
     """Whether `follower` (None: an anonymous caller) follows `followed`."""
-    row = conn.execute(
+    row = await q.row(
         "SELECT 1 FROM follows WHERE follower_id = :follower AND followed_id = :followed",
         {"follower": follower, "followed": followed},
-    ).fetchone()
+    )
     return row is not None
 
 
-def follow(conn: sqlite3.Connection, follower: int, followed: int) -> None:
+async def follow(q: Queries, follower: int, followed: int) -> None:
     """Idempotent: following again changes nothing."""
-    conn.execute(
+    await q.run(
         "INSERT INTO follows (follower_id, followed_id) VALUES (:follower, :followed) ON CONFLICT DO NOTHING",
         {"follower": follower, "followed": followed},
     )
 
 
-def unfollow(conn: sqlite3.Connection, follower: int, followed: int) -> None:
-    conn.execute(
+async def unfollow(q: Queries, follower: int, followed: int) -> None:
+    await q.run(
         "DELETE FROM follows WHERE follower_id = :follower AND followed_id = :followed",
         {"follower": follower, "followed": followed},
     )

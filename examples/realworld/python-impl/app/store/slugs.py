@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 
+from app.core.db import Queries
 from app.store.text import ascii_lower
 
 _OUTSIDE = re.compile(r"[^a-z0-9]+")
@@ -16,12 +16,13 @@ def slugify(title: str) -> str:
     return _OUTSIDE.sub("-", ascii_lower(title)).strip("-") or EMPTY
 
 
-def free_slug(conn: sqlite3.Connection, title: str, article_id: int | None = None) -> str:
+async def free_slug(q: Queries, title: str, article_id: int | None = None) -> str:
     """The title's slug, or with the smallest suffix `-2`, `-3`, ... that no other article has."""
     base = slugify(title)
     prefix = base + "-"
-    rows = conn.execute(
-        "SELECT slug FROM articles WHERE (slug = :base OR substr(slug, 1, :length) = :prefix) AND id IS NOT :id",
+    rows = await q.rows(
+        "SELECT slug FROM articles WHERE (slug = :base OR substr(slug, 1, :length) = :prefix)"
+        " AND (CAST(:id AS BIGINT) IS NULL OR id <> :id)",
         {"base": base, "prefix": prefix, "length": len(prefix), "id": article_id},
     )
     taken = {row["slug"] for row in rows}

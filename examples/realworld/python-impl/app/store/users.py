@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
-from app.core.db import now
+from app.core.db import Queries, Row, now
 from app.store.text import ascii_lower
 
 EMAIL_TAKEN = "email has already been taken"
@@ -25,62 +24,57 @@ class User:
     image: str | None
 
     @classmethod
-    def of(cls, row: sqlite3.Row) -> User:
+    def of(cls, row: Row) -> User:
         return cls(id=row["id"], username=row["username"], email=row["email"], bio=row["bio"] or "", image=row["image"])
 
 
 _COLUMNS = "id, username, email, bio, image"
 
 
-def by_id(conn: sqlite3.Connection, user_id: int) -> User | None:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id = :id", {"id": user_id}).fetchone()
+async def by_id(q: Queries, user_id: int) -> User | None:
+    row = await q.row(f"SELECT {_COLUMNS} FROM users WHERE id = :id", {"id": user_id})
     return None if row is None else User.of(row)
 
 
-def by_username(conn: sqlite3.Connection, username: str) -> User | None:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM users WHERE username = :username", {"username": username}).fetchone()
+async def by_username(q: Queries, username: str) -> User | None:
+    row = await q.row(f"SELECT {_COLUMNS} FROM users WHERE username = :username", {"username": username})
     return None if row is None else User.of(row)
 
 
-def credentials(conn: sqlite3.Connection, email: str) -> tuple[User, str] | None:
+async def credentials(q: Queries, email: str) -> tuple[User, str] | None:
     """The account registered with `email` (ASCII case ignored) and its password hash."""
-    row = conn.execute(
-        f"SELECT {_COLUMNS}, password_hash FROM users WHERE email_key = :key", {"key": email_key(email)}
-    ).fetchone()
+    row = await q.row(f"SELECT {_COLUMNS}, password_hash FROM users WHERE email_key = :key", {"key": email_key(email)})
     return None if row is None else (User.of(row), row["password_hash"])
 
 
-def taken(conn: sqlite3.Connection, email: str | None, username: str | None, besides: int | None = None) -> list[str]:
+# Another account than :besides (None: any account).
+_OTHER = "(CAST(:besides AS BIGINT) IS NULL OR id <> :besides)"
+
+
+async def taken(q: Queries, email: str | None, username: str | None, besides: int | None = None) -> list[str]:
     """The messages for the email and username another account (any other than `besides`) already has."""
     problems = []
-    if (
-        email is not None
-        and conn.execute(
-            "SELECT 1 FROM users WHERE email_key = :key AND id IS NOT :besides",
-            {"key": email_key(email), "besides": besides},
-        ).fetchone()
+    if email is not None and await q.row(
+        f"SELECT 1 FROM users WHERE email_key = :key AND {_OTHER}", {"key": email_key(email), "besides": besides}
     ):
         problems.append(EMAIL_TAKEN)
-    if (
-        username is not None
-        and conn.execute(
-            "SELECT 1 FROM users WHERE username = :username AND id IS NOT :besides",
-            {"username": username, "besides": besides},
-        ).fetchone()
+    if username is not None and await q.row(
+        f"SELECT 1 FROM users WHERE username = :username AND {_OTHER}", {"username": username, "besides": besides}
     ):
         problems.append(USERNAME_TAKEN)
     return problems
 
 
-def create(conn: sqlite3.Connection, username: str, email: str, password_hash: str) -> User:
+async def create(q: Queries, username: str, email: str, password_hash: str) -> User:
     """A new account; the caller has checked `taken` in the same transaction."""
     at = now()
-    row = conn.execute(
+    row = await q.row(
         "INSERT INTO users (username, email, email_key, password_hash, bio, image, created_at, updated_at)"
         " VALUES (:username, :email, :key, :hash, '', NULL, :at, :at)"
         f" RETURNING {_COLUMNS}",
         {"username": username, "email": email, "key": email_key(email), "hash": password_hash, "at": at},
-    ).fetchone()
+    )
+    assert row is not None  # RETURNING gives the row inserted
     return User.of(row)
 
 
@@ -94,7 +88,7 @@ CHANGEABLE = {
 }
 
 
-def update(conn: sqlite3.Connection, user_id: int, changes: dict[str, str | None]) -> User | None:
+async def update(q: Queries, user_id: int, changes: dict[str, str | None]) -> User | None:
     """Sets the given fields (keys of CHANGEABLE); None when the account no longer exists."""
     params: dict[str, object] = {"id": user_id, "at": now()}
     assignments = ["updated_at = :at"]
@@ -104,7 +98,5 @@ def update(conn: sqlite3.Connection, user_id: int, changes: dict[str, str | None
     if "email" in changes:
         assignments.append("email_key = :email_key")
         params["email_key"] = email_key(str(changes["email"]))
-    row = conn.execute(
-        f"UPDATE users SET {', '.join(assignments)} WHERE id = :id RETURNING {_COLUMNS}", params
-    ).fetchone()
+    row = await q.row(f"UPDATE users SET {', '.join(assignments)} WHERE id = :id RETURNING {_COLUMNS}", params)
     return None if row is None else User.of(row)

@@ -68,3 +68,49 @@ def test_every_bad_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError) as raised:
         load_settings()
     assert str(raised.value) == "PORT: must be a whole number written in digits; JWT_SECRET: must be at least 32 bytes"
+
+
+def test_database_url_names_sqlite_or_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///elsewhere/x.db")
+    assert load_settings().database == PROJECT_ROOT / "elsewhere" / "x.db"
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/absolute.db")
+    assert load_settings().database == Path("/tmp/absolute.db")
+    url = "postgresql://conduit:secret@db.internal:5432/conduit?sslmode=require"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "3")
+    settings = load_settings()
+    assert settings.database == url
+    assert (settings.pool.size, settings.pool.acquire_timeout, settings.pool.statement_timeout) == (3, 5.0, 30.0)
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://x/y", "sqlite:///", "sqlite:///:memory:", "postgresql://host-only", "postgresql:///db", "x.db"]
+)
+def test_a_database_url_of_no_known_form_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert str(refused.value) == (  # the forms, never the value itself
+        "DATABASE_URL: must be sqlite:///<path from the project folder>, sqlite:////<absolute path>"
+        " or postgresql://<user>@<host>:<port>/<database>"
+    )
+
+
+def test_database_url_and_database_path_together_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///a.db")
+    monkeypatch.setenv("DATABASE_PATH", "b.db")
+    with pytest.raises(ConfigError, match="^set DATABASE_URL or DATABASE_PATH, not both$"):
+        load_settings()
+
+
+@pytest.mark.parametrize("name", ["DATABASE_POOL_SIZE", "DATABASE_POOL_TIMEOUT_SECONDS"])
+def test_pool_settings_are_bounded(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+    monkeypatch.setenv(name, "0")
+    with pytest.raises(ConfigError, match=f"^{name}: Input should be greater than or equal to 1$"):
+        load_settings()

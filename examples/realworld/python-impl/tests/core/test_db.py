@@ -1,10 +1,24 @@
+import asyncio
 import hashlib
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from app.core.db import MIGRATIONS, Database, MigrationError, connect, migrate, now, split_statements
+from app.core.config import Settings
+from app.core.db import (
+    MIGRATIONS,
+    Database,
+    MigrationError,
+    Queries,
+    SqliteDatabase,
+    connect,
+    migrate,
+    now,
+    open_database,
+    positional,
+    split_statements,
+)
 
 
 def test_timestamps_are_utc_with_milliseconds() -> None:
@@ -90,20 +104,50 @@ def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path) -> None:
 
 @pytest.mark.anyio
 async def test_a_write_that_raises_is_rolled_back(db: Database) -> None:
-    def half(conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT INTO tags (name) VALUES ('kept?')")
+    async def half(q: Queries) -> None:
+        await q.run("INSERT INTO tags (name) VALUES ('kept?')", {})
         raise RuntimeError("stop")
 
     with pytest.raises(RuntimeError):
         await db.write(half)
-    assert await db.read(lambda conn: conn.execute("SELECT count(*) FROM tags").fetchone()[0]) == 0
+    assert await db.read(lambda q: q.rows("SELECT name FROM tags", {})) == []
 
 
 @pytest.mark.anyio
-async def test_writes_are_committed(db: Database, db_path: Path) -> None:
-    await db.write(lambda conn: conn.execute("INSERT INTO tags (name) VALUES ('kept')"))
-    other = connect(db_path)
-    assert other.execute("SELECT name FROM tags").fetchall()[0][0] == "kept"
+async def test_writes_are_committed(db: Database, settings: Settings) -> None:
+    await db.write(lambda q: q.run("INSERT INTO tags (name) VALUES ('kept')", {}))
+    other = open_database(settings.database, settings.pool)  # another server on the same database
+    await other.open()
+    try:
+        assert await other.read(lambda q: q.rows("SELECT name FROM tags", {})) == [{"name": "kept"}]
+    finally:
+        await other.close()
+
+
+@pytest.mark.anyio
+async def test_transactions_on_one_connection_do_not_interleave(db: Database) -> None:
+    """Concurrent requests share SQLite's one connection: each transaction has it alone until it ends."""
+
+    async def count_twice(q: Queries) -> tuple[int, int]:
+        before = len(await q.rows("SELECT id FROM tags", {}))
+        await asyncio.sleep(0.01)  # the other writes would slip in here if they could
+        return before, len(await q.rows("SELECT id FROM tags", {}))
+
+    names = iter(range(5))
+
+    async def add(q: Queries) -> None:
+        await q.run("INSERT INTO tags (name) VALUES (:name)", {"name": f"tag {next(names)}"})
+
+    reading = asyncio.ensure_future(db.read(count_twice))
+    await asyncio.gather(*(db.write(add) for _ in range(5)))
+    before, after = await reading
+    assert before == after
+    assert len(await db.read(lambda q: q.rows("SELECT id FROM tags", {}))) == 5
+
+
+def test_parameters_are_numbered_for_postgresql_once_per_name() -> None:
+    sql, args = positional("SELECT :a, :b::text, :a FROM t", {"a": 1, "b": "two", "unused": 3})
+    assert (sql, args) == ("SELECT $1, $2::text, $1 FROM t", [1, "two"])
 
 
 @pytest.mark.anyio
@@ -114,6 +158,6 @@ async def test_open_refuses_a_database_whose_history_differs(db_path: Path, tmp_
     )
     conn.execute("INSERT INTO schema_migrations VALUES ('0001_init', 'not-the-checksum', '2026-01-01T00:00:00.000Z')")
     conn.close()
-    database = Database(db_path)
+    database = SqliteDatabase(db_path)
     with pytest.raises(MigrationError, match="0001_init.sql has changed"):
         await database.open()

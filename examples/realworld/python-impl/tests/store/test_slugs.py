@@ -1,9 +1,10 @@
-import sqlite3
-
 import pytest
 
+from app.core.db import Queries
 from app.store import articles
 from app.store.slugs import free_slug, slugify
+
+pytestmark = pytest.mark.anyio
 
 
 @pytest.mark.parametrize(
@@ -27,26 +28,26 @@ def test_slugify(title: str, slug: str) -> None:
     assert slugify(title) == slug
 
 
-def _article(conn: sqlite3.Connection, author: int, title: str) -> str:
-    return articles.create(conn, author, title, "d", "b", [])
+async def _article(q: Queries, author: int, title: str) -> str:
+    return await articles.create(q, author, title, "d", "b", [])
 
 
-def test_a_taken_slug_gets_the_smallest_free_suffix(conn: sqlite3.Connection, alice: int) -> None:
-    assert [_article(conn, alice, "Dragons") for _ in range(3)] == ["dragons", "dragons-2", "dragons-3"]
-    conn.execute("DELETE FROM articles WHERE slug = 'dragons-2'")
-    assert _article(conn, alice, "dragons!") == "dragons-2"
-    assert _article(conn, alice, "Dragons 2") == "dragons-2-2"  # its own slug is taken by a suffixed one
+async def test_a_taken_slug_gets_the_smallest_free_suffix(q: Queries, alice: int) -> None:
+    assert [await _article(q, alice, "Dragons") for _ in range(3)] == ["dragons", "dragons-2", "dragons-3"]
+    await q.run("DELETE FROM articles WHERE slug = 'dragons-2'", {})
+    assert await _article(q, alice, "dragons!") == "dragons-2"
+    assert await _article(q, alice, "Dragons 2") == "dragons-2-2"  # its own slug is taken by a suffixed one
 
 
-def test_similar_slugs_are_not_suffixes(conn: sqlite3.Connection, alice: int) -> None:
-    _article(conn, alice, "dragons")
-    _article(conn, alice, "dragons-lair")
-    _article(conn, alice, "dragonslayer")
-    assert free_slug(conn, "Dragons") == "dragons-2"
-    assert free_slug(conn, "Dragons lair") == "dragons-lair-2"
+async def test_similar_slugs_are_not_suffixes(q: Queries, alice: int) -> None:
+    await _article(q, alice, "dragons")
+    await _article(q, alice, "dragons-lair")
+    await _article(q, alice, "dragonslayer")
+    assert await free_slug(q, "Dragons") == "dragons-2"
+    assert await free_slug(q, "Dragons lair") == "dragons-lair-2"
 
 
-def test_an_article_does_not_compete_with_itself(conn: sqlite3.Connection, alice: int) -> None:
-    _article(conn, alice, "Dragons")
-    article_id = conn.execute("SELECT id FROM articles WHERE slug = 'dragons'").fetchone()[0]
-    assert free_slug(conn, "DRAGONS", article_id) == "dragons"
+async def test_an_article_does_not_compete_with_itself(q: Queries, alice: int) -> None:
+    await _article(q, alice, "Dragons")
+    article_id = (await q.rows("SELECT id FROM articles WHERE slug = 'dragons'", {}))[0]["id"]
+    assert await free_slug(q, "DRAGONS", article_id) == "dragons"
