@@ -36,6 +36,10 @@ export class AccessLog extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(_error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    // Below the logger's level the line is not even built (its path is decoded, its duration rounded); a logger
+    // of the user's own without pino's isLevelEnabled gets every line, as before.
+    const log = request.log as typeof request.log & { isLevelEnabled?: (level: string) => boolean };
+    if (log.isLevelEnabled?.("info") === false) return;
     request.log.info(
       {
         method: request.method,
