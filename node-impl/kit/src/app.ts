@@ -18,7 +18,7 @@ import { errorHandler } from "./errors.js";
 import { DEFAULT_LIMITS, type Limits } from "./env.js";
 import { limitOptions, requestLimits } from "./limits.js";
 import { invalid, sendProblem } from "./problem.js";
-import { AccessLog, type LogLevel, loggerOptions, requestId } from "./request-context.js";
+import { AccessLog, type LogLevel, loggerOptions, requestId, requestLogger } from "./request-context.js";
 import { routeMiss } from "./route-miss.js";
 import { pathShape, routePath } from "./route-path.js";
 import { authenticator, buildSchemes } from "./security.js";
@@ -173,6 +173,7 @@ export function fastifyOptions(
   return {
     logger: loggerOptions(options.logLevel ?? "info", options.logStream),
     logController: new AccessLog(),
+    childLoggerFactory: requestLogger,
     genReqId: requestId,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     pluginTimeout: PLUGIN_TIMEOUT,
