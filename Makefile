@@ -139,13 +139,13 @@ $(BENCH_NODE): bench/node/package.json bench/node/package-lock.json
 	cd bench/node && npm ci --no-audit --no-fund
 	touch $@
 
-bench: bench-setup build-node ## Both implementations beside the reference servers (~25 min); table, JSON and PNG in bench/results/
+bench: bench-setup postgres-setup build-node ## Both implementations beside the reference servers, then on PostgreSQL (~30 min); table, JSON and PNG in bench/results/
 	$(PY) -m twinapi_bench run --no-build
 
 bench-quick: bench-setup build-node ## The benchmark in about 80 s, to prove it still runs (asserts no speed)
 	$(PY) -m twinapi_bench run --quick --no-build
 
-test-bench: bench-setup ## The benchmark harness's own tests
+test-bench: bench-setup postgres-setup build-node ## The benchmark harness's own tests (a short real run on PostgreSQL among them)
 	$(PY) -m pytest -q bench/tests
 
 dist: setup ## Build the kit's packages into dist/: wheels and sdists (twinapi-codegen, -runtime, -conformance), the npm tarball

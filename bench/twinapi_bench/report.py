@@ -7,7 +7,7 @@ from typing import Any
 
 from twinapi_bench.run import PAIRS
 
-MODES = {"single": "single process", "all": "all cores"}
+MODES = {"single": "single process", "all": "all cores", "postgresql": "single process on PostgreSQL"}
 PY, NODE = "python-impl/uvicorn", "node-impl"
 # The like-for-like targets: kit ÷ the idiomatic reference of the same API, on every workload but login
 # (bcrypt-bound: both sides wait for the same hashes, so the ratio says nothing about the layers around it).
