@@ -139,7 +139,7 @@ $(BENCH_NODE): bench/node/package.json bench/node/package-lock.json
 	cd bench/node && npm ci --no-audit --no-fund
 	touch $@
 
-bench: bench-setup postgres-setup build-node ## Both implementations beside the reference servers, then on PostgreSQL (~30 min); table, JSON and PNG in bench/results/
+bench: bench-setup postgres-setup build-node ## Both implementations beside the reference servers, then on PostgreSQL (~40 min); table, JSON and PNG in bench/results/
 	$(PY) -m twinapi_bench run --no-build
 
 bench-quick: bench-setup build-node ## The benchmark in about 80 s, to prove it still runs (asserts no speed)
