@@ -234,14 +234,15 @@ class SqliteDb implements Db {
   }
 
   transaction<T>(work: (tx: Queries) => Promise<T>): Promise<T> {
+    // Prepared once like every other statement: exec would parse them again on every transaction.
     return this.serially(async () => {
-      this.db.exec("BEGIN IMMEDIATE");
+      this.statement("BEGIN IMMEDIATE").run();
       try {
         const result = await work(this.direct);
-        this.db.exec("COMMIT");
+        this.statement("COMMIT").run();
         return result;
       } catch (error) {
-        this.db.exec("ROLLBACK");
+        this.statement("ROLLBACK").run();
         throw error;
       }
     });
