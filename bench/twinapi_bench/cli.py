@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from twinapi_bench import report, scaleout, servers
-from twinapi_bench.run import Options, run
+from twinapi_bench.run import MODES, Options, run
 from twinapi_bench.servers import BENCH, ServerError
 from twinapi_bench.workloads import BY_KEY
 
@@ -31,7 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     r.add_argument("--connections", type=int, default=64, help="connections of the main table (default 64)")
     r.add_argument("--sweep", type=int, nargs="*", help="connection counts for the read/write sweep")
-    r.add_argument("--mode", choices=["single", "all", "both"], help="process model (default both, quick single)")
+    r.add_argument(
+        "--mode",
+        choices=["single", "all", "postgresql", "both", "every"],
+        help="single process, all cores (both: the two, on SQLite) or one process on PostgreSQL; default every, quick"
+        " single",
+    )
     r.add_argument("--workers", type=int, help="processes per server in all-cores mode (default: cores)")
     r.add_argument(
         "--only",
@@ -78,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.sweep is not None:
         overrides["sweep"] = tuple(args.sweep)
     if args.mode is not None:
-        overrides["modes"] = ("single", "all") if args.mode == "both" else (args.mode,)
+        choice = {"both": ("single", "all"), "every": MODES}
+        overrides["modes"] = choice.get(args.mode, (args.mode,))
     if args.no_granian:
         overrides["granian"] = False
     options = Options.quick_defaults(**overrides) if args.quick else Options(**overrides)  # type: ignore[arg-type]

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from twinapi_bench import seed, servers, wrk
-from twinapi_bench.workloads import BY_KEY, SWEEP, WORKLOADS, Data, Workload, script
+from twinapi_bench import pg, seed, servers, wrk
+from twinapi_bench.workloads import BY_KEY, DATABASE_BOUND, SWEEP, WORKLOADS, Data, Workload, script
 
 SCHEMA_VERSION = 2
 QUICK_REFERENCES = {"fastify", "fastapi/uvicorn", "asgi/uvicorn"}  # the ones the targets divide by
@@ -30,6 +30,9 @@ PAIRS = (
 )
 # What each server runs before its first measured run, so that none is measured cold (V8's JIT above all).
 SERVER_WARMUP = ("get-task", "list-tasks", "create-task", "update-task", "health")
+# The modes: one process and all cores on SQLite; one process of each implementation on PostgreSQL (the idiomatic
+# references speak SQLite only), on the database-bound workloads.
+MODES = ("single", "all", "postgresql")
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class Options:
     server_warmup_s: float = 15  # per server, once, spread over SERVER_WARMUP (at least 1 s each)
     connections: int = 64
     sweep: tuple[int, ...] = (1, 16, 64, 256)
-    modes: tuple[str, ...] = ("single", "all")
+    modes: tuple[str, ...] = MODES
     only: tuple[str, ...] = ()
     granian: bool = True
     build: bool = True
@@ -95,7 +98,8 @@ def run(options: Options, log: Log) -> dict[str, Any]:
             "log_level": options.log_level,
             "users": 10,
             "tasks": 10_000,
-            "wrk_threads": {"single": 1, "all": 2},
+            "wrk_threads": {mode: wrk_threads(mode) for mode in MODES},
+            "postgresql_workloads": list(DATABASE_BOUND),
             "only": list(options.only),
         },
         "servers": [],
@@ -157,17 +161,81 @@ def _run_mode(
     result: dict[str, Any],
     log: Log,
 ) -> None:
+    if mode == "postgresql":
+        _run_postgres(options, settings, workloads, seed_db, data, workdir, result, log)
+        return
     only_servers = _only_servers(options)
     references = QUICK_REFERENCES if options.quick else None
     specs = servers.specs(mode, options.workers, granian=options.granian, references=references)
     specs = [s for s in specs if not only_servers or s.key in only_servers]
+
+    def start(spec: servers.ServerSpec) -> servers.Server:
+        return servers.start(spec, mode, options.workers, settings, workdir, seed_db)
+
+    _drive(mode, specs, start, options, workloads, data, workdir, result, log)
+
+
+def _run_postgres(
+    options: Options,
+    settings: servers.Settings,
+    workloads: list[Workload],
+    seed_db: Path,
+    data: Data,
+    workdir: Path,
+    result: dict[str, Any],
+    log: Log,
+) -> None:
+    """One process of each implementation as it ships (Python on uvicorn, `python -m app`; Node), each on its own
+    copy of the seeded data in one throwaway cluster."""
+    chosen = [w for w in workloads if w.key in DATABASE_BOUND]
+    only_servers = _only_servers(options)
+    specs = [
+        s
+        for s in servers.specs("single", 1, granian=False, references=set())
+        if s.role == "impl" and (not only_servers or s.key in only_servers)
+    ]
+    if not chosen or not specs:
+        return
+    log("[postgresql] starting a throwaway PostgreSQL cluster and copying the seeded data into it")
+    try:
+        with pg.throwaway_cluster() as cluster:
+
+            def migrate(url: str) -> None:
+                first = servers.specs("single", 1, granian=False, references=set())[0]
+                servers.start(first, "postgresql", 1, settings, workdir, None, database_url=url).stop()
+
+            template = pg.seed_template(cluster, seed_db, workdir, migrate)
+
+            def start(spec: servers.ServerSpec) -> servers.Server:
+                url = pg.copy_database(cluster, template, "bench_" + spec.key.replace("/", "_").replace("-", "_"))
+                return servers.start(spec, "postgresql", 1, settings, workdir, None, database_url=url)
+
+            _drive("postgresql", specs, start, options, chosen, data, workdir, result, log)
+    except pg.ClusterError as exc:
+        log(f"[postgresql] skipped: {exc}")
+        for spec in specs:
+            result["skipped"].append({"server": spec.key, "mode": "postgresql", "role": spec.role, "reason": str(exc)})
+
+
+def _drive(
+    mode: str,
+    specs: list[servers.ServerSpec],
+    start: Callable[[servers.ServerSpec], servers.Server],
+    options: Options,
+    workloads: list[Workload],
+    data: Data,
+    workdir: Path,
+    result: dict[str, Any],
+    log: Log,
+) -> None:
+    """Starts the servers of one mode, warms each up, drives every workload on them alternately, stops them."""
     running: list[servers.Server] = []
     try:
         for spec in specs:
             log(f"[{mode}] starting {spec.key}")
             try:
-                server = servers.start(spec, mode, options.workers, settings, workdir, seed_db)
-            except servers.ServerError as exc:
+                server = start(spec)
+            except (servers.ServerError, pg.ClusterError) as exc:
                 log(f"[{mode}] {spec.key} skipped: {exc}")
                 result["skipped"].append({"server": spec.key, "mode": mode, "role": spec.role, "reason": str(exc)})
                 continue
@@ -197,6 +265,11 @@ def _run_mode(
             server.stop()
 
 
+def wrk_threads(mode: str) -> int:
+    """wrk's threads: one against one server process, two against all cores."""
+    return 2 if mode == "all" else 1
+
+
 def paired(running: list[servers.Server]) -> list[servers.Server]:
     """The servers with each implementation directly followed by its idiomatic reference, the others after."""
     order = {key: i for i, key in enumerate(k for pair in PAIRS for k in pair)}
@@ -209,11 +282,18 @@ def warm_up(server: servers.Server, options: Options, data: Data, workdir: Path)
     if options.server_warmup_s <= 0 or not keys:
         return
     each = max(1.0, options.server_warmup_s / len(SERVER_WARMUP))  # a bare route gets its share, not all of it
-    threads = 1 if server.mode == "single" else 2
+    threads = wrk_threads(server.mode)
     for key in keys:
         workload = BY_KEY[key]
         name = f"{server.spec.key.replace('/', '-')}-{server.mode}-serverwarmup-{key}"
-        warm = script(workload, data, workdir / f"{name}.lua", threads=threads, db_path=server.db_path)
+        warm = script(
+            workload,
+            data,
+            workdir / f"{name}.lua",
+            threads=threads,
+            db_path=server.db_path,
+            database_url=server.database_url,
+        )
         try:
             wrk.run(
                 server.url + workload.path,
@@ -231,7 +311,7 @@ def warm_up(server: servers.Server, options: Options, data: Data, workdir: Path)
 def measure(
     server: servers.Server, workload: Workload, connections: int, options: Options, data: Data, workdir: Path
 ) -> dict[str, Any]:
-    threads = min(1 if server.mode == "single" else 2, connections)
+    threads = min(wrk_threads(server.mode), connections)
     name = f"{server.spec.key.replace('/', '-')}-{server.mode}-{workload.key}-{connections}"
     url = server.url + workload.path
     record: dict[str, Any] = {
@@ -242,6 +322,7 @@ def measure(
         "http_server": server.spec.server,
         "role": server.spec.role,
         "workers": server.workers,
+        "database": "postgresql" if server.database_url else "sqlite",
         "workload": workload.key,
         "request": workload.title,
         "connections": connections,
@@ -249,7 +330,14 @@ def measure(
     }
     try:
         if options.warmup_s > 0:
-            warm = script(workload, data, workdir / f"{name}-warmup.lua", threads=threads, db_path=server.db_path)
+            warm = script(
+                workload,
+                data,
+                workdir / f"{name}-warmup.lua",
+                threads=threads,
+                db_path=server.db_path,
+                database_url=server.database_url,
+            )
             wrk.run(
                 url,
                 warm,
@@ -261,7 +349,14 @@ def measure(
             # Requests wrk abandoned at the end of the warm-up may still be queued (bcrypt above all): measure
             # from an idle server, and read the task versions only after the last PATCH has landed.
             wait_idle(server)
-        measured = script(workload, data, workdir / f"{name}.lua", threads=threads, db_path=server.db_path)
+        measured = script(
+            workload,
+            data,
+            workdir / f"{name}.lua",
+            threads=threads,
+            db_path=server.db_path,
+            database_url=server.database_url,
+        )
         cpu_before = server.cpu_seconds()
         with servers.peak_rss([server]) as peaks:
             out = wrk.run(
@@ -329,6 +424,7 @@ def describe(server: servers.Server) -> dict[str, Any]:
         "http_server": spec.server,
         "role": spec.role,
         "workers": server.workers,
+        "database": "postgresql" if server.database_url else "sqlite",
         "command": [p.replace("{port}", str(server.port)) for p in spec.command],
     }
 

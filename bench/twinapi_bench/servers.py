@@ -332,6 +332,7 @@ class Server:
     db_path: Path | None
     proc: subprocess.Popen[bytes]
     log_path: Path
+    database_url: str | None = None  # PostgreSQL's, when the server is not on its SQLite copy (db_path)
     _procs: dict[int, psutil.Process] = field(default_factory=dict)
 
     @property
@@ -403,13 +404,15 @@ def start(
     *,
     startup_timeout: float = 60,
     db_path: Path | None = None,
+    database_url: str | None = None,
 ) -> Server:
     """Starts the server on a free loopback port with a fresh copy of the seeded database; returns once ready.
 
-    db_path instead of seed_db: serve that file as it is (the first start, which applies the migrations).
+    db_path instead of seed_db: serve that file as it is (the first start, which applies the migrations);
+    database_url instead of both: serve that PostgreSQL database.
     """
     name = f"{spec.key.replace('/', '-')}-{mode}"
-    if spec.uses_db and db_path is None:
+    if spec.uses_db and db_path is None and database_url is None:
         if seed_db is None:
             raise ServerError(f"{spec.key} needs a database")
         db_path = workdir / f"{name}.db"
@@ -419,7 +422,7 @@ def start(
         **os.environ,
         "HOST": HOST,
         "PORT": str(port),
-        "DATABASE_URL": f"sqlite:///{db_path or workdir / 'unused.db'}",
+        "DATABASE_URL": database_url or f"sqlite:///{db_path or workdir / 'unused.db'}",
         "JWT_SECRET": settings.jwt_secret,
         "JWT_TTL_SECONDS": str(settings.jwt_ttl_seconds),
         "BCRYPT_ROUNDS": str(settings.bcrypt_rounds),
@@ -440,7 +443,7 @@ def start(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    server = Server(spec, mode, workers if mode == "all" else 1, port, db_path, proc, log_path)
+    server = Server(spec, mode, workers if mode == "all" else 1, port, db_path, proc, log_path, database_url)
     try:
         wait_ready(server, startup_timeout)
     except BaseException:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from twinapi_bench import seed, wrk
+from twinapi_bench import pg, seed, wrk
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ WORKLOADS = [
 ]
 BY_KEY = {w.key: w for w in WORKLOADS}
 SWEEP = ("get-task", "create-task")  # one read and one write at every connection count
+# What the database decides: the workloads run on PostgreSQL too (GET /health reads nothing, login is bcrypt's).
+DATABASE_BOUND = ("get-task", "list-tasks", "create-task", "update-task")
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,11 @@ class Data:
     tokens: dict[str, str]  # user id -> "Bearer <jwt>"
 
 
-def script(workload: Workload, data: Data, path: Path, *, threads: int, db_path: Path | None) -> Path:
-    """Writes the wrk script of a workload; update-task reads the server's current task versions first."""
+def script(
+    workload: Workload, data: Data, path: Path, *, threads: int, db_path: Path | None, database_url: str | None = None
+) -> Path:
+    """Writes the wrk script of a workload; update-task reads the server's current task versions first (from its
+    SQLite file, or its PostgreSQL database)."""
     user_ids = [u.id for u in data.users]
     tokens = [data.tokens[uid] for uid in user_ids]
     token_of = {uid: i + 1 for i, uid in enumerate(user_ids)}  # Lua index; 0 = no Authorization header
@@ -71,9 +76,9 @@ def script(workload: Workload, data: Data, path: Path, *, threads: int, db_path:
             ]
         }
     elif workload.key == "update-task":
-        if db_path is None:
+        if db_path is None and database_url is None:
             raise ValueError("update-task needs the server's database for the current versions")
-        current = seed.versions(db_path)
+        current = seed.versions(db_path) if db_path is not None else pg.versions(str(database_url))
         values = {
             "items": [[f"/tasks/{tid}", token_of[owner], tid, current[tid]] for tid, owner in tasks],
             "nthreads": threads,

@@ -6,7 +6,7 @@
  */
 import type { Socket } from "node:net";
 
-import type { FastifyHttpOptions, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyHttpOptions, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
 import type { Server } from "node:http";
 
 import { type Limits, maxHeadBytes } from "./env.js";
@@ -93,14 +93,22 @@ function hasBody(request: FastifyRequest): boolean {
 
 /**
  * The first onRequest hook: URL, header size and count, and Host, counted as the Python runtime counts them
- * (header bytes are names plus values); then the body's idle timer.
+ * (header bytes are names plus values); then the body's idle timer. A callback hook, not an async one: every
+ * request passes here, and an async hook costs Fastify a promise and a microtask turn each time.
  */
 export function requestLimits(limits: Limits) {
-  return async function limit(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  return function limit(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const raw = request.raw;
-    if (Buffer.byteLength(raw.url ?? "", "latin1") > limits.maxUrlBytes) return refuse(reply, 414, tooLongUrl(limits));
+    // A refusal answers here and ends the hooks: `done` is not called then.
+    if (Buffer.byteLength(raw.url ?? "", "latin1") > limits.maxUrlBytes) {
+      refuse(reply, 414, tooLongUrl(limits));
+      return;
+    }
     const headers = raw.rawHeaders;
-    if (headers.length / 2 > limits.maxHeaders) return refuse(reply, 431, `The request has more than ${limits.maxHeaders} headers.`);
+    if (headers.length / 2 > limits.maxHeaders) {
+      refuse(reply, 431, `The request has more than ${limits.maxHeaders} headers.`);
+      return;
+    }
     let bytes = 0;
     let hosts = 0;
     for (let i = 0; i < headers.length; i += 2) {
@@ -108,9 +116,15 @@ export function requestLimits(limits: Limits) {
       bytes += Buffer.byteLength(name, "latin1") + Buffer.byteLength(headers[i + 1] ?? "", "latin1");
       if (name.length === 4 && name.toLowerCase() === "host") hosts += 1;
     }
-    if (bytes > limits.maxHeaderBytes) return refuse(reply, 431, tooManyHeaderBytes(limits));
+    if (bytes > limits.maxHeaderBytes) {
+      refuse(reply, 431, tooManyHeaderBytes(limits));
+      return;
+    }
     // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host; HTTP/1.0 may have none, never two.
-    if (hosts > 1 || (hosts === 0 && raw.httpVersion === "1.1")) return refuse(reply, 400, ONE_HOST);
+    if (hosts > 1 || (hosts === 0 && raw.httpVersion === "1.1")) {
+      refuse(reply, 400, ONE_HOST);
+      return;
+    }
     // A client that hangs up before its answer could be delivered: one info line, not an error (Fastify logs none).
     reply.raw.once("close", () => {
       if (reply.raw.writableFinished) return;
@@ -136,7 +150,7 @@ export function requestLimits(limits: Limits) {
         raw.socket.setTimeout(0);
       });
     }
-    return undefined;
+    done();
   };
 }
 

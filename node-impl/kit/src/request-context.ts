@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 
-import { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from "fastify";
+import { type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from "fastify";
 
 import { requestPath } from "./request-path.js";
 
@@ -36,6 +36,10 @@ export class AccessLog extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(_error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    // Below the logger's level the line is not even built (its path is decoded, its duration rounded); a logger
+    // of the user's own without pino's isLevelEnabled gets every line, as before.
+    const log = request.log as typeof request.log & { isLevelEnabled?: (level: string) => boolean };
+    if (log.isLevelEnabled?.("info") === false) return;
     request.log.info(
       {
         method: request.method,
@@ -47,4 +51,86 @@ export class AccessLog extends LogController {
       "request",
     );
   }
+}
+
+type Level = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+type Bindings = Parameters<FastifyBaseLogger["child"]>[0];
+type ChildOptions = NonNullable<Parameters<FastifyBaseLogger["child"]>[1]>;
+type LevelCheck = { isLevelEnabled?: (level: string) => boolean };
+
+/**
+ * A request's logger that becomes the logger's real child (pino serialises the bindings: a few µs) only when it
+ * first has a line to write: under LOG_LEVEL=warning most requests never do. A logger without pino's
+ * isLevelEnabled, or a route's own log level, gets its child at once, as Fastify makes it.
+ */
+export class RequestLogger implements FastifyBaseLogger {
+  private real: FastifyBaseLogger | null = null;
+
+  constructor(
+    private readonly parent: FastifyBaseLogger,
+    private readonly bindings: Bindings,
+    private readonly options: ChildOptions,
+  ) {
+    if (options.level !== undefined || typeof (parent as LevelCheck).isLevelEnabled !== "function") this.logger();
+  }
+
+  private logger(): FastifyBaseLogger {
+    this.real ??= this.parent.child(this.bindings, this.options);
+    return this.real;
+  }
+
+  private write(level: Level, args: unknown[]): void {
+    if (this.real === null && (this.parent as LevelCheck).isLevelEnabled?.(level) === false) return;
+    const logger = this.logger();
+    const line: (...parts: unknown[]) => void = logger[level];
+    line.apply(logger, args);
+  }
+
+  get level(): string {
+    return this.real?.level ?? this.parent.level;
+  }
+
+  set level(level: string) {
+    this.logger().level = level;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    const logger = (this.real ?? this.parent) as LevelCheck;
+    return logger.isLevelEnabled?.(level) ?? true;
+  }
+
+  fatal(...args: unknown[]): void {
+    this.write("fatal", args);
+  }
+
+  error(...args: unknown[]): void {
+    this.write("error", args);
+  }
+
+  warn(...args: unknown[]): void {
+    this.write("warn", args);
+  }
+
+  info(...args: unknown[]): void {
+    this.write("info", args);
+  }
+
+  debug(...args: unknown[]): void {
+    this.write("debug", args);
+  }
+
+  trace(...args: unknown[]): void {
+    this.write("trace", args);
+  }
+
+  silent(): void {}
+
+  child(bindings: Bindings, options?: ChildOptions): FastifyBaseLogger {
+    return this.logger().child(bindings, options);
+  }
+}
+
+/** Fastify's childLoggerFactory: each request's logger, made lazily. */
+export function requestLogger(logger: FastifyBaseLogger, bindings: Bindings, options: ChildOptions): FastifyBaseLogger {
+  return new RequestLogger(logger, bindings, options);
 }

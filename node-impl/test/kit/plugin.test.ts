@@ -10,12 +10,19 @@ import { describe, it } from "node:test";
 import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from "fastify";
 
 import { ContractError, PLUGIN_TIMEOUT, type TwinapiOptions, fastifyOptions, twinapi } from "../../kit/src/app.js";
 import type { Contract } from "../../kit/src/contract.js";
 import { DEFAULT_LIMITS } from "../../kit/src/env.js";
 import { Problem, invalidCredentials } from "../../kit/src/problem.js";
+import { RequestLogger } from "../../kit/src/request-context.js";
 import { contractOf } from "../helpers.js";
 
 const SPEC = `
@@ -213,6 +220,41 @@ describe("the user's Fastify options", () => {
     assert.equal(access?.["request_id"], "trace-1");
     assert.equal(access?.["path"], "/health");
     assert.equal(access?.["status"], 200);
+    await app.close();
+  });
+
+  it("logger: a request's logger becomes the app logger's child only for a line the level lets through", async () => {
+    const { stream, lines } = lineCollector();
+    const app = Fastify(fastifyOptions({ logLevel: "warn", logStream: stream }));
+    let made = 0;
+    const parent = Object.create(app.log, {
+      child: {
+        value: (bindings: Record<string, unknown>, options?: Record<string, unknown>) => {
+          made += 1;
+          return app.log.child(bindings, options);
+        },
+      },
+    }) as FastifyBaseLogger;
+    const log = new RequestLogger(parent, { request_id: "r-1" }, {});
+    log.info("dropped");
+    log.debug("dropped too");
+    assert.equal(made, 0);
+    assert.equal(log.level, "warn");
+    log.warn({ extra: 1 }, "kept");
+    log.error("kept too");
+    assert.equal(made, 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(
+      lines.map((line) => [line["msg"], line["request_id"], line["level"]]),
+      [
+        ["kept", "r-1", "warning"],
+        ["kept too", "r-1", "error"],
+      ],
+    );
+    assert.equal(lines[0]?.["extra"], 1);
+    // A route's own log level is the child's at once, as Fastify makes it.
+    assert.equal(new RequestLogger(parent, { request_id: "r-2" }, { level: "debug" }).level, "debug");
+    assert.equal(made, 2);
     await app.close();
   });
 
