@@ -151,15 +151,14 @@ $(BENCH_NODE): bench/node/package.json bench/node/package-lock.json
 
 bench: bench-setup postgres-setup build-node scale-setup ## Both implementations beside the reference servers, then on PostgreSQL, then the scaled-out set (~45 min); table, JSON and PNG in bench/results/
 	$(PY) -m twinapi_bench run --no-build
-	$(PY) -m twinapi_bench scale
 
 bench-quick: bench-setup build-node ## The benchmark in about 3 min, to prove it still runs (asserts no speed)
 	$(PY) -m twinapi_bench run --quick --no-build
 
-bench-scale: bench-setup build-node scale-setup ## The database workloads through HAProxy in front of 2 + 2 instances beside one of each, on PostgreSQL (~1 min)
-	$(PY) -m twinapi_bench scale
+bench-scale: bench-setup build-node scale-setup ## make bench's scale mode alone: the database workloads through HAProxy in front of 2 + 2 instances beside one of each (~5 min)
+	$(PY) -m twinapi_bench run --mode scale --no-build
 
-test-bench: bench-setup postgres-setup build-node ## The benchmark harness's own tests (a short real run on PostgreSQL among them)
+test-bench: bench-setup postgres-setup build-node scale-setup ## The benchmark harness's own tests (short real runs on PostgreSQL and on the scaled-out set among them)
 	$(PY) -m pytest -q bench/tests
 
 dist: setup ## Build the kit's packages into dist/: wheels and sdists (twinapi-codegen, -runtime, -conformance), the npm tarball

@@ -1,5 +1,4 @@
-"""`python -m twinapi_bench run [--quick] [--duration S] [--connections N] [--only NAME ...]`, and
-`python -m twinapi_bench scale [--duration S] [--connections N]` (the scaled-out set, scaleout.py)."""
+"""`python -m twinapi_bench run [--quick] [--mode MODE] [--duration S] [--connections N] [--only NAME ...]`."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from twinapi_bench import report, scaleout, servers
+from twinapi_bench import report, servers
 from twinapi_bench.run import MODES, Options, run
 from twinapi_bench.servers import BENCH, ServerError
 from twinapi_bench.workloads import BY_KEY
@@ -33,9 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--sweep", type=int, nargs="*", help="connection counts for the read/write sweep")
     r.add_argument(
         "--mode",
-        choices=["single", "all", "postgresql", "both", "every"],
-        help="single process, all cores (both: the two, on SQLite) or one process on PostgreSQL; default every, quick"
-        " single",
+        choices=[*MODES, "both", "every"],
+        help="single process, all cores (both: the two, on SQLite), one process on PostgreSQL, or the scaled-out set"
+        " behind HAProxy beside one instance of each (scale); default every, quick single",
     )
     r.add_argument("--workers", type=int, help="processes per server in all-cores mode (default: cores)")
     r.add_argument(
@@ -56,14 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     r.add_argument("--tree", type=Path, help="a checkout whose python-impl and node-impl to run (default: this one)")
     r.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON and the PNG")
-    s = sub.add_parser("scale", help="the scaled-out set behind HAProxy beside one instance of each, on PostgreSQL")
-    s.add_argument("--duration", type=float, default=10, help="seconds measured per run (default 10)")
-    s.add_argument("--warmup", type=float, default=3, help="seconds of warm-up before each run (default 3)")
-    s.add_argument("--connections", type=int, default=64, help="wrk connections (default 64)")
-    s.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON")
     args = parser.parse_args(argv)
-    if args.command == "scale":
-        return scaleout.main(args.duration, args.warmup, args.connections, args.out)
 
     overrides: dict[str, object] = {
         "connections": args.connections,
@@ -102,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     result["like_for_like"] = report.like_for_like(result)
     result["ratios"] = report.ratios(result)
+    result["scale"] = report.scale_ratios(result)
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ("-quick" if options.quick else "")
     json_path = args.out / f"bench-{stamp}.json"

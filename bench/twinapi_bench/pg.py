@@ -16,7 +16,7 @@ from pathlib import Path
 
 from twinapi_conformance.postgres import Cluster, ClusterError, throwaway_cluster
 
-__all__ = ["Cluster", "ClusterError", "copy_database", "seed_template", "throwaway_cluster", "versions"]
+__all__ = ["Cluster", "ClusterError", "copy_database", "fill", "seed_template", "throwaway_cluster", "versions"]
 
 # The seeded tables, parents first; every other table (schema_migrations, login_failures) is the migration's own.
 TABLES = {
@@ -44,6 +44,12 @@ def seed_template(cluster: Cluster, seed_db: Path, workdir: Path, migrate: Calla
     name = f"bench_seed_{uuid.uuid4().hex[:8]}"
     cluster.psql(f'CREATE DATABASE "{name}"')
     migrate(cluster.url(name))
+    fill(cluster, name, seed_db, workdir)
+    return name
+
+
+def fill(cluster: Cluster, name: str, seed_db: Path, workdir: Path) -> None:
+    """Copies the rows of the seeded SQLite file into the migrated, empty database `name` of the cluster."""
     with closing(sqlite3.connect(f"file:{seed_db}?mode=ro", uri=True)) as conn:
         for table, columns in TABLES.items():
             rows = workdir / f"pg-{table}.csv"
@@ -55,7 +61,6 @@ def seed_template(cluster: Cluster, seed_db: Path, workdir: Path, migrate: Calla
     # The copied seq values came with the rows: new tasks continue after them, as on SQLite.
     cluster.psql("SELECT setval(pg_get_serial_sequence('tasks', 'seq'), (SELECT max(seq) FROM tasks))", name)
     cluster.psql("VACUUM ANALYZE", name)
-    return name
 
 
 def copy_database(cluster: Cluster, template: str, prefix: str) -> str:

@@ -5,9 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from twinapi_bench.run import PAIRS
+from twinapi_bench.run import MEASURED_ROLES, PAIRS
+from twinapi_bench.scaleout import BALANCER
 
-MODES = {"single": "single process", "all": "all cores", "postgresql": "single process on PostgreSQL"}
+MODES = {
+    "single": "single process",
+    "all": "all cores",
+    "postgresql": "single process on PostgreSQL",
+    "scale": "scale-out on PostgreSQL (HAProxy, 2 + 2)",
+}
 PY, NODE = "python-impl/uvicorn", "node-impl"
 # The issue's like-for-like targets: kit ÷ the idiomatic reference of the same API, on every workload but login
 # (bcrypt-bound: both sides wait for the same hashes, so the ratio says nothing about the layers around it).
@@ -20,6 +26,7 @@ SHORT = {
     "fastapi-tasks/uvicorn": "FastAPI API (uvicorn)",
     "fastapi-tasks/granian": "FastAPI API (granian)",
     "fastify-tasks": "Fastify API",
+    BALANCER: "HAProxy, 2 + 2 instances",
 }
 
 
@@ -60,6 +67,37 @@ def like_for_like(result: dict[str, Any]) -> list[dict[str, Any]]:
                     "target": None if target is None else f">= {target}",
                     "met": None if target is None else value >= target,
                     "valid": a["valid"] and b["valid"],
+                }
+            )
+    return out
+
+
+def scale_ratios(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scaled-out set against one instance of each implementation in the same deployment, per workload: the
+    balancer's req/s over the instance's, and the same from server CPU per request (the instance's over the set's,
+    whose CPU is HAProxy's and every instance's)."""
+    c = result["config"]["connections"]
+    out: list[dict[str, Any]] = []
+    workloads = dict.fromkeys(r["workload"] for r in result["runs"] if r["mode"] == "scale")
+    for workload in workloads:
+        whole = find(result, "scale", BALANCER, workload, c)
+        for one in (PY, NODE):
+            single = find(result, "scale", one, workload, c)
+            if not (whole and single and single["rps"]):
+                continue
+            cpu_set, cpu_one = whole.get("server_cpu_us_per_request"), single.get("server_cpu_us_per_request")
+            out.append(
+                {
+                    "workload": workload,
+                    "request": whole["request"],
+                    "connections": c,
+                    "versus": one,
+                    "instances": whole["instances"],
+                    "rps": [whole["rps"], single["rps"]],
+                    "server_cpu_us_per_request": [cpu_set, cpu_one],
+                    "ratio": round(whole["rps"] / single["rps"], 3),
+                    "ratio_by_cpu": round(cpu_one / cpu_set, 3) if cpu_set and cpu_one else None,
+                    "valid": whole["valid"] and single["valid"],
                 }
             )
     return out
@@ -228,7 +266,7 @@ def markdown(result: dict[str, Any]) -> str:
                 f"{r['latency_ms']['p99']:.1f} ms | {r['peak_rss_mb']:.0f} MB |"
             )
     for mode in result["config"]["modes"]:
-        impl = [r for r in result["runs"] if r["mode"] == mode and r["role"] in ("impl", "api")]
+        impl = [r for r in result["runs"] if r["mode"] == mode and r["role"] in MEASURED_ROLES]
         if not impl:
             continue
         lines += [
@@ -274,6 +312,26 @@ def markdown(result: dict[str, Any]) -> str:
                 f"{x['p50_ms'][0]:.1f} / {x['p99_ms'][0]:.1f} ms | {x['p50_ms'][1]:.1f} / {x['p99_ms'][1]:.1f} ms | "
                 f"{x['target'] or ''} {verdict}{'' if x['valid'] else ' !'} |"
             )
+    scaled = result.get("scale") or scale_ratios(result)
+    if scaled:
+        lines += [
+            "",
+            f"### The scaled-out set ÷ one instance on the same deployment, {c} connections",
+            "",
+            "| workload | set req/s | instance | instance req/s | ratio | set µs CPU/req | instance µs CPU/req "
+            "| ratio by CPU/request |",
+            "|---|---:|---|---:|---:|---:|---:|---:|",
+        ]
+        for x in scaled:
+            cpu = "" if x["ratio_by_cpu"] is None else f"{x['ratio_by_cpu']:.2f}"
+            per = [f"{v:.0f}" if v else "" for v in x["server_cpu_us_per_request"]]
+            lines.append(
+                f"| {x['request']} | {x['rps'][0]:,.0f} | {SHORT[x['versus']]} | {x['rps'][1]:,.0f} | "
+                f"{x['ratio']:.2f}{'' if x['valid'] else ' !'} | {per[0]} | {per[1]} | {cpu} |"
+            )
+        lines.append(
+            f"\nThe set's CPU is HAProxy's and all {scaled[0]['instances']} instances'; PostgreSQL's is in no figure."
+        )
     found = result.get("ratios") or ratios(result)
     if found:
         lines += [
@@ -321,7 +379,9 @@ def chart(result: dict[str, Any], path: Path) -> Path:
     modes = [m for m in result["config"]["modes"] if any(r["mode"] == m for r in result["runs"])]
     workloads = list(dict.fromkeys(r["workload"] for r in result["runs"] if r["role"] == "impl"))
     titles = {r["workload"]: r["request"] for r in result["runs"]}
-    impls = [s for pair in PAIRS for s in pair if any(r["server"] == s for r in result["runs"])]
+    impls = [
+        s for s in (*(k for pair in PAIRS for k in pair), BALANCER) if any(r["server"] == s for r in result["runs"])
+    ]
     colours = {
         "node-impl": "#3c873a",
         "fastify-tasks": "#3c873a",
@@ -329,6 +389,7 @@ def chart(result: dict[str, Any], path: Path) -> Path:
         "fastapi-tasks/uvicorn": "#306998",
         "python-impl/granian": "#ffb000",
         "fastapi-tasks/granian": "#ffb000",
+        BALANCER: "#8e44ad",
     }
     labels = {
         "node-impl": "Node impl (Fastify + glue)",
@@ -337,6 +398,7 @@ def chart(result: dict[str, Any], path: Path) -> Path:
         "fastapi-tasks/uvicorn": "FastAPI on uvicorn, same API, idiomatic",
         "python-impl/granian": "Python impl on granian",
         "fastapi-tasks/granian": "FastAPI on granian, same API, idiomatic",
+        BALANCER: "HAProxy in front of 2 Python + 2 Node instances",
     }
     pairs = [x for x in (result.get("like_for_like") or like_for_like(result)) if x["connections"] == c]
     fig, axes = plt.subplots(3, len(modes), figsize=(8.5 * len(modes), 13), squeeze=False)
@@ -351,7 +413,7 @@ def chart(result: dict[str, Any], path: Path) -> Path:
                     if r:
                         xs.append(j + (i - (len(impls) - 1) / 2) * width)
                         ys.append(r["rps"] if metric == "rps" else r["latency_ms"]["p99"])
-                hatch = "//" if server not in LIKE_TARGET else None
+                hatch = "//" if server not in LIKE_TARGET and server != BALANCER else None
                 bars = ax.bar(
                     xs, ys, width, label=labels[server], color=colours[server], hatch=hatch, edgecolor="white"
                 )
@@ -375,9 +437,12 @@ def chart(result: dict[str, Any], path: Path) -> Path:
                 fontsize=10,
             )
             ax.grid(axis="y", alpha=0.3)
-            if row == 0 and col == 0:
+            if row == 0 and (col == 0 or mode == "scale"):
                 ax.legend(fontsize=7, loc="upper right", ncol=2)
         ax = axes[2][col]
+        if mode == "scale":
+            _scale_panel(ax, result, workloads, titles, colours)
+            continue
         kits = [impl for impl, _ in PAIRS if any(x["implementation"] == impl and x["mode"] == mode for x in pairs)]
         if not kits:
             # PostgreSQL: the idiomatic references speak SQLite only, so there is no ratio to draw.
@@ -415,6 +480,41 @@ def chart(result: dict[str, Any], path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _scale_panel(
+    ax: Any, result: dict[str, Any], workloads: list[str], titles: dict[str, str], colours: dict[str, str]
+) -> None:
+    """The scaled-out set's req/s over one instance's of each implementation, on the same deployment."""
+    scaled = result.get("scale") or scale_ratios(result)
+    ones = [one for one in (PY, NODE) if any(x["versus"] == one for x in scaled)]
+    if not ones:
+        ax.text(
+            0.5,
+            0.5,
+            "The scaled-out set and its single instances were not both measured",
+            ha="center",
+            transform=ax.transAxes,
+        )
+        ax.set_axis_off()
+        return
+    width = 0.8 / len(ones)
+    for i, one in enumerate(ones):
+        mine = {x["workload"]: x for x in scaled if x["versus"] == one}
+        xs = [j + (i - (len(ones) - 1) / 2) * width for j, w in enumerate(workloads) if w in mine]
+        ys = [mine[w]["ratio"] for w in workloads if w in mine]
+        bars = ax.bar(xs, ys, width, label=f"the set ÷ one {SHORT[one]} instance", color=colours[one])
+        ax.bar_label(bars, labels=[f"{y:.2f}" for y in ys], fontsize=7, padding=2)
+    ax.axhline(1, color="black", linewidth=0.8)
+    ax.set_xticks(range(len(workloads)))
+    ax.set_xticklabels(
+        [titles[w].replace(" If-Match", "\nIf-Match").replace("?", "\n?") for w in workloads], fontsize=8
+    )
+    ax.set_ylabel("set req/s ÷ one instance's req/s")
+    ax.set_title("Scaled-out set ÷ one instance, same deployment (all on this machine's cores)", fontsize=10)
+    ax.margins(y=0.2)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right")
 
 
 def _short(value: float, metric: str) -> str:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from twinapi_bench import pg, seed, servers, wrk
+from twinapi_bench import pg, scaleout, seed, servers, wrk
 from twinapi_bench.workloads import BY_KEY, DATABASE_BOUND, SWEEP, WORKLOADS, Data, Workload, script
 
 SCHEMA_VERSION = 2
@@ -31,8 +31,11 @@ PAIRS = (
 # What each server runs before its first measured run, so that none is measured cold (V8's JIT above all).
 SERVER_WARMUP = ("get-task", "list-tasks", "create-task", "update-task", "health")
 # The modes: one process and all cores on SQLite; one process of each implementation on PostgreSQL (the idiomatic
-# references speak SQLite only), on the database-bound workloads.
-MODES = ("single", "all", "postgresql")
+# references speak SQLite only), on the database-bound workloads; and those workloads on the scaled-out set behind
+# its balancer beside one instance of each implementation in the same deployment (scaleout.py).
+MODES = ("single", "all", "postgresql", "scale")
+# The roles whose runs are the product's: the implementations, the references of the whole API, the scaled-out set.
+MEASURED_ROLES = ("impl", "api", "set")
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ def run(options: Options, log: Log) -> dict[str, Any]:
             "tasks": 10_000,
             "wrk_threads": {mode: wrk_threads(mode) for mode in MODES},
             "postgresql_workloads": list(DATABASE_BOUND),
+            "scale_instances_per_implementation": scaleout.PER_IMPLEMENTATION,
             "only": list(options.only),
         },
         "servers": [],
@@ -124,7 +128,7 @@ def run(options: Options, log: Log) -> dict[str, Any]:
     result["valid"] = (
         bool(result["runs"])
         and all(r["valid"] for r in result["runs"])
-        and not any(s["role"] in ("impl", "api") for s in result["skipped"])
+        and not any(s["role"] in MEASURED_ROLES for s in result["skipped"])
     )
     return result
 
@@ -163,6 +167,9 @@ def _run_mode(
 ) -> None:
     if mode == "postgresql":
         _run_postgres(options, settings, workloads, seed_db, data, workdir, result, log)
+        return
+    if mode == "scale":
+        _run_scale(options, settings, workloads, seed_db, data, workdir, result, log)
         return
     only_servers = _only_servers(options)
     references = QUICK_REFERENCES if options.quick else None
@@ -217,10 +224,37 @@ def _run_postgres(
             result["skipped"].append({"server": spec.key, "mode": "postgresql", "role": spec.role, "reason": str(exc)})
 
 
+def _run_scale(
+    options: Options,
+    settings: servers.Settings,
+    workloads: list[Workload],
+    seed_db: Path,
+    data: Data,
+    workdir: Path,
+    result: dict[str, Any],
+    log: Log,
+) -> None:
+    """The database-bound workloads through the balancer of the scaled-out set, and straight at one instance of
+    each implementation in it."""
+    chosen = [w for w in workloads if w.key in DATABASE_BOUND]
+    only_servers = _only_servers(options)
+    if not chosen:
+        return
+    log("[scale] starting PostgreSQL, 2 Python + 2 Node instances and HAProxy; copying the seeded data into it")
+    try:
+        with scaleout.members(settings, seed_db, workdir) as found:
+            by_key = {m.spec.key: m for m in found if not only_servers or m.spec.key in only_servers}
+            specs = [m.spec for m in by_key.values()]
+            _drive("scale", specs, lambda spec: by_key[spec.key], options, chosen, data, workdir, result, log)
+    except (scaleout.ScaleError, scaleout.ConfigError, pg.ClusterError) as exc:
+        log(f"[scale] skipped: {exc}")
+        result["skipped"].append({"server": scaleout.BALANCER, "mode": "scale", "role": "set", "reason": str(exc)})
+
+
 def _drive(
     mode: str,
     specs: list[servers.ServerSpec],
-    start: Callable[[servers.ServerSpec], servers.Server],
+    start: Callable[[servers.ServerSpec], servers.Target],
     options: Options,
     workloads: list[Workload],
     data: Data,
@@ -229,7 +263,7 @@ def _drive(
     log: Log,
 ) -> None:
     """Starts the servers of one mode, warms each up, drives every workload on them alternately, stops them."""
-    running: list[servers.Server] = []
+    running: list[servers.Target] = []
     try:
         for spec in specs:
             log(f"[{mode}] starting {spec.key}")
@@ -244,8 +278,8 @@ def _drive(
         for server in running:
             log(f"[{mode}] warming up {server.spec.key}")
             warm_up(server, options, data, workdir)
-        impls = paired([s for s in running if s.spec.role in ("impl", "api")])
-        plan: list[tuple[Workload, int, list[servers.Server]]] = []
+        impls = paired([s for s in running if s.spec.role in MEASURED_ROLES])
+        plan: list[tuple[Workload, int, list[servers.Target]]] = []
         for workload in workloads:
             targets = paired(running) if workload.key == "health" else impls
             plan.append((workload, options.connections, targets))
@@ -266,17 +300,18 @@ def _drive(
 
 
 def wrk_threads(mode: str) -> int:
-    """wrk's threads: one against one server process, two against all cores."""
-    return 2 if mode == "all" else 1
+    """wrk's threads: one against one server process, two against all cores and against the scaled-out set (and the
+    single instances beside it, so that the three are driven alike)."""
+    return 2 if mode in ("all", "scale") else 1
 
 
-def paired(running: list[servers.Server]) -> list[servers.Server]:
+def paired(running: list[servers.Target]) -> list[servers.Target]:
     """The servers with each implementation directly followed by its idiomatic reference, the others after."""
     order = {key: i for i, key in enumerate(k for pair in PAIRS for k in pair)}
     return sorted(running, key=lambda s: order.get(s.spec.key, len(order)))
 
 
-def warm_up(server: servers.Server, options: Options, data: Data, workdir: Path) -> None:
+def warm_up(server: servers.Target, options: Options, data: Data, workdir: Path) -> None:
     """Drives a freshly started server through every workload it serves, so that no measured run finds it cold."""
     keys = [k for k in SERVER_WARMUP if k == "health" or server.spec.uses_db]
     if options.server_warmup_s <= 0 or not keys:
@@ -309,7 +344,7 @@ def warm_up(server: servers.Server, options: Options, data: Data, workdir: Path)
 
 
 def measure(
-    server: servers.Server, workload: Workload, connections: int, options: Options, data: Data, workdir: Path
+    server: servers.Target, workload: Workload, connections: int, options: Options, data: Data, workdir: Path
 ) -> dict[str, Any]:
     threads = min(wrk_threads(server.mode), connections)
     name = f"{server.spec.key.replace('/', '-')}-{server.mode}-{workload.key}-{connections}"
@@ -322,6 +357,7 @@ def measure(
         "http_server": server.spec.server,
         "role": server.spec.role,
         "workers": server.workers,
+        "instances": server.instances,
         "database": "postgresql" if server.database_url else "sqlite",
         "workload": workload.key,
         "request": workload.title,
@@ -380,6 +416,7 @@ def measure(
         non_2xx=out.errors["status"],
         peak_rss_mb=round(peaks[server.spec.key] / 2**20, 1),
         server_cpu_s=round(cpu, 2),
+        server_cpu_of=server.cpu_of,
         # CPU per answer is far less sensitive than req/s to other work on a shared machine.
         server_cpu_us_per_request=round(cpu / out.requests * 1e6, 1) if out.requests else None,
         loadgen_cpu_s=round(out.loadgen_cpu_s, 2),
@@ -390,7 +427,7 @@ def measure(
     return record
 
 
-def wait_idle(server: servers.Server, *, timeout: float = 60, busy: float = 0.05, step: float = 0.25) -> None:
+def wait_idle(server: servers.Target, *, timeout: float = 60, busy: float = 0.05, step: float = 0.25) -> None:
     """Returns once the server used less than `busy` of a core over `step` seconds (or after `timeout`)."""
     deadline = time.monotonic() + timeout
     before = server.cpu_seconds()
@@ -414,7 +451,7 @@ def _progress(r: dict[str, Any]) -> str:
     )
 
 
-def describe(server: servers.Server) -> dict[str, Any]:
+def describe(server: servers.Target) -> dict[str, Any]:
     spec = server.spec
     return {
         "key": spec.key,
@@ -424,6 +461,7 @@ def describe(server: servers.Server) -> dict[str, Any]:
         "http_server": spec.server,
         "role": spec.role,
         "workers": server.workers,
+        "instances": server.instances,
         "database": "postgresql" if server.database_url else "sqlite",
         "command": [p.replace("{port}", str(server.port)) for p in spec.command],
     }

@@ -14,10 +14,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import psutil  # type: ignore[import-untyped]
 
@@ -321,6 +322,66 @@ def free_port() -> int:
         return port
 
 
+class Target(Protocol):
+    """What the measuring code needs of whatever answers a run: one server, or a deployment's balancer."""
+
+    spec: ServerSpec
+    mode: str
+    workers: int
+    port: int
+    db_path: Path | None
+    database_url: str | None
+    instances: int
+    cpu_of: str
+
+    @property
+    def url(self) -> str: ...
+
+    def cpu_seconds(self) -> float: ...
+
+    def rss_bytes(self) -> int: ...
+
+    def alive(self) -> bool: ...
+
+    def log_tail(self, lines: int = 15) -> str: ...
+
+    def stop(self) -> None: ...
+
+
+def process_tree(roots: Iterable[int], known: dict[int, psutil.Process]) -> list[psutil.Process]:
+    """The live processes of each root PID and their descendants; `known` keeps the handles, so that CPU deltas
+    stay exact across calls."""
+    for pid in roots:
+        try:
+            root = known.setdefault(pid, psutil.Process(pid))
+            for child in root.children(recursive=True):
+                known.setdefault(child.pid, child)
+        except psutil.NoSuchProcess:
+            pass
+    return [p for p in known.values() if p.is_running()]
+
+
+def cpu_seconds(procs: Iterable[psutil.Process]) -> float:
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+def rss_bytes(procs: Iterable[psutil.Process]) -> int:
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
 @dataclass
 class Server:
     """One started server; `stop()` ends its whole process group (it was started as the group's leader)."""
@@ -333,6 +394,8 @@ class Server:
     proc: subprocess.Popen[bytes]
     log_path: Path
     database_url: str | None = None  # PostgreSQL's, when the server is not on its SQLite copy (db_path)
+    instances: int = 1
+    cpu_of: str = "the server's process tree"  # what server_cpu_s and peak_rss_mb add up
     _procs: dict[int, psutil.Process] = field(default_factory=dict)
 
     @property
@@ -340,33 +403,14 @@ class Server:
         return f"http://{HOST}:{self.port}"
 
     def tree(self) -> list[psutil.Process]:
-        """The server's processes (a supervisor and its workers); handles are kept so CPU deltas stay exact."""
-        try:
-            root = self._procs.setdefault(self.proc.pid, psutil.Process(self.proc.pid))
-            for child in root.children(recursive=True):
-                self._procs.setdefault(child.pid, child)
-        except psutil.NoSuchProcess:
-            pass
-        return [p for p in self._procs.values() if p.is_running()]
+        """The server's processes (a supervisor and its workers)."""
+        return process_tree([self.proc.pid], self._procs)
 
     def cpu_seconds(self) -> float:
-        total = 0.0
-        for proc in self.tree():
-            try:
-                times = proc.cpu_times()
-                total += times.user + times.system
-            except psutil.NoSuchProcess:
-                continue
-        return total
+        return cpu_seconds(self.tree())
 
     def rss_bytes(self) -> int:
-        total = 0
-        for proc in self.tree():
-            try:
-                total += proc.memory_info().rss
-            except psutil.NoSuchProcess:
-                continue
-        return total
+        return rss_bytes(self.tree())
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -474,7 +518,7 @@ def _workers_up(server: Server) -> bool:
 
 
 @contextmanager
-def peak_rss(servers: list[Server], interval: float = 0.1) -> Iterator[dict[str, int]]:
+def peak_rss(servers: list[Target], interval: float = 0.1) -> Iterator[dict[str, int]]:
     """Samples the RSS of each server's process tree while the block runs; yields {key: peak bytes}."""
     peaks = {s.spec.key: s.rss_bytes() for s in servers}
     stop = threading.Event()
