@@ -1,31 +1,25 @@
 """The PostgreSQL mode: both implementations on copies of the seeded data in a throwaway cluster, and the copy."""
 
-import json
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from twinapi_bench import cli, pg, report, run, servers
+from twinapi_bench import pg, report, run, servers
 
 SETTINGS = servers.Settings("pg-test-secret-" + "x" * 32, 3600, 4, "warning")
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("results")
-    code = cli.main(
-        ["run", "--mode", "postgresql", "--no-build", "--no-granian", "--bcrypt-rounds", "4"]
+def result(bench_run: Callable[[list[str]], dict[str, Any]]) -> dict[str, Any]:
+    return bench_run(
+        ["--mode", "postgresql", "--no-build", "--no-granian", "--bcrypt-rounds", "4"]
         + ["--duration", "1", "--warmup", "0", "--server-warmup", "1", "--connections", "8"]
-        + ["--only", "health", "get-task", "update-task", "python-impl/uvicorn", "node-impl", "--out", str(out)]
+        + ["--only", "health", "get-task", "update-task", "python-impl/uvicorn", "node-impl"]
     )
-    files = sorted(out.glob("bench-*.json"))
-    assert code == 0 and len(files) == 1
-    data: dict[str, Any] = json.loads(files[0].read_text())
-    data["_out"] = str(out)
-    return data
 
 
 def test_both_implementations_run_the_database_workloads_on_postgresql(result: dict[str, Any]) -> None:

@@ -1,13 +1,13 @@
 """A small real run (two servers, GET /health and one write) has the result shape the report and the JSON need."""
 
-import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from twinapi_bench import cli, report, run
+from twinapi_bench import report, run
 
 pytestmark = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench-setup)")
 
@@ -19,6 +19,8 @@ RUN_KEYS = {
     "http_server",
     "role",
     "workers",
+    "instances",
+    "database",
     "workload",
     "request",
     "connections",
@@ -31,6 +33,7 @@ RUN_KEYS = {
     "non_2xx",
     "peak_rss_mb",
     "server_cpu_s",
+    "server_cpu_of",
     "server_cpu_us_per_request",
     "loadgen_cpu_s",
     "valid",
@@ -38,11 +41,9 @@ RUN_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("results")
-    code = cli.main(
+def result(bench_run: Callable[[list[str]], dict[str, Any]]) -> dict[str, Any]:
+    return bench_run(
         [
-            "run",
             "--quick",
             "--no-build",
             "--duration",
@@ -60,15 +61,8 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "python-impl/uvicorn",
             "fastapi-tasks/uvicorn",
             "asgi/uvicorn",
-            "--out",
-            str(out),
         ]
     )
-    files = sorted(out.glob("bench-*-quick.json"))
-    assert code == 0 and len(files) == 1
-    data: dict[str, Any] = json.loads(files[0].read_text())
-    data["_out"] = str(out)
-    return data
 
 
 def test_top_level_shape(result: dict[str, Any]) -> None:

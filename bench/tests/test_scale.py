@@ -1,33 +1,27 @@
 """The scale mode: the scaled-out set behind HAProxy beside one instance of each implementation, in one run."""
 
-import json
 import subprocess
 import sys
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from twinapi_bench import cli, report, run, scaleout, servers
+from twinapi_bench import report, run, scaleout, servers
 from twinapi_bench.workloads import WORKLOADS, Data
 
 KEYS = ("haproxy", "python-impl/uvicorn", "node-impl")
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("results")
-    code = cli.main(
-        ["run", "--mode", "scale", "--no-build", "--bcrypt-rounds", "4"]
+def result(bench_run: Callable[[list[str]], dict[str, Any]]) -> dict[str, Any]:
+    return bench_run(
+        ["--mode", "scale", "--no-build", "--bcrypt-rounds", "4"]
         + ["--duration", "1", "--warmup", "0", "--server-warmup", "1", "--connections", "8"]
-        + ["--only", "health", "get-task", "update-task", "--out", str(out)]
+        + ["--only", "health", "get-task", "update-task"]
     )
-    files = sorted(out.glob("bench-*.json"))
-    assert code == 0 and len(files) == 1
-    data: dict[str, Any] = json.loads(files[0].read_text())
-    data["_out"] = str(out)
-    return data
 
 
 def test_the_set_and_one_instance_of_each_run_the_database_workloads(result: dict[str, Any]) -> None:
