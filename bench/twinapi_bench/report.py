@@ -402,16 +402,18 @@ def chart(result: dict[str, Any], path: Path) -> Path:
     }
     pairs = [x for x in (result.get("like_for_like") or like_for_like(result)) if x["connections"] == c]
     fig, axes = plt.subplots(3, len(modes), figsize=(8.5 * len(modes), 13), squeeze=False)
-    width = 0.8 / max(1, len(impls))
     for col, mode in enumerate(modes):
+        # Only the servers of this mode get a slot, so that no mode's bars stand apart around empty ones.
+        shown = [s for s in impls if any(r["mode"] == mode and r["server"] == s for r in result["runs"])]
+        width = 0.8 / max(1, len(shown))
         for row, (metric, unit) in enumerate((("rps", "requests per second"), ("p99", "p99 latency (ms)"))):
             ax = axes[row][col]
-            for i, server in enumerate(impls):
+            for i, server in enumerate(shown):
                 xs, ys = [], []
                 for j, workload in enumerate(workloads):
                     r = find(result, mode, server, workload, c)
                     if r:
-                        xs.append(j + (i - (len(impls) - 1) / 2) * width)
+                        xs.append(j + (i - (len(shown) - 1) / 2) * width)
                         ys.append(r["rps"] if metric == "rps" else r["latency_ms"]["p99"])
                 hatch = "//" if server not in LIKE_TARGET and server != BALANCER else None
                 bars = ax.bar(
@@ -438,7 +440,9 @@ def chart(result: dict[str, Any], path: Path) -> Path:
             )
             ax.grid(axis="y", alpha=0.3)
             if row == 0 and (col == 0 or mode == "scale"):
-                ax.legend(fontsize=7, loc="upper right", ncol=2)
+                if col > 0:  # a legend of its own: room above the bars for it (log scale)
+                    ax.set_ylim(top=ax.get_ylim()[1] * 6)
+                ax.legend(fontsize=7, loc="upper right", ncol=2 if len(shown) > 3 else 1)
         ax = axes[2][col]
         if mode == "scale":
             _scale_panel(ax, result, workloads, titles, colours)
