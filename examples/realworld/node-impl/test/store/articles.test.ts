@@ -113,13 +113,14 @@ describe("articles", () => {
     assert.equal(deleted.statusCode, 204);
     assert.equal(deleted.body, "");
     assert.equal((await app.inject({ method: "GET", url })).statusCode, 404);
-    const left = app.db
-      .prepare(
-        `SELECT (SELECT COUNT(*) FROM comments) + (SELECT COUNT(*) FROM favorites f JOIN users u ON u.id = f.user_id WHERE u.username = ?)
+    const left = await app.db.read((q) =>
+      q.get<{ n: number }>(
+        `SELECT (SELECT COUNT(*) FROM comments) + (SELECT COUNT(*) FROM favorites f JOIN users u ON u.id = f.user_id WHERE u.username = :username)
            + (SELECT COUNT(*) FROM article_tags at JOIN tags t ON t.id = at.tag_id WHERE t.name = 'doomed-tag') AS n`,
-      )
-      .get(other.username) as { n: number };
-    assert.equal(left.n, 0);
+        { username: other.username },
+      ),
+    );
+    assert.equal(left?.n, 0);
     // The tag itself stays.
     const tags = json(await app.inject({ method: "GET", url: "/tags" }))["tags"] as string[];
     assert.ok(tags.includes("doomed-tag"));
