@@ -40,13 +40,15 @@ export function databaseEnv(): Record<string, string> {
   return { DATABASE_URL: createDatabase(POSTGRES_ADMIN_URL) };
 }
 
+/** Test settings; a fresh database of the run's engine unless `env` names one. */
 export function testConfig(env: Record<string, string> = {}): Config {
+  const named = "DATABASE_URL" in env || "DATABASE_PATH" in env;
   return loadConfig({
     APP_ENV: "test",
     JWT_SECRET,
     BCRYPT_ROUNDS: "4",
     LOG_LEVEL: "error",
-    ...databaseEnv(),
+    ...(named ? {} : databaseEnv()),
     ...env,
   });
 }
