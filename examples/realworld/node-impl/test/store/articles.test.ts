@@ -163,6 +163,25 @@ describe("articles", () => {
     }
   });
 
+  it("refuses NUL in what is stored (422), and a path holding one names nothing (404), on either database", async () => {
+    // PostgreSQL's text cannot hold NUL, which SQLite stores: both engines answer alike.
+    const me = await register(app, "nul");
+    for (const article of [
+      { title: "t", description: "d", body: "b\0", tagList: ["x"] },
+      { title: "t", description: "d", body: "b", tagList: ["x\0"] },
+    ]) {
+      const response = await app.inject({ method: "POST", url: "/articles", headers: me.headers, payload: { article } });
+      assert.equal(response.statusCode, 422, response.body);
+    }
+    const user = { username: "a\0b", email: "ab@example.com", password: "ab-password" };
+    assert.equal((await app.inject({ method: "POST", url: "/users", payload: { user } })).statusCode, 422);
+    assert.equal((await app.inject({ method: "GET", url: "/articles?tag=a%00b" })).statusCode, 422);
+    const article = await app.inject({ method: "GET", url: "/articles/a%00b" });
+    assert.deepEqual([article.statusCode, json(article)], [404, errors("article not found")]);
+    const profile = await app.inject({ method: "GET", url: "/profiles/a%00b" });
+    assert.deepEqual([profile.statusCode, json(profile)], [404, errors("profile not found")]);
+  });
+
   it("needs a token to write", async () => {
     const response = await app.inject({
       method: "POST",

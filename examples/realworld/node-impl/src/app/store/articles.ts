@@ -133,6 +133,8 @@ async function tagsOf(q: Queries, ids: readonly number[]): Promise<Map<number, s
 
 /** The article with its body and tags, as `viewer` (null: anonymous) sees it. */
 export async function bySlug(q: Queries, slug: string, viewer: number | null): Promise<ArticleRow | undefined> {
+  // No slug holds NUL, and PostgreSQL could not even compare one that does.
+  if (slug.includes("\0")) return undefined;
   return q.get<ArticleRow>(`${ARTICLE_SELECT} WHERE a.slug = :slug`, { slug, viewer });
 }
 

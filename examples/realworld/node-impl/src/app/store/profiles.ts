@@ -18,7 +18,9 @@ export function toProfile(row: Pick<ProfileRow, "username" | "bio" | "image" | "
 }
 
 /** The user named `username` as `viewer` (null: anonymous) sees them. */
-export function byUsername(q: Queries, username: string, viewer: number | null): Promise<ProfileRow | undefined> {
+export async function byUsername(q: Queries, username: string, viewer: number | null): Promise<ProfileRow | undefined> {
+  // The contract refuses NUL in every username sent, and PostgreSQL could not compare one.
+  if (username.includes("\0")) return undefined;
   return q.get<ProfileRow>(
     `SELECT u.id, u.username, COALESCE(u.bio, '') AS bio, u.image,
             EXISTS (SELECT 1 FROM follows WHERE follower_id = :viewer AND followed_id = u.id) AS following
