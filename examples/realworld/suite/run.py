@@ -135,12 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     reports = conf.reports / "realworld"
     reports.mkdir(parents=True, exist_ok=True)
-    # A fresh database per server, always; a secret of its own when the harness settings name none.
-    env = {
-        "JWT_SECRET": secrets.token_urlsafe(32),
-        **conf.server.env,
-        "DATABASE_PATH": "{db_path}",
-    }
+    # A fresh database per server, always (the harness's {database_url}: a new SQLite file for each run); a secret of
+    # its own when the harness settings name none.
+    chosen = {name: value for name, value in conf.server.env.items() if name not in ("DATABASE_PATH", "DATABASE_URL")}
+    env = {"JWT_SECRET": secrets.token_urlsafe(32), **chosen, "DATABASE_URL": "{database_url}"}
     settings = dataclasses.replace(conf.server, env=env)
 
     results: dict[str, Figures | str] = {}

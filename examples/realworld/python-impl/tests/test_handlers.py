@@ -344,3 +344,20 @@ async def test_tags_sorted_by_name(client: httpx.AsyncClient, register: Register
     await _article(client, alice, "Two", tagList=["alpha", "beta"])
     await client.delete("/articles/two", headers=auth(alice))
     assert (await client.get("/tags")).json() == {"tags": ["alpha", "beta", "zeta"]}
+
+
+async def test_nul_is_refused_in_what_is_stored_and_names_nothing_in_a_path(
+    client: httpx.AsyncClient, register: Register
+) -> None:
+    # PostgreSQL's text cannot hold NUL: refused (422) or matching nothing (404) on either database.
+    user = await register("nul")
+    article = {"title": "t", "description": "d", "body": "b\x00", "tagList": ["x"]}
+    assert (await client.post("/articles", json={"article": article}, headers=auth(user))).status_code == 422
+    article = {"title": "t", "description": "d", "body": "b", "tagList": ["x\x00"]}
+    assert (await client.post("/articles", json={"article": article}, headers=auth(user))).status_code == 422
+    new = {"username": "a\x00b", "email": "ab@example.com", "password": "ab-password"}
+    assert (await client.post("/users", json={"user": new})).status_code == 422
+    assert (await client.get("/articles", params={"tag": "a\x00b"})).status_code == 422
+    _error(await client.get("/articles/a%00b"), 404, "article not found")
+    _error(await client.get("/profiles/a%00b"), 404, "profile not found")
+    assert (await client.get("/tags")).json() == {"tags": []}

@@ -1,4 +1,4 @@
-/** Assembles Conduit from its configuration: the database, passwords and tokens, the stores, and the kit's plugin. */
+/** Assembles Conduit from its configuration: the database, its 503, passwords and tokens, and the kit's plugin. */
 import Fastify, { type FastifyInstance } from "fastify";
 
 import { formats } from "../generated/formats.js";
@@ -8,7 +8,7 @@ import { type Config, MIGRATIONS_DIR } from "./config.js";
 import { Errors } from "./errors.js";
 import database from "./plugins/database.js";
 import security from "./plugins/security.js";
-import stores from "./plugins/stores.js";
+import unavailable from "./plugins/unavailable.js";
 import { type Caller, Conduit, TokenAuth } from "./service.js";
 
 export interface AppOptions {
@@ -22,15 +22,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const { logLevel, limits } = config;
   const app = Fastify(fastifyOptions({ logLevel, limits, ...(options.logStream ? { logStream: options.logStream } : {}) }));
   try {
-    await app.register(database, { path: config.databasePath, migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR });
+    await app.register(database, { target: config.database, pool: config.pool, migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR });
+    await app.register(unavailable);
     await app.register(security, config);
-    await app.register(stores);
     const kit: TwinapiOptions<Caller, typeof contract> = {
       contractPath: CONTRACT_PATH,
       contract,
       formats,
       service: new Conduit(app),
-      securityHandlers: new TokenAuth(app.tokens, app.users),
+      securityHandlers: new TokenAuth(app.tokens, app.db),
       errorBodies: new Errors(),
       limits,
     };

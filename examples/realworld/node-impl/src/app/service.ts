@@ -1,16 +1,22 @@
 /**
- * Conduit's 19 operations over the stores. `implements api.Service<Caller>` is the compile-time proof that none is
- * missing. Hand-made errors answer in the spec's own shape with the texts CONVENTIONS.md fixes.
+ * Conduit's 19 operations over the store. `implements api.Service<Caller>` is the compile-time proof that none is
+ * missing. Each operation runs its queries in one transaction (`db.read` or `db.write`; a write that lost a race on
+ * PostgreSQL runs again from the start and then sees the winner). Hand-made errors answer in the spec's own shape
+ * with the texts CONVENTIONS.md fixes.
  */
 import type * as api from "../generated/service.js";
 import type { components } from "../generated/schema.js";
 import { invalidCredentials } from "fastify-twinapi";
+import type { Database, Queries } from "./db.js";
 import { errorBody } from "./errors.js";
 import type { Passwords, Tokens } from "./security.js";
-import type { ArticleRow, Articles } from "./store/articles.js";
-import type { Comments } from "./store/comments.js";
-import { type Profiles, toProfile } from "./store/profiles.js";
-import type { UserChanges, UserRow, Users } from "./store/users.js";
+import * as articles from "./store/articles.js";
+import type { ArticleRow } from "./store/articles.js";
+import * as comments from "./store/comments.js";
+import * as profiles from "./store/profiles.js";
+import { toProfile } from "./store/profiles.js";
+import * as users from "./store/users.js";
+import type { UserChanges, UserRow } from "./store/users.js";
 
 /** Who is calling: their account, as their token names it. */
 export type Caller = UserRow;
@@ -26,16 +32,43 @@ export const SELF_FOLLOW = "you cannot follow yourself";
 
 /** What the service works with: the app's decorators. */
 export interface Stores {
-  readonly users: Users;
-  readonly profiles: Profiles;
-  readonly articles: Articles;
-  readonly comments: Comments;
+  readonly db: Database;
   readonly passwords: Passwords;
   readonly tokens: Tokens;
 }
 
+/** Why a write did not happen: the message of the 403, 404 or 422 that answers it. */
+class Refused {
+  constructor(
+    readonly status: 403 | 404 | 422,
+    readonly message: string,
+  ) {}
+}
+
+/** The refusal as the operation answers it: its status and Conduit's error body. */
+function refuse(reply: { code(status: number): unknown }, refused: Refused): api.GenericErrorModelErrorBody {
+  reply.code(refused.status);
+  return errorBody(refused.message);
+}
+
+/** The article named `slug` as `viewer` sees it, or the 404 refusal. */
+async function findArticle(q: Queries, slug: string, viewer: number | null): Promise<ArticleRow | Refused> {
+  return (await articles.bySlug(q, slug, viewer)) ?? new Refused(404, ARTICLE_NOT_FOUND);
+}
+
+/** The article just written, read back as `viewer` sees it in the same transaction. */
+async function written(q: Queries, slug: string, viewer: number): Promise<articles.Article> {
+  const row = await articles.bySlug(q, slug, viewer);
+  if (row === undefined) throw new Error(`article ${slug} disappeared after it was written`);
+  return articles.article(q, row);
+}
+
 export class Conduit implements api.Service<Caller> {
-  constructor(private readonly stores: Stores) {}
+  private readonly db: Database;
+
+  constructor(private readonly stores: Stores) {
+    this.db = stores.db;
+  }
 
   /** The `user` object: every answer about the caller's account carries a fresh token. */
   private user(row: UserRow): { user: User } {
@@ -49,7 +82,7 @@ export class Conduit implements api.Service<Caller> {
 
   async login(request: api.LoginRequest, reply: api.LoginReply): Promise<api.LoginResult> {
     const { email, password } = request.body.user;
-    const row = this.stores.users.byEmail(email);
+    const row = await this.db.read((q) => users.byEmail(q, email));
     // Checked for an unknown email too (against a dummy hash): both answers take as long.
     const valid = await this.stores.passwords.verify(password, row?.password_hash);
     if (!valid || row === undefined) {
@@ -62,7 +95,11 @@ export class Conduit implements api.Service<Caller> {
 
   async createUser(request: api.CreateUserRequest, reply: api.CreateUserReply): Promise<api.CreateUserResult> {
     const { username, email, password } = request.body.user;
-    const registered = this.stores.users.register(username, email, await this.stores.passwords.hash(password));
+    const hash = await this.stores.passwords.hash(password); // before the transaction: it takes a while
+    const registered = await this.db.write(async (q) => {
+      const problems = await users.taken(q, email, username);
+      return problems.length > 0 ? problems : users.create(q, username, email, hash);
+    });
     if (Array.isArray(registered)) {
       reply.code(422);
       return errorBody(...registered);
@@ -84,11 +121,17 @@ export class Conduit implements api.Service<Caller> {
       ...fields,
       ...(password === undefined ? {} : { passwordHash: await this.stores.passwords.hash(password) }),
     };
-    const updated = this.stores.users.update(request.principal.id, changes);
+    const me = request.principal.id;
+    const updated = await this.db.write(async (q) => {
+      const problems = await users.taken(q, changes.email, changes.username, me);
+      return problems.length > 0 ? problems : users.update(q, me, changes);
+    });
     if (Array.isArray(updated)) {
       reply.code(422);
       return errorBody(...updated);
     }
+    // The account went away after its token was checked.
+    if (updated === undefined) throw invalidCredentials();
     return this.user(updated);
   }
 
@@ -96,7 +139,7 @@ export class Conduit implements api.Service<Caller> {
     request: api.GetProfileByUsernameRequest<Caller>,
     reply: api.GetProfileByUsernameReply,
   ): Promise<api.GetProfileByUsernameResult> {
-    const found = this.stores.profiles.byUsername(request.params.username, this.viewerOf(request));
+    const found = await this.db.read((q) => profiles.byUsername(q, request.params.username, this.viewerOf(request)));
     if (found === undefined) {
       reply.code(404);
       return errorBody(PROFILE_NOT_FOUND);
@@ -109,17 +152,16 @@ export class Conduit implements api.Service<Caller> {
     reply: api.FollowUserByUsernameReply,
   ): Promise<api.FollowUserByUsernameResult> {
     const me = request.principal.id;
-    const found = this.stores.profiles.byUsername(request.params.username, me);
-    if (found === undefined) {
-      reply.code(404);
-      return errorBody(PROFILE_NOT_FOUND);
-    }
-    if (found.id === me) {
-      reply.code(422);
-      return errorBody(SELF_FOLLOW);
-    }
-    this.stores.profiles.follow(me, found.id);
-    return { profile: toProfile({ ...found, following: 1 }) };
+    // The body (the suite sends the follower's user object) says nothing the path and the token do not.
+    const followed = await this.db.write(async (q) => {
+      const found = await profiles.byUsername(q, request.params.username, me);
+      if (found === undefined) return new Refused(404, PROFILE_NOT_FOUND);
+      if (found.id === me) return new Refused(422, SELF_FOLLOW);
+      await profiles.follow(q, me, found.id);
+      return found;
+    });
+    if (followed instanceof Refused) return refuse(reply, followed);
+    return { profile: toProfile({ ...followed, following: true }) };
   }
 
   async unfollowUserByUsername(
@@ -127,70 +169,72 @@ export class Conduit implements api.Service<Caller> {
     reply: api.UnfollowUserByUsernameReply,
   ): Promise<api.UnfollowUserByUsernameResult> {
     const me = request.principal.id;
-    const found = this.stores.profiles.byUsername(request.params.username, me);
-    if (found === undefined) {
+    const unfollowed = await this.db.write(async (q) => {
+      const found = await profiles.byUsername(q, request.params.username, me);
+      if (found !== undefined) await profiles.unfollow(q, me, found.id);
+      return found;
+    });
+    if (unfollowed === undefined) {
       reply.code(404);
       return errorBody(PROFILE_NOT_FOUND);
     }
-    this.stores.profiles.unfollow(me, found.id);
-    return { profile: toProfile({ ...found, following: 0 }) };
+    return { profile: toProfile({ ...unfollowed, following: false }) };
   }
 
   async getArticlesFeed(request: api.GetArticlesFeedRequest<Caller>): Promise<api.GetArticlesFeedResult> {
     const { offset = 0, limit } = request.query;
-    return this.stores.articles.feed(request.principal.id, { offset, limit });
+    // One read transaction: the page and the count see the same rows.
+    return this.db.read((q) => articles.feed(q, request.principal.id, { offset, limit }));
   }
 
   async getArticles(request: api.GetArticlesRequest<Caller>): Promise<api.GetArticlesResult> {
     const { tag, author, favorited, offset = 0, limit } = request.query;
     const filter = { tag: tag ?? null, author: author ?? null, favorited: favorited ?? null };
-    return this.stores.articles.list(filter, this.viewerOf(request), { offset, limit });
+    return this.db.read((q) => articles.list(q, filter, this.viewerOf(request), { offset, limit }));
   }
 
   async createArticle(request: api.CreateArticleRequest<Caller>, reply: api.CreateArticleReply): Promise<api.CreateArticleResult> {
     const { title, description, body, tagList = [] } = request.body.article;
     const me = request.principal.id;
-    const slug = this.stores.articles.create(me, { title, description, body, tagList });
+    const created = await this.db.write(async (q) => {
+      const slug = await articles.create(q, me, { title, description, body, tagList });
+      return written(q, slug, me);
+    });
     reply.code(201);
-    return { article: this.stores.articles.article(this.mustFind(slug, me)) };
+    return { article: created };
   }
 
   async getArticle(request: api.GetArticleRequest<Caller>, reply: api.GetArticleReply): Promise<api.GetArticleResult> {
-    const found = this.stores.articles.bySlug(request.params.slug, this.viewerOf(request));
-    if (found === undefined) {
-      reply.code(404);
-      return errorBody(ARTICLE_NOT_FOUND);
-    }
-    return { article: this.stores.articles.article(found) };
+    const found = await this.db.read(async (q) => {
+      const row = await findArticle(q, request.params.slug, this.viewerOf(request));
+      return row instanceof Refused ? row : articles.article(q, row);
+    });
+    if (found instanceof Refused) return refuse(reply, found);
+    return { article: found };
   }
 
   async updateArticle(request: api.UpdateArticleRequest<Caller>, reply: api.UpdateArticleReply): Promise<api.UpdateArticleResult> {
     const me = request.principal.id;
-    const found = this.stores.articles.bySlug(request.params.slug, me);
-    if (found === undefined) {
-      reply.code(404);
-      return errorBody(ARTICLE_NOT_FOUND);
-    }
-    if (found.author_id !== me) {
-      reply.code(403);
-      return errorBody(NOT_ARTICLE_AUTHOR);
-    }
-    const slug = this.stores.articles.update(found, request.body.article);
-    return { article: this.stores.articles.article(this.mustFind(slug, me)) };
+    const updated = await this.db.write(async (q) => {
+      const row = await findArticle(q, request.params.slug, me);
+      if (row instanceof Refused) return row;
+      if (row.author_id !== me) return new Refused(403, NOT_ARTICLE_AUTHOR);
+      return written(q, await articles.update(q, row, request.body.article), me);
+    });
+    if (updated instanceof Refused) return refuse(reply, updated);
+    return { article: updated };
   }
 
   async deleteArticle(request: api.DeleteArticleRequest<Caller>, reply: api.DeleteArticleReply): Promise<api.DeleteArticleResult> {
     const me = request.principal.id;
-    const found = this.stores.articles.bySlug(request.params.slug, me);
-    if (found === undefined) {
-      reply.code(404);
-      return errorBody(ARTICLE_NOT_FOUND);
-    }
-    if (found.author_id !== me) {
-      reply.code(403);
-      return errorBody(NOT_ARTICLE_AUTHOR);
-    }
-    this.stores.articles.delete(found.id);
+    const refused = await this.db.write(async (q) => {
+      const row = await findArticle(q, request.params.slug, me);
+      if (row instanceof Refused) return row;
+      if (row.author_id !== me) return new Refused(403, NOT_ARTICLE_AUTHOR);
+      await articles.remove(q, row.id);
+      return null;
+    });
+    if (refused !== null) return refuse(reply, refused);
     reply.code(204);
     return undefined;
   }
@@ -200,12 +244,12 @@ export class Conduit implements api.Service<Caller> {
     reply: api.GetArticleCommentsReply,
   ): Promise<api.GetArticleCommentsResult> {
     const viewer = this.viewerOf(request);
-    const found = this.stores.articles.bySlug(request.params.slug, viewer);
-    if (found === undefined) {
-      reply.code(404);
-      return errorBody(ARTICLE_NOT_FOUND);
-    }
-    return { comments: this.stores.comments.list(found.id, viewer) };
+    const found = await this.db.read(async (q) => {
+      const row = await findArticle(q, request.params.slug, viewer);
+      return row instanceof Refused ? row : comments.ofArticle(q, row.id, viewer);
+    });
+    if (found instanceof Refused) return refuse(reply, found);
+    return { comments: found };
   }
 
   async createArticleComment(
@@ -213,12 +257,12 @@ export class Conduit implements api.Service<Caller> {
     reply: api.CreateArticleCommentReply,
   ): Promise<api.CreateArticleCommentResult> {
     const me = request.principal.id;
-    const found = this.stores.articles.bySlug(request.params.slug, me);
-    if (found === undefined) {
-      reply.code(404);
-      return errorBody(ARTICLE_NOT_FOUND);
-    }
-    return { comment: this.stores.comments.create(found.id, me, request.body.comment.body) };
+    const created = await this.db.write(async (q) => {
+      const row = await findArticle(q, request.params.slug, me);
+      return row instanceof Refused ? row : comments.create(q, row.id, me, request.body.comment.body);
+    });
+    if (created instanceof Refused) return refuse(reply, created);
+    return { comment: created };
   }
 
   async deleteArticleComment(
@@ -226,62 +270,51 @@ export class Conduit implements api.Service<Caller> {
     reply: api.DeleteArticleCommentReply,
   ): Promise<api.DeleteArticleCommentResult> {
     const me = request.principal.id;
-    const found = this.stores.articles.bySlug(request.params.slug, me);
-    if (found === undefined) {
-      reply.code(404);
-      return errorBody(ARTICLE_NOT_FOUND);
-    }
-    const author = this.stores.comments.authorOf(request.params.id, found.id);
-    if (author === undefined) {
-      reply.code(404);
-      return errorBody(COMMENT_NOT_FOUND);
-    }
-    if (author !== me) {
-      reply.code(403);
-      return errorBody(NOT_COMMENT_AUTHOR);
-    }
-    this.stores.comments.delete(request.params.id);
+    const refused = await this.db.write(async (q) => {
+      // In this order: the article, the comment on it, its author.
+      const row = await findArticle(q, request.params.slug, me);
+      if (row instanceof Refused) return row;
+      const author = await comments.authorOf(q, request.params.id, row.id);
+      if (author === undefined) return new Refused(404, COMMENT_NOT_FOUND);
+      if (author !== me) return new Refused(403, NOT_COMMENT_AUTHOR);
+      await comments.remove(q, request.params.id);
+      return null;
+    });
+    if (refused !== null) return refuse(reply, refused);
     reply.code(204);
     return undefined;
+  }
+
+  /** Favourites (`on`) or unfavourites the article; the article afterwards, or the 404. */
+  private favourite(me: number, slug: string, on: boolean): Promise<articles.Article | Refused> {
+    return this.db.write(async (q) => {
+      const row = await findArticle(q, slug, me);
+      if (row instanceof Refused) return row;
+      await (on ? articles.favorite : articles.unfavorite)(q, me, row.id);
+      return written(q, row.slug, me);
+    });
   }
 
   async createArticleFavorite(
     request: api.CreateArticleFavoriteRequest<Caller>,
     reply: api.CreateArticleFavoriteReply,
   ): Promise<api.CreateArticleFavoriteResult> {
-    const me = request.principal.id;
-    const found = this.stores.articles.bySlug(request.params.slug, me);
-    if (found === undefined) {
-      reply.code(404);
-      return errorBody(ARTICLE_NOT_FOUND);
-    }
-    this.stores.articles.favorite(me, found.id);
-    return { article: this.stores.articles.article(this.mustFind(found.slug, me)) };
+    const found = await this.favourite(request.principal.id, request.params.slug, true);
+    if (found instanceof Refused) return refuse(reply, found);
+    return { article: found };
   }
 
   async deleteArticleFavorite(
     request: api.DeleteArticleFavoriteRequest<Caller>,
     reply: api.DeleteArticleFavoriteReply,
   ): Promise<api.DeleteArticleFavoriteResult> {
-    const me = request.principal.id;
-    const found = this.stores.articles.bySlug(request.params.slug, me);
-    if (found === undefined) {
-      reply.code(404);
-      return errorBody(ARTICLE_NOT_FOUND);
-    }
-    this.stores.articles.unfavorite(me, found.id);
-    return { article: this.stores.articles.article(this.mustFind(found.slug, me)) };
+    const found = await this.favourite(request.principal.id, request.params.slug, false);
+    if (found instanceof Refused) return refuse(reply, found);
+    return { article: found };
   }
 
   async getTags(): Promise<api.GetTagsResult> {
-    return { tags: this.stores.articles.tags() };
-  }
-
-  /** The article just written, read back as `viewer` sees it. */
-  private mustFind(slug: string, viewer: number): ArticleRow {
-    const row = this.stores.articles.bySlug(slug, viewer);
-    if (row === undefined) throw new Error(`article ${slug} disappeared after it was written`);
-    return row;
+    return { tags: await this.db.read(articles.allTags) };
   }
 }
 
@@ -289,12 +322,12 @@ export class Conduit implements api.Service<Caller> {
 export class TokenAuth implements api.SecurityHandlers<Caller> {
   constructor(
     private readonly tokens: Tokens,
-    private readonly users: Users,
+    private readonly db: Database,
   ) {}
 
   async token(credential: string): Promise<Caller> {
     const id = this.tokens.userId(credential);
-    const row = id === null ? undefined : this.users.byId(id);
+    const row = id === null ? undefined : await this.db.read((q) => users.byId(q, id));
     if (row === undefined) throw invalidCredentials();
     return row;
   }

@@ -113,13 +113,14 @@ describe("articles", () => {
     assert.equal(deleted.statusCode, 204);
     assert.equal(deleted.body, "");
     assert.equal((await app.inject({ method: "GET", url })).statusCode, 404);
-    const left = app.db
-      .prepare(
-        `SELECT (SELECT COUNT(*) FROM comments) + (SELECT COUNT(*) FROM favorites f JOIN users u ON u.id = f.user_id WHERE u.username = ?)
+    const left = await app.db.read((q) =>
+      q.get<{ n: number }>(
+        `SELECT (SELECT COUNT(*) FROM comments) + (SELECT COUNT(*) FROM favorites f JOIN users u ON u.id = f.user_id WHERE u.username = :username)
            + (SELECT COUNT(*) FROM article_tags at JOIN tags t ON t.id = at.tag_id WHERE t.name = 'doomed-tag') AS n`,
-      )
-      .get(other.username) as { n: number };
-    assert.equal(left.n, 0);
+        { username: other.username },
+      ),
+    );
+    assert.equal(left?.n, 0);
     // The tag itself stays.
     const tags = json(await app.inject({ method: "GET", url: "/tags" }))["tags"] as string[];
     assert.ok(tags.includes("doomed-tag"));
@@ -160,6 +161,25 @@ describe("articles", () => {
       assert.equal(article["favorited"], false);
       assert.equal(article["favoritesCount"], 1);
     }
+  });
+
+  it("refuses NUL in what is stored (422), and a path holding one names nothing (404), on either database", async () => {
+    // PostgreSQL's text cannot hold NUL, which SQLite stores: both engines answer alike.
+    const me = await register(app, "nul");
+    for (const article of [
+      { title: "t", description: "d", body: "b\0", tagList: ["x"] },
+      { title: "t", description: "d", body: "b", tagList: ["x\0"] },
+    ]) {
+      const response = await app.inject({ method: "POST", url: "/articles", headers: me.headers, payload: { article } });
+      assert.equal(response.statusCode, 422, response.body);
+    }
+    const user = { username: "a\0b", email: "ab@example.com", password: "ab-password" };
+    assert.equal((await app.inject({ method: "POST", url: "/users", payload: { user } })).statusCode, 422);
+    assert.equal((await app.inject({ method: "GET", url: "/articles?tag=a%00b" })).statusCode, 422);
+    const article = await app.inject({ method: "GET", url: "/articles/a%00b" });
+    assert.deepEqual([article.statusCode, json(article)], [404, errors("article not found")]);
+    const profile = await app.inject({ method: "GET", url: "/profiles/a%00b" });
+    assert.deepEqual([profile.statusCode, json(profile)], [404, errors("profile not found")]);
   });
 
   it("needs a token to write", async () => {

@@ -120,7 +120,7 @@ describe("users", () => {
 
   it("refuses a token whose user no longer exists", async () => {
     const account = await register(app, "gone");
-    app.db.prepare("DELETE FROM users WHERE username = ?").run(account.username);
+    await app.db.write((q) => q.run("DELETE FROM users WHERE username = :username", { username: account.username }));
     const response = await app.inject({ method: "GET", url: "/user", headers: account.headers });
     assert.equal(response.statusCode, 401);
   });

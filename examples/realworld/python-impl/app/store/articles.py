@@ -126,6 +126,8 @@ async def _articles(q: Queries, rows: list[Row]) -> list[Article]:
 
 async def by_slug(q: Queries, slug: str, viewer: int | None) -> Article | None:
     """The article with its body, as `viewer` (None: anonymous) sees it."""
+    if "\x00" in slug:
+        return None  # no slug holds NUL, and PostgreSQL could not even compare one that does
     rows = await q.rows(f"{_select(with_body=True)} WHERE a.slug = :slug", {"slug": slug, "viewer": viewer})
     found = await _articles(q, rows)
     return found[0] if found else None

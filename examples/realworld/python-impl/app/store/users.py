@@ -37,6 +37,8 @@ async def by_id(q: Queries, user_id: int) -> User | None:
 
 
 async def by_username(q: Queries, username: str) -> User | None:
+    if "\x00" in username:
+        return None  # the contract refuses NUL in every username sent, and PostgreSQL could not compare one
     row = await q.row(f"SELECT {_COLUMNS} FROM users WHERE username = :username", {"username": username})
     return None if row is None else User.of(row)
 

@@ -2,24 +2,25 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 
-import { type Db, openDatabase } from "../db.js";
+import { type Database, type Pool, type Target, openDatabase } from "../db.js";
 
 declare module "fastify" {
   interface FastifyInstance {
-    db: Db;
+    db: Database;
   }
 }
 
 export interface DatabaseOptions {
-  readonly path: string;
+  readonly target: Target;
+  readonly pool: Pool;
   readonly migrationsDir: string;
 }
 
 async function database(app: FastifyInstance, options: DatabaseOptions): Promise<void> {
-  const db = openDatabase(options.path, options.migrationsDir);
+  const db = await openDatabase(options.target, options.migrationsDir, options.pool, app.log);
   app.decorate("db", db);
   app.addHook("onClose", async () => {
-    db.close();
+    await db.close();
   });
 }
 

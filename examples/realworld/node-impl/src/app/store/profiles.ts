@@ -1,8 +1,6 @@
 /** Profiles and follows: `following` is always for the caller (false without one). */
-import type { Statement } from "better-sqlite3";
-
 import type { components } from "../../generated/schema.js";
-import type { Db } from "../db.js";
+import type { Queries } from "../db.js";
 
 export type Profile = components["schemas"]["Profile"];
 
@@ -11,38 +9,34 @@ export interface ProfileRow {
   username: string;
   bio: string;
   image: string | null;
-  following: number;
+  /** SQLite's 0 or 1, PostgreSQL's boolean. */
+  following: number | boolean;
 }
 
 export function toProfile(row: Pick<ProfileRow, "username" | "bio" | "image" | "following">): Profile {
-  return { username: row.username, bio: row.bio, image: row.image, following: row.following === 1 };
+  return { username: row.username, bio: row.bio, image: row.image, following: Boolean(row.following) };
 }
 
-export class Profiles {
-  private readonly byUsernameStmt: Statement<{ username: string; viewer: number | null }, ProfileRow>;
-  private readonly followStmt: Statement<[number, number]>;
-  private readonly unfollowStmt: Statement<[number, number]>;
+/** The user named `username` as `viewer` (null: anonymous) sees them. */
+export async function byUsername(q: Queries, username: string, viewer: number | null): Promise<ProfileRow | undefined> {
+  // The contract refuses NUL in every username sent, and PostgreSQL could not compare one.
+  if (username.includes("\0")) return undefined;
+  return q.get<ProfileRow>(
+    `SELECT u.id, u.username, COALESCE(u.bio, '') AS bio, u.image,
+            EXISTS (SELECT 1 FROM follows WHERE follower_id = :viewer AND followed_id = u.id) AS following
+     FROM users u WHERE u.username = :username`,
+    { username, viewer },
+  );
+}
 
-  constructor(db: Db) {
-    this.byUsernameStmt = db.prepare(
-      `SELECT u.id, u.username, COALESCE(u.bio, '') AS bio, u.image,
-              EXISTS (SELECT 1 FROM follows WHERE follower_id = @viewer AND followed_id = u.id) AS following
-       FROM users u WHERE u.username = @username`,
-    );
-    // Following twice, or unfollowing someone not followed, changes nothing: both are idempotent.
-    this.followStmt = db.prepare("INSERT INTO follows (follower_id, followed_id) VALUES (?, ?) ON CONFLICT DO NOTHING");
-    this.unfollowStmt = db.prepare("DELETE FROM follows WHERE follower_id = ? AND followed_id = ?");
-  }
+/** Idempotent: following again changes nothing. */
+export async function follow(q: Queries, follower: number, followed: number): Promise<void> {
+  await q.run("INSERT INTO follows (follower_id, followed_id) VALUES (:follower, :followed) ON CONFLICT DO NOTHING", {
+    follower,
+    followed,
+  });
+}
 
-  byUsername(username: string, viewer: number | null): ProfileRow | undefined {
-    return this.byUsernameStmt.get({ username, viewer });
-  }
-
-  follow(follower: number, followed: number): void {
-    this.followStmt.run(follower, followed);
-  }
-
-  unfollow(follower: number, followed: number): void {
-    this.unfollowStmt.run(follower, followed);
-  }
+export async function unfollow(q: Queries, follower: number, followed: number): Promise<void> {
+  await q.run("DELETE FROM follows WHERE follower_id = :follower AND followed_id = :followed", { follower, followed });
 }

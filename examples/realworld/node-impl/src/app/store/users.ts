@@ -1,8 +1,5 @@
 /** Accounts: registration, lookup and update, with the uniqueness rules of CONVENTIONS.md. */
-import type { Statement } from "better-sqlite3";
-
-import type { Db } from "../db.js";
-import { now } from "./time.js";
+import { type Queries, now } from "../db.js";
 
 export interface UserRow {
   id: number;
@@ -27,101 +24,72 @@ export const EMAIL_TAKEN = "email has already been taken";
 export const USERNAME_TAKEN = "username has already been taken";
 
 const USER_COLUMNS = "id, username, email, password_hash, COALESCE(bio, '') AS bio, image";
+// Another account than :besides (NULL: any account); the cast gives PostgreSQL the parameter's type.
+const OTHER = "(CAST(:besides AS BIGINT) IS NULL OR id <> :besides)";
 
 /** Only A-Z are lowered: no locale or Unicode case mapping, so that both implementations key emails alike. */
 export function emailKey(email: string): string {
   return email.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
-interface Taken {
-  email: number;
-  username: number;
+export function byId(q: Queries, id: number): Promise<UserRow | undefined> {
+  return q.get<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = :id`, { id });
 }
 
-export class Users {
-  private readonly byIdStmt: Statement<[number], UserRow>;
-  private readonly byEmailKeyStmt: Statement<[string], UserRow>;
-  private readonly takenStmt: Statement<{ key: string | null; username: string | null; id: number | null }, Taken>;
-  private readonly insertStmt: Statement<[string, string, string, string, string, string], UserRow>;
-  private readonly updateStmt: Statement<Record<string, string | number | null>, UserRow>;
+export function byEmail(q: Queries, email: string): Promise<UserRow | undefined> {
+  return q.get<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE email_key = :key`, { key: emailKey(email) });
+}
 
-  constructor(private readonly db: Db) {
-    this.byIdStmt = db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`);
-    this.byEmailKeyStmt = db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE email_key = ?`);
-    // Another user (not @id) holding the email or the username; a null field is not checked.
-    this.takenStmt = db.prepare(
-      `SELECT EXISTS (SELECT 1 FROM users WHERE email_key = @key AND id IS NOT @id) AS email,
-              EXISTS (SELECT 1 FROM users WHERE username = @username AND id IS NOT @id) AS username`,
-    );
-    this.insertStmt = db.prepare(
-      `INSERT INTO users (username, email, email_key, password_hash, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?) RETURNING ${USER_COLUMNS}`,
-    );
-    // One statement for every combination of fields: a field not sent keeps its value.
-    this.updateStmt = db.prepare(
-      `UPDATE users SET
-         email = CASE WHEN @setEmail THEN @email ELSE email END,
-         email_key = CASE WHEN @setEmail THEN @emailKey ELSE email_key END,
-         username = CASE WHEN @setUsername THEN @username ELSE username END,
-         password_hash = CASE WHEN @setPassword THEN @passwordHash ELSE password_hash END,
-         bio = CASE WHEN @setBio THEN @bio ELSE bio END,
-         image = CASE WHEN @setImage THEN @image ELSE image END,
-         updated_at = @now
-       WHERE id = @id RETURNING ${USER_COLUMNS}`,
-    );
+/** The messages (email first) for the email and username another account than `besides` already has. */
+export async function taken(
+  q: Queries,
+  email: string | undefined,
+  username: string | undefined,
+  besides: number | null = null,
+): Promise<string[]> {
+  const problems: string[] = [];
+  if (email !== undefined && (await q.get(`SELECT 1 FROM users WHERE email_key = :key AND ${OTHER}`, { key: emailKey(email), besides }))) {
+    problems.push(EMAIL_TAKEN);
   }
+  if (username !== undefined && (await q.get(`SELECT 1 FROM users WHERE username = :username AND ${OTHER}`, { username, besides }))) {
+    problems.push(USERNAME_TAKEN);
+  }
+  return problems;
+}
 
-  byId(id: number): UserRow | undefined {
-    return this.byIdStmt.get(id);
-  }
+/** A new account; the caller has checked `taken` in the same transaction. */
+export async function create(q: Queries, username: string, email: string, passwordHash: string): Promise<UserRow> {
+  const at = now();
+  const row = await q.get<UserRow>(
+    `INSERT INTO users (username, email, email_key, password_hash, bio, image, created_at, updated_at)
+     VALUES (:username, :email, :key, :hash, '', NULL, :at, :at) RETURNING ${USER_COLUMNS}`,
+    { username, email, key: emailKey(email), hash: passwordHash, at },
+  );
+  if (row === undefined) throw new Error("INSERT ... RETURNING returned no row");
+  return row;
+}
 
-  byEmail(email: string): UserRow | undefined {
-    return this.byEmailKeyStmt.get(emailKey(email));
-  }
+/** The fields PUT /user may change, and their columns: nothing else reaches the SQL text. */
+const CHANGEABLE: Readonly<Record<keyof UserChanges, string>> = {
+  email: "email",
+  username: "username",
+  passwordHash: "password_hash",
+  bio: "bio",
+  image: "image",
+};
 
-  /** The new account, or the conflict messages (email first) when another account holds the email or username. */
-  register(username: string, email: string, passwordHash: string): UserRow | string[] {
-    const run = this.db.transaction((): UserRow | string[] => {
-      const conflicts = this.conflicts(emailKey(email), username, null);
-      if (conflicts.length > 0) return conflicts;
-      const at = now();
-      const row = this.insertStmt.get(username, email, emailKey(email), passwordHash, at, at);
-      if (row === undefined) throw new Error("INSERT ... RETURNING returned no row");
-      return row;
-    });
-    // IMMEDIATE: the check and the insert hold the write lock together, against the other server too.
-    return run.immediate();
+/** Sets the fields given and the update time; undefined when the account no longer exists. */
+export async function update(q: Queries, id: number, changes: UserChanges): Promise<UserRow | undefined> {
+  const params: Record<string, unknown> = { id, at: now() };
+  const assignments = ["updated_at = :at"];
+  for (const [field, column] of Object.entries(CHANGEABLE) as [keyof UserChanges, string][]) {
+    if (changes[field] === undefined) continue;
+    assignments.push(`${column} = :${field}`);
+    params[field] = changes[field];
   }
-
-  /** The updated account, or the conflict messages when the new email or username belongs to someone else. */
-  update(id: number, changes: UserChanges): UserRow | string[] {
-    const run = this.db.transaction((): UserRow | string[] => {
-      const key = changes.email === undefined ? null : emailKey(changes.email);
-      const conflicts = this.conflicts(key, changes.username ?? null, id);
-      if (conflicts.length > 0) return conflicts;
-      const row = this.updateStmt.get({
-        id,
-        now: now(),
-        setEmail: Number(changes.email !== undefined),
-        email: changes.email ?? null,
-        emailKey: key,
-        setUsername: Number(changes.username !== undefined),
-        username: changes.username ?? null,
-        setPassword: Number(changes.passwordHash !== undefined),
-        passwordHash: changes.passwordHash ?? null,
-        setBio: Number(changes.bio !== undefined),
-        bio: changes.bio ?? null,
-        setImage: Number(changes.image !== undefined),
-        image: changes.image ?? null,
-      });
-      if (row === undefined) throw new Error(`user ${id} disappeared during its update`);
-      return row;
-    });
-    return run.immediate();
+  if (changes.email !== undefined) {
+    assignments.push("email_key = :emailKey");
+    params["emailKey"] = emailKey(changes.email);
   }
-
-  private conflicts(key: string | null, username: string | null, id: number | null): string[] {
-    const taken = this.takenStmt.get({ key, username, id });
-    return [...(taken?.email ? [EMAIL_TAKEN] : []), ...(taken?.username ? [USERNAME_TAKEN] : [])];
-  }
+  return q.get<UserRow>(`UPDATE users SET ${assignments.join(", ")} WHERE id = :id RETURNING ${USER_COLUMNS}`, params);
 }
