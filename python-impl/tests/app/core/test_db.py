@@ -79,19 +79,28 @@ def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path, migrations: P
 def test_two_servers_starting_together_apply_each_migration_once(tmp_path: Path) -> None:
     path = tmp_path / "app.db"
     applied: list[list[str]] = []
-    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+    # Bounded waits: a server that fails before the barrier breaks it for the other instead of leaving it (and the
+    # test run) waiting forever, and its error is the test's failure.
+    start = threading.Barrier(2, timeout=30)
 
     def server() -> None:
-        conn = connect(path)
-        start.wait()
-        applied.append(migrate(conn))
-        conn.close()
+        try:
+            conn = connect(path)
+            start.wait()
+            applied.append(migrate(conn))
+            conn.close()
+        except BaseException as exc:
+            start.abort()
+            errors.append(exc)
 
     threads = [threading.Thread(target=server) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "a server's migration did not finish within 60 s"
+    assert not errors, errors
     assert sorted(applied) == [[], ["0001_init", "0002_login_failures"]]
 
 
