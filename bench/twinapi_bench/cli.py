@@ -10,6 +10,7 @@ from pathlib import Path
 
 from twinapi_bench import report, servers
 from twinapi_bench.run import MODES, Options, run
+from twinapi_bench.scaleout import BALANCER
 from twinapi_bench.servers import BENCH, ServerError
 from twinapi_bench.workloads import BY_KEY
 
@@ -56,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--tree", type=Path, help="a checkout whose python-impl and node-impl to run (default: this one)")
     r.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON and the PNG")
     args = parser.parse_args(argv)
+    servers_known = [*(s.key for s in servers.specs("single", 1, granian=True, references=None)), BALANCER]
+    unknown = [name for name in args.only if name not in BY_KEY and name not in servers_known]
+    if unknown:
+        parser.error(
+            f"--only: unknown {', '.join(unknown)}; workloads are {', '.join(BY_KEY)},"
+            f" servers are {', '.join(servers_known)}"
+        )
 
     overrides: dict[str, object] = {
         "connections": args.connections,
@@ -91,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         result = run(options, log)
     except ServerError as exc:
         log(f"error: {exc}")
+        return 2
+    if not result["runs"]:
+        log("error: nothing was measured: --only leaves no workload of a server that runs in the chosen modes")
         return 2
     result["like_for_like"] = report.like_for_like(result)
     result["ratios"] = report.ratios(result)
