@@ -253,7 +253,7 @@ Db = Annotated[sqlite3.Connection, Depends(get_db)]
 WRITES = threading.Lock()
 
 
-def write(db: sqlite3.Connection, sql: str, params: Any) -> list[sqlite3.Row]:
+def execute_write(db: sqlite3.Connection, sql: str, params: Any) -> list[sqlite3.Row]:
     """Runs one writing statement to its end (RETURNING rows included) while holding the process's write lock."""
     with WRITES:
         return db.execute(sql, params).fetchall()
@@ -427,7 +427,7 @@ async def get_health() -> dict[str, str]:  # no I/O: no thread to hop to, as in 
 def register_user(_: JsonBody, new: NewUser, db: Db, response: Response) -> dict[str, Any]:
     hashed = bcrypt.hashpw(password_bytes(new.password), bcrypt.gensalt(BCRYPT_ROUNDS)).decode()
     user = {"id": str(uuid.uuid4()), "email": new.email, "display_name": new.display_name, "created_at": utc_now()}
-    inserted = write(
+    inserted = execute_write(
         db,
         "INSERT INTO users (id, email, email_key, display_name, password_hash, created_at)"
         " VALUES (:id, :email, :email_key, :display_name, :hash, :created_at) ON CONFLICT (email_key) DO NOTHING"
@@ -495,7 +495,7 @@ def list_tasks(
 @app.post("/tasks", response_model=Task, status_code=201)
 def create_task(user: CurrentUser, _: JsonBody, new: NewTask, db: Db, response: Response) -> dict[str, Any]:
     now = utc_now()
-    row = write(
+    row = execute_write(
         db,
         "INSERT INTO tasks (id, owner_id, title, notes, due_date, priority, status, version, created_at, updated_at)"
         f" VALUES (?, ?, ?, ?, ?, ?, 'open', 1, ?, ?) RETURNING {TASK_COLUMNS}",
@@ -560,7 +560,7 @@ def _write(db: sqlite3.Connection, sql: str, params: dict[str, Any], versions: s
     """Runs an UPDATE/DELETE ... RETURNING guarded by the expected versions; 404 or 412 when nothing matched."""
     if versions is None or versions:
         condition = "" if versions is None else f" AND version IN ({', '.join(str(v) for v in sorted(versions))})"
-        rows = write(db, sql.format(versions=condition), params)
+        rows = execute_write(db, sql.format(versions=condition), params)
         if rows:
             row: sqlite3.Row = rows[0]
             return row
