@@ -163,14 +163,13 @@ export class TaskService implements api.Service<User> {
   }
 
   async updateTask(request: api.UpdateTaskRequest<User>, reply: api.UpdateTaskReply): Promise<api.UpdateTaskResult> {
-    // Read, check and write in one transaction: a write from another process (or the other implementation) cannot
-    // slip in between, so an update without If-Match never loses a compare-and-set, and with one exactly one wins.
-    const row = await this.repo.atomically((repo) => this.update(repo, request));
+    const row = await this.unlessRaced((repo) => this.update(repo, request));
     reply.header("etag", etag(row.version));
     return toTask(row);
   }
 
-  private async update(repo: Repository, request: api.UpdateTaskRequest<User>): Promise<TaskRow> {
+  /** The updated task; undefined when a write from elsewhere came between the read and the write. */
+  private async update(repo: Repository, request: api.UpdateTaskRequest<User>): Promise<TaskRow | undefined> {
     const current = await this.ownTask(repo, request.params.taskId, request.principal);
     if (!ifMatchAllows(request.headers["if-match"], current.version)) throw new Problem(412, STALE);
     const patch = request.body;
@@ -181,21 +180,35 @@ export class TaskService implements api.Service<User> {
       priority: patch.priority ?? current.priority,
       status: patch.status ?? current.status,
     };
-    const row = await repo.updateTask(current.id, request.principal.id, current.version, fields, now());
-    if (row === undefined) throw await this.lostRace(repo, current.id, request.principal);
-    return row;
+    return repo.updateTask(current.id, request.principal.id, current.version, fields, now());
   }
 
   async deleteTask(request: api.DeleteTaskRequest<User>, reply: api.DeleteTaskReply): Promise<api.DeleteTaskResult> {
-    await this.repo.atomically(async (repo) => {
+    await this.unlessRaced(async (repo) => {
       const current = await this.ownTask(repo, request.params.taskId, request.principal);
       if (!ifMatchAllows(request.headers["if-match"], current.version)) throw new Problem(412, STALE);
-      if (!(await repo.deleteTask(current.id, request.principal.id, current.version))) {
-        throw await this.lostRace(repo, current.id, request.principal);
-      }
+      return (await repo.deleteTask(current.id, request.principal.id, current.version)) || undefined;
     });
     reply.code(204);
     return undefined;
+  }
+
+  /**
+   * `attempt` reads a task, checks it and writes only if it is still at the version read. It runs first without a
+   * transaction: on SQLite's one connection a transaction queues every other request's statements behind it. When
+   * a write from elsewhere came between (the attempt returns undefined), it runs again inside one, where none can:
+   * the answer is the one a transaction would have given with that write first, so a PATCH without If-Match, or
+   * with a list that names the new version, never fails for someone else's write.
+   */
+  private async unlessRaced<T>(attempt: (repo: Repository) => Promise<T | undefined>): Promise<T> {
+    const done = await attempt(this.repo);
+    if (done !== undefined) return done;
+    return this.repo.atomically(async (repo) => {
+      const locked = await attempt(repo);
+      if (locked !== undefined) return locked;
+      // The task is locked from its read to its write (BEGIN IMMEDIATE, FOR UPDATE): this is a defect, not a race.
+      throw new Error("a guarded write missed inside its transaction");
+    });
   }
 
   /** Another user's task is as missing as one that never existed. */
@@ -203,10 +216,5 @@ export class TaskService implements api.Service<User> {
     const row = await repo.task(taskId.toLowerCase(), owner.id);
     if (row === undefined) throw new Problem(404, NO_TASK);
     return row;
-  }
-
-  /** Another process changed or deleted the task between our read and our write. */
-  private async lostRace(repo: Repository, taskId: string, owner: User): Promise<Problem> {
-    return (await repo.task(taskId, owner.id)) === undefined ? new Problem(404, NO_TASK) : new Problem(412, STALE);
   }
 }

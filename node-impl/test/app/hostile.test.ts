@@ -79,37 +79,47 @@ describe("hostile clients", () => {
     await two.close();
   });
 
-  it("lets no other process write between a PATCH's read and its write", async () => {
+  it("redoes a write another process beat between its read and its write, answering as a transaction would", async () => {
     const config = testConfig();
     const app = await startApp(config);
     const { token } = await account(app);
-    const { task } = await createTask(app, token);
     const other = otherWriter(config.database);
     const read = Object.getOwnPropertyDescriptor(Repository.prototype, "task")?.value as Repository["task"];
-    let interfered: string | undefined;
-    // The other implementation writing the same task right after this one has read it.
+    let interfere: string | undefined;
+    // The other implementation bumping the task's version right after this one has read it, once.
     Repository.prototype.task = async function (this: Repository, ...args: Parameters<Repository["task"]>) {
       const row = await read.apply(this, args);
-      if (interfered === undefined) {
-        try {
-          await other.bump(String(task["id"]));
-          interfered = "wrote";
-        } catch (error) {
-          interfered = (error as { code?: string }).code ?? "failed";
-        }
+      if (interfere !== undefined) {
+        const id = interfere;
+        interfere = undefined;
+        await other.bump(id);
       }
       return row;
     };
+    // [method, If-Match, answer]: the task was read at version 1 and is at 2 when the write is tried.
+    const cases: ["PATCH" | "DELETE", string | undefined, number][] = [
+      ["PATCH", undefined, 200],
+      ["PATCH", '"1"', 412],
+      ["PATCH", '"1", "2"', 200],
+      ["PATCH", "*", 200],
+      ["DELETE", undefined, 204],
+      ["DELETE", '"1"', 412],
+    ];
     try {
-      const patched = await app.inject({
-        method: "PATCH",
-        url: `/tasks/${String(task["id"])}`,
-        headers: bearer(token),
-        payload: { title: "mine" },
-      });
-      assert.equal(patched.statusCode, 200, patched.body);
-      // The read and the write are one transaction: SQLite's write lock, or PostgreSQL's row lock (lock_not_available).
-      assert.equal(interfered, "path" in config.database ? "SQLITE_BUSY" : "55P03");
+      for (const [method, ifMatch, status] of cases) {
+        const { task } = await createTask(app, token);
+        const url = `/tasks/${String(task["id"])}`;
+        const headers = { ...bearer(token), ...(ifMatch === undefined ? {} : { "if-match": ifMatch }) };
+        interfere = String(task["id"]);
+        const answer = await app.inject({ method, url, headers, ...(method === "PATCH" ? { payload: { title: "mine" } } : {}) });
+        const label = `${method} If-Match ${String(ifMatch)}`;
+        assert.equal(answer.statusCode, status, `${label}: ${answer.body}`);
+        assert.equal(interfere, undefined, `${label}: the other process did not write`);
+        const after = await app.inject({ url, headers: bearer(token) });
+        if (status === 204) assert.equal(after.statusCode, 404, label);
+        else assert.equal(after.headers.etag, status === 200 ? '"3"' : '"2"', label);
+        if (status === 200) assert.equal(json(after)["title"], "mine", label);
+      }
     } finally {
       Repository.prototype.task = read;
       await other.close();
