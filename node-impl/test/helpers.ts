@@ -5,7 +5,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import Database from "better-sqlite3";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
+import postgres from "postgres";
 
 import { createApp } from "../src/app/app.js";
 import { type Config, REPO_ROOT, loadConfig } from "../src/app/config.js";
@@ -110,4 +112,37 @@ export function forgeToken(header: object, claims: object, secret = JWT_SECRET, 
 
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+/**
+ * Another process's connection to an app's database, in effect: statements (`?` parameters) that bypass the app.
+ * Its lock waits are short, so that a statement the app's transaction blocks fails at once instead of hanging.
+ */
+export function otherConnection(database: Config["database"]): {
+  run(sql: string, ...params: string[]): Promise<void>;
+  close(): Promise<void>;
+} {
+  if ("path" in database) {
+    const db = new Database(database.path, { timeout: 50 });
+    return {
+      run: async (text, ...params) => void db.prepare(text).run(...params),
+      close: async () => {
+        db.close();
+      },
+    };
+  }
+  const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+  return {
+    run: async (text, ...params) => {
+      let n = 0;
+      await sql.begin(async (tx) => {
+        await tx.unsafe("SET LOCAL lock_timeout = '100ms'");
+        await tx.unsafe(
+          text.replace(/\?/g, () => `$${++n}`),
+          params,
+        );
+      });
+    },
+    close: () => sql.end({ timeout: 5 }),
+  };
 }

@@ -3,14 +3,14 @@ import Fastify, { type FastifyInstance } from "fastify";
 
 import { formats } from "../generated/formats.js";
 import { CONTRACT_PATH, type SecurityHandlers, type Service, contract } from "../generated/service.js";
-import { type TwinapiOptions, fastifyOptions, invalidCredentials, twinapi } from "fastify-twinapi";
+import { type TwinapiOptions, fastifyOptions, twinapi } from "fastify-twinapi";
 import { MIGRATIONS_DIR, type Config } from "./config.js";
 import { openDatabase } from "./db.js";
 import { Problems } from "./errors.js";
 import { LoginFailures } from "./logins.js";
 import { Repository } from "./repository.js";
 import { Passwords, Tokens } from "./security.js";
-import { TaskService, type User, toUser } from "./service.js";
+import { BearerAuth, TaskService, type User } from "./service.js";
 
 export async function createApp(config: Config, options: { logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
   const passwords = await Passwords.create(config.bcryptRounds);
@@ -18,15 +18,9 @@ export async function createApp(config: Config, options: { logStream?: NodeJS.Wr
   const db = await openDatabase(config.database, MIGRATIONS_DIR, config.pool);
   const repo = Repository.of(db);
   const logins = new LoginFailures(db, config.throttle);
-  const service: Service<User> = new TaskService(repo, passwords, tokens, contract.version, logins);
-  const securityHandlers: SecurityHandlers<User> = {
-    async bearerAuth(token) {
-      const subject = tokens.subject(token);
-      const row = subject === null ? undefined : await repo.userById(subject);
-      if (row === undefined) throw invalidCredentials();
-      return toUser(row);
-    },
-  };
+  const auth = new BearerAuth(tokens, repo);
+  const service: Service<User> = new TaskService(repo, passwords, tokens, contract.version, logins, (id) => auth.forget(id));
+  const securityHandlers: SecurityHandlers<User> = auth;
   const app = Fastify(
     fastifyOptions({
       logLevel: config.logLevel,

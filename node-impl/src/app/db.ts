@@ -85,6 +85,12 @@ export function isUniqueViolation(error: unknown): boolean {
   return error.code === "SQLITE_CONSTRAINT_UNIQUE" || error.code === "SQLITE_CONSTRAINT_PRIMARYKEY" || error.code === "23505";
 }
 
+/** True when a write named a row that does not exist (a foreign key), on either engine. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  if (!(error instanceof Error) || !("code" in error)) return false;
+  return error.code === "SQLITE_CONSTRAINT_FOREIGNKEY" || error.code === "23503";
+}
+
 /** `SELECT ... FOR UPDATE` on PostgreSQL inside a transaction; SQLite's BEGIN IMMEDIATE already excludes writers. */
 export function forUpdate(tx: Queries): string {
   return tx.dialect === "postgresql" ? " FOR UPDATE" : "";

@@ -3,7 +3,8 @@ import { randomUUID } from "node:crypto";
 
 import type { components } from "../generated/schema.js";
 import type * as api from "../generated/service.js";
-import { Problem, invalid } from "fastify-twinapi";
+import { Problem, invalid, invalidCredentials } from "fastify-twinapi";
+import { isForeignKeyViolation } from "./db.js";
 import type { Repository, TaskFields, TaskRow, UserRow } from "./repository.js";
 import type { LoginFailures } from "./logins.js";
 import type { Passwords, Tokens } from "./security.js";
@@ -90,6 +91,8 @@ export class TaskService implements api.Service<User> {
     private readonly tokens: Tokens,
     private readonly version: string,
     private readonly logins: LoginFailures,
+    /** Drops an account from the authentication cache (`BearerAuth.forget`). */
+    private readonly forgetAccount: (id: string) => void = () => {},
   ) {}
 
   async getHealth(): Promise<api.GetHealthResult> {
@@ -151,7 +154,15 @@ export class TaskService implements api.Service<User> {
   async createTask(request: api.CreateTaskRequest<User>, reply: api.CreateTaskReply): Promise<api.CreateTaskResult> {
     const { title, notes, dueDate, priority } = request.body;
     const fields = { title, notes: notes ?? null, due_date: dueDate ?? null, priority, status: "open" };
-    const row = await this.repo.insertTask(randomUUID(), request.principal.id, fields, now());
+    let row: TaskRow;
+    try {
+      row = await this.repo.insertTask(randomUUID(), request.principal.id, fields, now());
+    } catch (error) {
+      if (!isForeignKeyViolation(error)) throw error;
+      // The account was deleted after its token was checked: the token is no longer valid.
+      this.forgetAccount(request.principal.id);
+      throw invalidCredentials();
+    }
     reply.code(201).header("location", `/tasks/${row.id}`).header("etag", etag(row.version));
     return toTask(row);
   }
@@ -216,5 +227,45 @@ export class TaskService implements api.Service<User> {
     const row = await repo.task(taskId.toLowerCase(), owner.id);
     if (row === undefined) throw new Problem(404, NO_TASK);
     return row;
+  }
+}
+
+/** Seconds an account found for a token is trusted before it is looked up again. */
+const ACCOUNT_TTL_SECONDS = 30;
+const KNOWN_ACCOUNTS = 4096;
+
+/**
+ * A bearer token is valid when it verifies (HS256, unexpired, all claims) and its subject still exists.
+ *
+ * The API never changes or deletes an account, so one found is remembered for ACCOUNT_TTL_SECONDS: an account
+ * removed from the database by other means stops authenticating within that time, and most requests save a query.
+ */
+export class BearerAuth implements api.SecurityHandlers<User> {
+  private readonly known = new Map<string, { user: User; until: number }>();
+
+  constructor(
+    private readonly tokens: Tokens,
+    private readonly repo: Repository,
+  ) {}
+
+  forget(id: string): void {
+    this.known.delete(id);
+  }
+
+  async bearerAuth(token: string): Promise<User> {
+    const subject = this.tokens.subject(token);
+    if (subject === null) throw invalidCredentials();
+    const now = performance.now();
+    const known = this.known.get(subject);
+    if (known !== undefined && known.until > now) return known.user;
+    const row = await this.repo.userById(subject);
+    if (row === undefined) {
+      this.known.delete(subject);
+      throw invalidCredentials();
+    }
+    if (this.known.size >= KNOWN_ACCOUNTS) this.known.clear();
+    const user = toUser(row);
+    this.known.set(subject, { user, until: now + ACCOUNT_TTL_SECONDS * 1000 });
+    return user;
   }
 }

@@ -3,7 +3,18 @@ import { after, before, describe, it } from "node:test";
 
 import type { FastifyInstance } from "fastify";
 
-import { JWT_SECRET, account, forgeToken, json, nowSeconds, startApp } from "../helpers.js";
+import {
+  JWT_SECRET,
+  account,
+  bearer,
+  createTask,
+  forgeToken,
+  json,
+  nowSeconds,
+  otherConnection,
+  startApp,
+  testConfig,
+} from "../helpers.js";
 
 describe("bearer authentication", () => {
   let app: FastifyInstance;
@@ -83,5 +94,28 @@ describe("bearer authentication", () => {
     }
     const badQuery = await app.inject({ url: "/tasks?limit=banana" });
     assert.equal(badQuery.statusCode, 401);
+  });
+
+  it("a deleted account's token is 401, never 500, even while the account is remembered", async () => {
+    const config = testConfig();
+    const own = await startApp(config);
+    const { token } = await account(own);
+    await createTask(own, token); // the account is now in the authentication cache
+    const other = otherConnection(config.database);
+    await other.run("DELETE FROM users");
+    await other.close();
+    const orphan = await own.inject({ method: "POST", url: "/tasks", headers: bearer(token), payload: { title: "Orphan" } });
+    assert.equal(orphan.statusCode, 401, orphan.body);
+    assert.equal(json(orphan)["detail"], "The bearer token is invalid or expired.");
+    // Forgotten by the cache at once: every operation is 401 from now on.
+    for (const [method, url] of [
+      ["GET", "/tasks"],
+      ["GET", "/users/me"],
+      ["POST", "/tasks"],
+    ] as const) {
+      const answer = await own.inject({ method, url, headers: bearer(token), ...(method === "POST" ? { payload: { title: "x" } } : {}) });
+      assert.equal(answer.statusCode, 401, `${method} ${url}`);
+    }
+    await own.close();
   });
 });

@@ -2,37 +2,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import Database from "better-sqlite3";
-import postgres from "postgres";
-
 import { Repository } from "../../src/app/repository.js";
-import { account, bearer, createTask, json, startApp, testConfig } from "../helpers.js";
+import { account, bearer, createTask, json, otherConnection, startApp, testConfig } from "../helpers.js";
 
 const JSON_HEADERS = { "content-type": "application/json" };
 const THROTTLED = "Too many failed logins; try again later.";
-
-/** Another process's connection that tries, without waiting long, to bump a task's version. */
-function otherWriter(database: { path: string } | { url: string }): { bump(id: string): Promise<void>; close(): Promise<void> } {
-  if ("path" in database) {
-    const db = new Database(database.path, { timeout: 50 });
-    return {
-      bump: async (id) => void db.prepare("UPDATE tasks SET version = version + 1 WHERE id = ?").run(id),
-      close: async () => {
-        db.close();
-      },
-    };
-  }
-  const sql = postgres(database.url, { max: 1, onnotice: () => {} });
-  return {
-    bump: async (id) => {
-      await sql.begin(async (tx) => {
-        await tx.unsafe("SET LOCAL lock_timeout = '100ms'");
-        await tx.unsafe("UPDATE tasks SET version = version + 1 WHERE id = $1", [id]);
-      });
-    },
-    close: () => sql.end({ timeout: 5 }),
-  };
-}
 
 describe("hostile clients", () => {
   it("answers JSON nested deeper than the limit 400, before any recursion", async () => {
@@ -83,7 +57,7 @@ describe("hostile clients", () => {
     const config = testConfig();
     const app = await startApp(config);
     const { token } = await account(app);
-    const other = otherWriter(config.database);
+    const other = otherConnection(config.database);
     const read = Object.getOwnPropertyDescriptor(Repository.prototype, "task")?.value as Repository["task"];
     let interfere: string | undefined;
     // The other implementation bumping the task's version right after this one has read it, once.
@@ -92,7 +66,7 @@ describe("hostile clients", () => {
       if (interfere !== undefined) {
         const id = interfere;
         interfere = undefined;
-        await other.bump(id);
+        await other.run("UPDATE tasks SET version = version + 1 WHERE id = ?", id);
       }
       return row;
     };
