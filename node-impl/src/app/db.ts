@@ -194,10 +194,15 @@ class SqliteDb implements Db {
     return [];
   }
 
-  /** The first row only: one step, no array (a RETURNING statement has made all its changes by then). */
+  /**
+   * The first row. A read stops after one step; a write with RETURNING is stepped to its end: stopped early, SQLite
+   * commits it when the statement is reset and skips its WAL auto-checkpoint, and the -wal file grows without bound
+   * (to gigabytes under load, every read slower for it).
+   */
   private row<T>(sql: string, params: Params): T | undefined {
     const statement = this.statement(sql);
-    if (statement.reader) return statement.get(params) as T | undefined;
+    if (statement.readonly) return statement.get(params) as T | undefined;
+    if (statement.reader) return statement.all(params)[0] as T | undefined;
     statement.run(params);
     return undefined;
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -8,6 +8,7 @@ import Database from "better-sqlite3";
 
 import { MIGRATIONS_DIR } from "../../src/app/config.js";
 import { MigrationError, openSqlite } from "../../src/app/db.js";
+import { Repository } from "../../src/app/repository.js";
 import { account, bearer, createTask, json, startApp, testConfig } from "../helpers.js";
 
 describe("storage", () => {
@@ -68,5 +69,29 @@ describe("storage", () => {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('a', 'b', 'schema_migrations')").all();
     db.close();
     assert.deepEqual(tables, []);
+  });
+
+  it("keeps the WAL file bounded under single-row writes with RETURNING, as SQLite's auto-checkpoint does", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "twinapi-node-")), "app.db");
+    const db = openSqlite(path, MIGRATIONS_DIR);
+    const repo = Repository.of(db);
+    const at = new Date().toISOString();
+    await repo.insertUser({
+      id: "u",
+      email: "a@example.com",
+      email_key: "a@example.com",
+      display_name: "A",
+      password_hash: "x",
+      created_at: at,
+    });
+    const fields = { title: "t", notes: "n".repeat(200), due_date: null, priority: "normal", status: "open" };
+    // Each commit appends a frame or more (4 KiB pages); auto-checkpoints every 1,000 pages restart the file.
+    for (let i = 0; i < 4000; i += 1) {
+      const row = await repo.insertTask(`t${i}`, "u", fields, at);
+      assert.ok(await repo.updateTask(row.id, "u", row.version, { ...fields, status: "done" }, at));
+    }
+    const walBytes = statSync(`${path}-wal`).size;
+    await db.close();
+    assert.ok(walBytes < 8 * 1024 * 1024, `the -wal file grew to ${walBytes} bytes`);
   });
 });
