@@ -92,7 +92,7 @@ export class TaskService implements api.Service<User> {
     private readonly version: string,
     private readonly logins: LoginFailures,
     /** Drops an account from the authentication cache (`BearerAuth.forget`). */
-    private readonly forgetAccount: (id: string) => void = () => {},
+    private readonly forgetAccount: (id: string) => void,
   ) {}
 
   async getHealth(): Promise<api.GetHealthResult> {
@@ -198,7 +198,7 @@ export class TaskService implements api.Service<User> {
     await this.unlessRaced(async (repo) => {
       const current = await this.ownTask(repo, request.params.taskId, request.principal);
       if (!ifMatchAllows(request.headers["if-match"], current.version)) throw new Problem(412, STALE);
-      return (await repo.deleteTask(current.id, request.principal.id, current.version)) || undefined;
+      return (await repo.deleteTask(current.id, request.principal.id, current.version)) ? true : undefined;
     });
     reply.code(204);
     return undefined;
