@@ -1,5 +1,6 @@
 """The like-for-like comparisons, ratios and table built from a result, and the order servers are measured in."""
 
+from pathlib import Path
 from typing import Any
 
 from twinapi_bench import report, run
@@ -73,6 +74,13 @@ def test_markdown_shows_the_like_for_like_table() -> None:
     row = "| GET /tasks/{id} | 64 | Python kit (uvicorn) | FastAPI API (uvicorn) | 3,000 | 1,000 | 3.00 | 3.33 |"
     assert row in table
     assert "| POST /auth/login | 64 |" in table and "n/a" in table
+
+
+def test_the_chart_of_the_references_alone(tmp_path: Path) -> None:
+    # `--only fastify-tasks`: no implementation measured, the reference's bars are still drawn.
+    alone = {**RESULT, "runs": [r for r in RESULT["runs"] if r["role"] != "impl"]}
+    path = report.chart(alone, tmp_path / "refs.png")
+    assert path.stat().st_size > 10_000
 
 
 class _Spec:

@@ -377,7 +377,8 @@ def chart(result: dict[str, Any], path: Path) -> Path:
 
     c = result["config"]["connections"]
     modes = [m for m in result["config"]["modes"] if any(r["mode"] == m for r in result["runs"])]
-    workloads = list(dict.fromkeys(r["workload"] for r in result["runs"] if r["role"] == "impl"))
+    # Every workload measured, the implementations' first: a run of the references alone has a chart too.
+    workloads = list(dict.fromkeys(r["workload"] for r in sorted(result["runs"], key=lambda r: r["role"] != "impl")))
     titles = {r["workload"]: r["request"] for r in result["runs"]}
     impls = [
         s for s in (*(k for pair in PAIRS for k in pair), BALANCER) if any(r["server"] == s for r in result["runs"])
