@@ -294,14 +294,19 @@ async function twinapiPlugin(app: FastifyInstance, options: Options): Promise<vo
       // Added after the route's own hooks (those of plugins such as @fastify/rate-limit among them), never instead.
       if (authenticate) route.onRequest = withHook(route.onRequest, authenticate);
       route.preParsing = withHook(route.preParsing, rule.body ? bodyGate(rule.body, limits) : bodyDrop(limits));
-      // A callback hook (a throw is Fastify's error too): an async one costs a promise and a microtask per request.
-      const validate: preValidationHookHandler = (request, _reply, done) => {
-        rule.check(request);
-        done();
-      };
-      // The route's own hooks may be async ones, which Fastify awaits: the lint sees only that they are not `void`.
-      // eslint-disable-next-line @typescript-eslint/no-misused-promises
-      route.preValidation = withHook(route.preValidation, validate);
+      const { check } = rule;
+      // An operation without parameters or body has nothing to validate: no hook, and Fastify's lifecycle skips
+      // the step.
+      if (check !== null) {
+        // A callback hook (a throw is Fastify's error too): an async one costs a promise and a microtask per request.
+        const validate: preValidationHookHandler = (request, _reply, done) => {
+          check(request);
+          done();
+        };
+        // The route's own hooks may be async ones, which Fastify awaits: the lint sees only that they are not `void`.
+        // eslint-disable-next-line @typescript-eslint/no-misused-promises
+        route.preValidation = withHook(route.preValidation, validate);
+      }
       const responses = visibility.responses(operation.path, operation.method);
       if (responses) route.preSerialization = withHook(route.preSerialization, withoutWriteOnly(responses));
     });

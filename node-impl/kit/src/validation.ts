@@ -198,7 +198,8 @@ export class RequestValidators {
   }
 
   /** The check an operation's requests go through after their body is parsed; `pathNames` maps router names to the spec's. */
-  forOperation(operation: OperationInfo, pathNames: ReadonlyMap<string, string>): { check: RequestCheck; body: BodyRules | null } {
+  /** The operation's request check (null when it has no parameters and no body: nothing to check) and body rules. */
+  forOperation(operation: OperationInfo, pathNames: ReadonlyMap<string, string>): { check: RequestCheck | null; body: BodyRules | null } {
     const paths = this.spec["paths"];
     const item = resolve(this.spec, isObject(paths) ? paths[operation.path] : undefined, pointer("paths", operation.path));
     if (!isObject(item.node)) throw new ContractError(`${operation.method} ${operation.path} is not in the spec: run \`make generate\``);
@@ -409,7 +410,8 @@ function mayBeObject(schema: Json | undefined): boolean {
 /** Parsed JSON bodies holding a `__proto__` or `constructor.prototype` key: refused once they pass their schema. */
 export const POISONED = new WeakSet<object>();
 
-function buildCheck(params: readonly Param[], body: BodyRules | null, pathNames: ReadonlyMap<string, string>): RequestCheck {
+function buildCheck(params: readonly Param[], body: BodyRules | null, pathNames: ReadonlyMap<string, string>): RequestCheck | null {
+  if (params.length === 0 && body === null && pathNames.size === 0) return null;
   return (request) => {
     if (body?.required === true && request.body === undefined) {
       throw invalid([{ location: "body", message: "is required" }]);

@@ -314,6 +314,23 @@ describe("the user's Fastify options", () => {
   });
 });
 
+describe("the kit's hooks on the contract's routes", () => {
+  it("validates only operations that have parameters or a body: the others get no validation hook", async () => {
+    const app = await started(Fastify(fastifyOptions({ logLevel: "error" })));
+    // GET /health has neither; POST /items has a body.
+    const bare = app.printRoutes({ method: "GET", includeHooks: true, commonPrefix: false });
+    const withBody = app.printRoutes({ method: "POST", includeHooks: true, commonPrefix: false });
+    assert.match(bare, /\/health \(GET\)/);
+    assert.doesNotMatch(bare, /preValidation/);
+    assert.match(withBody, /\/items \(POST\)/);
+    assert.match(withBody, /\(preValidation\) \["validate\(\)"\]/);
+    // Without the hook nothing about the request changes: the handler still answers.
+    const health = await app.inject({ method: "GET", url: "/health?unrelated=1" });
+    assert.equal(health.statusCode, 200);
+    await app.close();
+  });
+});
+
 describe("the user's hooks and routes beside the kit's", () => {
   it("instance hooks and route hooks that plugins add run, and the kit still authenticates and validates", async () => {
     const app = Fastify(fastifyOptions({ logLevel: "error" }));
