@@ -197,8 +197,10 @@ export class RequestValidators {
     }
   }
 
-  /** The check an operation's requests go through after their body is parsed; `pathNames` maps router names to the spec's. */
-  /** The operation's request check (null when it has no parameters and no body: nothing to check) and body rules. */
+  /**
+   * The check an operation's requests go through after their body is parsed (null when it has no parameters and no
+   * body: nothing to check) and its body rules; `pathNames` maps router names to the spec's.
+   */
   forOperation(operation: OperationInfo, pathNames: ReadonlyMap<string, string>): { check: RequestCheck | null; body: BodyRules | null } {
     const paths = this.spec["paths"];
     const item = resolve(this.spec, isObject(paths) ? paths[operation.path] : undefined, pointer("paths", operation.path));
