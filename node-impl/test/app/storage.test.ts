@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 
 import { MIGRATIONS_DIR } from "../../src/app/config.js";
-import { MigrationError, openSqlite } from "../../src/app/db.js";
+import { MigrationError, openSqlite, parameters } from "../../src/app/db.js";
 import { Repository } from "../../src/app/repository.js";
 import { account, bearer, createTask, json, startApp, testConfig } from "../helpers.js";
 
@@ -93,5 +93,20 @@ describe("storage", () => {
     const walBytes = statSync(`${path}-wal`).size;
     await db.close();
     assert.ok(walBytes < 8 * 1024 * 1024, `the -wal file grew to ${walBytes} bytes`);
+  });
+
+  it("binds :name parameters by position: a name used twice takes its value twice, a missing one is an error", async () => {
+    const sql = "SELECT :a AS first, :b AS second, :a || '::b' AS again";
+    assert.deepEqual(parameters(sql, "anonymous"), { text: "SELECT ? AS first, ? AS second, ? || '::b' AS again", names: ["a", "b", "a"] });
+    assert.deepEqual(parameters(sql, "numbered"), { text: "SELECT $1 AS first, $2 AS second, $1 || '::b' AS again", names: ["a", "b"] });
+    assert.deepEqual(parameters("SELECT :text::text", "numbered"), { text: "SELECT $1::text", names: ["text"] });
+
+    const db = openSqlite(join(mkdtempSync(join(tmpdir(), "twinapi-node-")), "app.db"), MIGRATIONS_DIR);
+    try {
+      assert.deepEqual(await db.get(sql, { b: 2, a: "x" }), { first: "x", second: 2, again: "x::b" });
+      await assert.rejects(db.get(sql, { a: 1 }), /no value for :b/);
+    } finally {
+      await db.close();
+    }
   });
 });
