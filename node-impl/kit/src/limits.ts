@@ -7,7 +7,7 @@
 import type { Socket } from "node:net";
 
 import type { FastifyHttpOptions, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 
 import { type Limits, maxHeadBytes } from "./env.js";
 import { PROBLEM_JSON, problemBody } from "./problem.js";
@@ -78,6 +78,23 @@ export function limitOptions(limits: Limits): FastifyHttpOptions<Server> {
   };
 }
 
+/** The Fastify reply of a raw request or response, for the listeners every request shares. */
+const REPLY = Symbol("twinapi.reply");
+type Answer = ServerResponse & { [REPLY]?: FastifyReply };
+type Message = IncomingMessage & { [REPLY]?: FastifyReply };
+
+/**
+ * A client that hung up before its answer could be delivered: one info line, not an error (Fastify logs none).
+ * One function for every response: a closure each, with `once`, made three objects a request.
+ */
+function closed(this: Answer): void {
+  const reply = this[REPLY];
+  if (this.writableFinished || reply === undefined) return;
+  const request = reply.request;
+  const took = Math.round(reply.elapsedTime * 1000) / 1000;
+  request.log.info({ method: request.method, path: requestPath(request), status: CLIENT_GONE, duration_ms: took }, "client disconnected");
+}
+
 function refuse(reply: FastifyReply, status: number, detail: string): FastifyReply {
   return reply
     .code(status)
@@ -97,10 +114,26 @@ function hasBody(request: FastifyRequest): boolean {
  * request passes here, and an async hook costs Fastify a promise and a microtask turn each time.
  */
 export function requestLimits(limits: Limits) {
+  const stalledDetail = `The request body stalled for ${limits.bodyTimeout} s.`;
+  // The body timer's two listeners, shared by every request (a closure each made two objects a request).
+  const stalled = function (this: Message): void {
+    const socket = this.socket;
+    if (this[REPLY]?.sent === true || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    writeProblem(socket, 408, stalledDetail);
+    socket.destroySoon();
+  };
+  const ended = function (this: Message): void {
+    this.removeListener("timeout", stalled);
+    this.socket.setTimeout(0);
+  };
   return function limit(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const raw = request.raw;
-    // A refusal answers here and ends the hooks: `done` is not called then.
-    if (Buffer.byteLength(raw.url ?? "", "latin1") > limits.maxUrlBytes) {
+    // A refusal answers here and ends the hooks: `done` is not called then. The sizes are latin1 lengths (one
+    // character a byte), as Node's parser decodes the head.
+    if ((raw.url ?? "").length > limits.maxUrlBytes) {
       refuse(reply, 414, tooLongUrl(limits));
       return;
     }
@@ -113,7 +146,7 @@ export function requestLimits(limits: Limits) {
     let hosts = 0;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i] ?? "";
-      bytes += Buffer.byteLength(name, "latin1") + Buffer.byteLength(headers[i + 1] ?? "", "latin1");
+      bytes += name.length + (headers[i + 1] ?? "").length;
       if (name.length === 4 && name.toLowerCase() === "host") hosts += 1;
     }
     if (bytes > limits.maxHeaderBytes) {
@@ -125,30 +158,13 @@ export function requestLimits(limits: Limits) {
       refuse(reply, 400, ONE_HOST);
       return;
     }
-    // A client that hangs up before its answer could be delivered: one info line, not an error (Fastify logs none).
-    reply.raw.once("close", () => {
-      if (reply.raw.writableFinished) return;
-      const took = Math.round(reply.elapsedTime * 1000) / 1000;
-      request.log.info(
-        { method: request.method, path: requestPath(request), status: CLIENT_GONE, duration_ms: took },
-        "client disconnected",
-      );
-    });
+    (reply.raw as Answer)[REPLY] = reply;
+    reply.raw.on("close", closed);
     // Only a real connection has a timer (light-my-request's injected requests have none).
     if (request.method !== "HEAD" && hasBody(request) && typeof raw.setTimeout === "function") {
-      const stalled = (): void => {
-        if (reply.sent || raw.socket.destroyed) {
-          raw.socket.destroy();
-          return;
-        }
-        writeProblem(raw.socket, 408, `The request body stalled for ${limits.bodyTimeout} s.`);
-        raw.socket.destroySoon();
-      };
+      (raw as Message)[REPLY] = reply;
       raw.setTimeout(limits.bodyTimeout * 1000, stalled);
-      raw.once("end", () => {
-        raw.removeListener("timeout", stalled);
-        raw.socket.setTimeout(0);
-      });
+      raw.on("end", ended);
     }
     done();
   };

@@ -24,13 +24,17 @@ export async function serve(app: FastifyInstance, host: string, port: number, li
   // Responses not yet started when the drain begins, and every one after, say Connection: close.
   const pending = new Set<ServerResponse>();
   let draining = false;
+  // One listener function for every response: `once` with a closure made three objects a request.
+  const settled = function (this: ServerResponse): void {
+    pending.delete(this);
+  };
   app.server.prependListener("request", (_request: IncomingMessage, response: ServerResponse) => {
     if (draining) {
       response.setHeader("connection", "close");
       return;
     }
     pending.add(response);
-    response.once("close", () => pending.delete(response));
+    response.on("close", settled);
   });
   closeWithGrace({ delay: drainMs + CLOSE_HOOKS_MS, logger: app.log }, async ({ err }) => {
     if (err) app.log.error({ err }, "shutting down after an unexpected error");

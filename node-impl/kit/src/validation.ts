@@ -62,21 +62,37 @@ export interface BodyRules {
   /** Lower-case media types without parameters, wildcards (`image/*`, `*\/*`) included. */
   readonly mediaTypes: readonly string[];
   readonly media: ReadonlyMap<string, MediaRules>;
+  /** The Content-Type header last looked up and its rules: a client sends the same header on every request. */
+  readonly last: { header: string | undefined; media: MediaRules | undefined };
 }
 
 /** The rules of the media type a request declares: exact, then `type/*`, then `*\/*`. */
-export function mediaRules(body: BodyRules, mediaType: string): MediaRules | undefined {
+function mediaRules(body: BodyRules, mediaType: string): MediaRules | undefined {
   if (mediaType === "") return undefined;
   return body.media.get(mediaType) ?? body.media.get(`${mediaType.split("/", 1)[0] ?? ""}/*`) ?? body.media.get("*/*");
+}
+
+/**
+ * The rules for a Content-Type header (its media type without parameters, in any case). Each request with a body
+ * asks three times (the body gate, the parser, the check); the same header as last time is not parsed again.
+ */
+export function mediaRulesFor(body: BodyRules, header: string | undefined): MediaRules | undefined {
+  const last = body.last;
+  if (header !== undefined && header === last.header) return last.media;
+  const media = mediaRules(body, header?.split(";", 1)[0]?.trim().toLowerCase() ?? "");
+  last.header = header;
+  last.media = media;
+  return media;
 }
 
 export type RequestCheck = (request: FastifyRequest) => void;
 
 function calendarCheck({ pattern, calendar }: FormatDefinition): (value: string) => boolean {
+  // A pattern alone is a test, which builds no match array.
+  if (calendar === null) return (value) => pattern.test(value);
   return (value) => {
     const match = pattern.exec(value);
     if (match === null) return false;
-    if (calendar === null) return true;
     const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
     const monthLength = new Date(Date.UTC(year, month, 0)).getUTCDate();
     if (month < 1 || month > 12 || day < 1 || day > monthLength) return false;
@@ -308,7 +324,7 @@ export class RequestValidators {
         media.set(key, { kind: "raw", ...this.bodyChecks(null), fields: new Map(), arrays: new Set(), omit: null });
       }
     }
-    return { required: node["required"] === true, mediaTypes: [...media.keys()], media };
+    return { required: node["required"] === true, mediaTypes: [...media.keys()], media, last: { header: undefined, media: undefined } };
   }
 }
 
@@ -463,7 +479,7 @@ function buildCheck(params: readonly Param[], body: BodyRules | null, pathNames:
       if (param.validate(value)) store(param, value);
       else errors.push(...errorsOf(param.validate, param.location));
     }
-    const media = body && mediaRules(body, request.headers["content-type"]?.split(";", 1)[0]?.trim().toLowerCase() ?? "");
+    const media = body && mediaRulesFor(body, request.headers["content-type"]);
     if (media?.validate && request.body !== undefined) {
       if (!media.validate(request.body)) errors.push(...errorsOf(media.validate, "body"));
       else media.fill?.(request.body);
