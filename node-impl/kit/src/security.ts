@@ -95,17 +95,6 @@ export function authenticator(operation: OperationInfo, schemes: ReadonlyMap<str
   const used = [...new Set(requirements.flat())];
   const challenge = requirements.flat().every((scheme) => scheme.kind === "basic" || scheme.kind === "opaque") ? "Basic" : "Bearer";
 
-  const only = requirements.length === 1 ? requirements[0] : undefined;
-  const [scheme] = only ?? [];
-  if (only?.length === 1 && scheme !== undefined) {
-    // One scheme, required (most operations): what the loop below does for it, without its arrays a request.
-    return async function authenticate(request: FastifyRequest): Promise<void> {
-      const credential = credentialOf(scheme, request);
-      if (credential === null) throw new Problem(401, MISSING_CREDENTIALS, { headers: { "www-authenticate": challenge } });
-      request.principal = await scheme.check(credential, request);
-    };
-  }
-
   return async function authenticate(request: FastifyRequest): Promise<void> {
     for (const requirement of requirements) {
       const credentials = requirement.map((scheme) => credentialOf(scheme, request));

@@ -62,8 +62,6 @@ export interface BodyRules {
   /** Lower-case media types without parameters, wildcards (`image/*`, `*\/*`) included. */
   readonly mediaTypes: readonly string[];
   readonly media: ReadonlyMap<string, MediaRules>;
-  /** The Content-Type header last looked up and its rules: a client sends the same header on every request. */
-  readonly last: { header: string | undefined; media: MediaRules | undefined };
 }
 
 /** The rules of the media type a request declares: exact, then `type/*`, then `*\/*`. */
@@ -72,17 +70,9 @@ function mediaRules(body: BodyRules, mediaType: string): MediaRules | undefined 
   return body.media.get(mediaType) ?? body.media.get(`${mediaType.split("/", 1)[0] ?? ""}/*`) ?? body.media.get("*/*");
 }
 
-/**
- * The rules for a Content-Type header (its media type without parameters, in any case). Each request with a body
- * asks three times (the body gate, the parser, the check); the same header as last time is not parsed again.
- */
+/** The rules for a Content-Type header: its media type without parameters, in any case. */
 export function mediaRulesFor(body: BodyRules, header: string | undefined): MediaRules | undefined {
-  const last = body.last;
-  if (header !== undefined && header === last.header) return last.media;
-  const media = mediaRules(body, header?.split(";", 1)[0]?.trim().toLowerCase() ?? "");
-  last.header = header;
-  last.media = media;
-  return media;
+  return mediaRules(body, header?.split(";", 1)[0]?.trim().toLowerCase() ?? "");
 }
 
 export type RequestCheck = (request: FastifyRequest) => void;
@@ -324,7 +314,7 @@ export class RequestValidators {
         media.set(key, { kind: "raw", ...this.bodyChecks(null), fields: new Map(), arrays: new Set(), omit: null });
       }
     }
-    return { required: node["required"] === true, mediaTypes: [...media.keys()], media, last: { header: undefined, media: undefined } };
+    return { required: node["required"] === true, mediaTypes: [...media.keys()], media };
   }
 }
 

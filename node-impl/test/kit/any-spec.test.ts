@@ -224,7 +224,7 @@ describe("the kit on real-world spec trouble", () => {
     const text = await app.inject({ method: "POST", url: "/forms", headers: { "content-type": "text/plain" }, payload: "x" });
     assert.equal(text.statusCode, 415);
     assert.equal(body(text)["detail"], "The request body must be application/octet-stream or application/x-www-form-urlencoded.");
-    // Read by its own media type's rules whatever the request before sent (the kit remembers the last header read).
+    // Read by its own media type's rules whatever the request before sent.
     const again = await app.inject({
       method: "POST",
       url: "/forms",
