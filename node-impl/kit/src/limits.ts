@@ -11,6 +11,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 
 import { type Limits, maxHeadBytes } from "./env.js";
 import { PROBLEM_JSON, problemBody } from "./problem.js";
+import { logsAt } from "./request-context.js";
 import { requestPath } from "./request-path.js";
 
 /** What a refused body may still send, read and discarded; beyond this the connection is closed. */
@@ -158,8 +159,11 @@ export function requestLimits(limits: Limits) {
       refuse(reply, 400, ONE_HOST);
       return;
     }
-    (reply.raw as Answer)[REPLY] = reply;
-    reply.raw.on("close", closed);
+    // The line is at info: below that level nothing listens (a logger without isLevelEnabled always does).
+    if (logsAt(request.log, "info")) {
+      (reply.raw as Answer)[REPLY] = reply;
+      reply.raw.on("close", closed);
+    }
     // Only a real connection has a timer (light-my-request's injected requests have none).
     if (request.method !== "HEAD" && hasBody(request) && typeof raw.setTimeout === "function") {
       (raw as Message)[REPLY] = reply;

@@ -27,6 +27,13 @@ export function requestId(request: IncomingMessage): string {
   return typeof sent === "string" && REQUEST_ID.test(sent) ? sent : randomUUID();
 }
 
+type LevelCheck = { isLevelEnabled?: (level: string) => boolean };
+
+/** Whether a line at this level would be written; a logger of the user's own without pino's isLevelEnabled writes all. */
+export function logsAt(log: FastifyBaseLogger, level: string): boolean {
+  return (log as LevelCheck).isLevelEnabled?.(level) !== false;
+}
+
 /** Replaces Fastify's two request lines (incoming, completed) with the one access line the conventions fix. */
 export class AccessLog extends LogController {
   constructor() {
@@ -36,10 +43,8 @@ export class AccessLog extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(_error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    // Below the logger's level the line is not even built (its path is decoded, its duration rounded); a logger
-    // of the user's own without pino's isLevelEnabled gets every line, as before.
-    const log = request.log as typeof request.log & { isLevelEnabled?: (level: string) => boolean };
-    if (log.isLevelEnabled?.("info") === false) return;
+    // Below the logger's level the line is not even built (its path is decoded, its duration rounded).
+    if (!logsAt(request.log, "info")) return;
     request.log.info(
       {
         method: request.method,
@@ -56,7 +61,6 @@ export class AccessLog extends LogController {
 type Level = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 type Bindings = Parameters<FastifyBaseLogger["child"]>[0];
 type ChildOptions = NonNullable<Parameters<FastifyBaseLogger["child"]>[1]>;
-type LevelCheck = { isLevelEnabled?: (level: string) => boolean };
 
 /**
  * A request's logger that becomes the logger's real child (pino serialises the bindings: a few µs) only when it
