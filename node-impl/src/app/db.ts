@@ -71,6 +71,9 @@ const IDLE_LIFETIME_SECONDS = 300;
  */
 const RECONNECT_PAUSE_MAX_SECONDS = 0.5;
 
+/** WAL pages between two checkpoints of the serving connection (see openSqlite). */
+export const WAL_AUTOCHECKPOINT_PAGES = 250;
+
 const SCHEMA_MIGRATIONS =
   "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)";
 
@@ -169,6 +172,11 @@ export function openSqlite(path: string, migrationsDir: string): Db {
     db.pragma("journal_mode = WAL");
     // As in the Python implementation: with WAL, NORMAL stays consistent on a crash and skips an fsync per commit.
     db.pragma("synchronous = NORMAL");
+    // The commit that brings the WAL to this many pages copies them into the database file and fsyncs it before it
+    // returns, and with one synchronous connection the whole server waits: at SQLite's default of 1000 pages that
+    // was 16 to 140 ms every ~850 inserts on a VM's disk (the POST /tasks p99 was 9 × its p50). The fsync's cost
+    // follows the pages copied: at 250 each pause was 4 to 6 ms, for no more time in all (100: 2 to 3 ms, 20% more).
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     db.pragma("foreign_keys = ON");
     migrate(db, migrationsDir);
   } catch (error) {

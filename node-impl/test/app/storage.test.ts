@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 
 import { MIGRATIONS_DIR } from "../../src/app/config.js";
-import { MigrationError, openSqlite, parameters } from "../../src/app/db.js";
+import { MigrationError, WAL_AUTOCHECKPOINT_PAGES, openSqlite, parameters } from "../../src/app/db.js";
 import { Repository } from "../../src/app/repository.js";
 import { account, bearer, createTask, json, startApp, testConfig } from "../helpers.js";
 
@@ -26,12 +26,14 @@ describe("storage", () => {
     assert.equal(json(response)["title"], "survives");
   });
 
-  it("applies the shared migrations once on SQLite, recording their sha256, with WAL and foreign keys on", async () => {
+  it("applies the shared migrations once on SQLite, recording their sha256, with WAL, foreign keys on and short checkpoints", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "twinapi-node-")), "app.db");
     await openSqlite(path, MIGRATIONS_DIR).close();
     const opened = openSqlite(path, MIGRATIONS_DIR);
     // foreign_keys is a setting of each connection: asked of the one openSqlite set up, not of a new one.
     assert.deepEqual(await opened.get("PRAGMA foreign_keys"), { foreign_keys: 1 });
+    // So is the checkpoint threshold: small, so that no commit pauses the server for long (see openSqlite).
+    assert.deepEqual(await opened.get("PRAGMA wal_autocheckpoint"), { wal_autocheckpoint: WAL_AUTOCHECKPOINT_PAGES });
     await opened.close();
     const db = new Database(path);
     const rows = db.prepare("SELECT version, checksum FROM schema_migrations ORDER BY version").all() as {
