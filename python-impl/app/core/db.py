@@ -14,6 +14,7 @@ import hashlib
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,10 @@ POSTGRESQL_MIGRATIONS = "postgresql"
 MIGRATION_LOCK = 0x74_77_69_6E_61_70_69
 # Seconds a client is told to wait when the database cannot be reached; a restart or failover takes a few.
 RETRY_AFTER_SECONDS = 2
+# How long a statement waits for a lock another connection holds (SQLite's busy_timeout), as in the Node implementation.
+BUSY_TIMEOUT_MS = 5000
+# The pause between two attempts to switch a file to WAL (see _use_wal).
+WAL_RETRY_SECONDS = 0.01
 # A pooled connection unused this long is closed: an idle instance does not hold server slots forever.
 IDLE_LIFETIME_SECONDS = 300.0
 
@@ -72,13 +77,30 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switches the file to WAL, retried within the busy timeout.
+
+    Two connections switching a new file at once: SQLite answers one of them SQLITE_BUSY at once, without its busy
+    handler (waiting there could deadlock), so two servers starting together failed about one start in six.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorname != "SQLITE_BUSY" or time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_RETRY_SECONDS)
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """Opens the file (creating its folder) in autocommit mode, with the pragmas of CONVENTIONS.md."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None)
     # busy_timeout first: switching to WAL needs a lock another process may hold.
-    conn.execute("PRAGMA busy_timeout = 5000")
-    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    _use_wal(conn)
     # With WAL, NORMAL keeps the database consistent on a crash and loses at most the last commits on power loss;
     # FULL would fsync every commit. Both implementations set it, so writes cost the same kind of work.
     conn.execute("PRAGMA synchronous = NORMAL")
