@@ -28,10 +28,13 @@ export async function serve(app: FastifyInstance, host: string, port: number, li
   const forget = function (this: Socket): void {
     sockets.delete(this);
   };
-  app.server.on("connection", (socket: Socket) => {
+  const track = (socket: Socket): void => {
     sockets.add(socket);
     socket.on("close", forget);
-  });
+  };
+  // An HTTPS server answers on the TLS socket of each connection, which it announces as secureConnection.
+  app.server.on("connection", track);
+  app.server.on("secureConnection", track);
   closeWithGrace({ delay: drainMs + CLOSE_HOOKS_MS, logger: app.log }, async ({ err }) => {
     if (err) app.log.error({ err }, "shutting down after an unexpected error");
     // Every response from now on says Connection: close, and so does each one under way whose head is not sent
