@@ -13,14 +13,6 @@ import { Passwords, Tokens } from "./security.js";
 import { BearerAuth, TaskService, type User } from "./service.js";
 
 export async function createApp(config: Config, options: { logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
-  const passwords = await Passwords.create(config.bcryptRounds);
-  const tokens = new Tokens(config.jwtSecret, config.jwtTtlSeconds);
-  const db = await openDatabase(config.database, MIGRATIONS_DIR, config.pool);
-  const repo = Repository.of(db);
-  const logins = new LoginFailures(db, config.throttle);
-  const auth = new BearerAuth(tokens, repo);
-  const service: Service<User> = new TaskService(repo, passwords, tokens, contract.version, logins, (id) => auth.forget(id));
-  const securityHandlers: SecurityHandlers<User> = auth;
   const app = Fastify(
     fastifyOptions({
       logLevel: config.logLevel,
@@ -29,6 +21,14 @@ export async function createApp(config: Config, options: { logStream?: NodeJS.Wr
       ...(options.logStream ? { logStream: options.logStream } : {}),
     }),
   );
+  const passwords = await Passwords.create(config.bcryptRounds);
+  const tokens = new Tokens(config.jwtSecret, config.jwtTtlSeconds);
+  const db = await openDatabase(config.database, MIGRATIONS_DIR, config.pool, (message) => app.log.warn(message));
+  const repo = Repository.of(db);
+  const logins = new LoginFailures(db, config.throttle);
+  const auth = new BearerAuth(tokens, repo);
+  const service: Service<User> = new TaskService(repo, passwords, tokens, contract.version, logins, (id) => auth.forget(id));
+  const securityHandlers: SecurityHandlers<User> = auth;
   const kit: TwinapiOptions<User, typeof contract> = {
     contractPath: CONTRACT_PATH,
     contract,

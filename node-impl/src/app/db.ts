@@ -14,6 +14,8 @@ import BetterSqlite3 from "better-sqlite3";
 import { Problem } from "fastify-twinapi";
 import postgres from "postgres";
 
+import { type Checkpoints, checkpointInBackground } from "./checkpoints.js";
+
 export type Dialect = "sqlite" | "postgresql";
 export type Params = Readonly<Record<string, unknown>>;
 
@@ -71,8 +73,8 @@ const IDLE_LIFETIME_SECONDS = 300;
  */
 const RECONNECT_PAUSE_MAX_SECONDS = 0.5;
 
-/** WAL pages between two checkpoints of the serving connection (see openSqlite). */
-export const WAL_AUTOCHECKPOINT_PAGES = 250;
+/** WAL pages between two checkpoints of the serving connection itself (see openSqlite). */
+const WAL_AUTOCHECKPOINT_PAGES = 250;
 
 const SCHEMA_MIGRATIONS =
   "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)";
@@ -120,8 +122,13 @@ function refuseChanged(file: string): never {
 }
 
 /** The engine DATABASE_URL names: a file path is SQLite, a postgresql:// URL PostgreSQL. Migrated when it resolves. */
-export async function openDatabase(target: { path: string } | { url: string }, migrationsDir: string, pool: Pool): Promise<Db> {
-  return "path" in target ? openSqlite(target.path, migrationsDir) : openPostgres(target.url, migrationsDir, pool);
+export async function openDatabase(
+  target: { path: string } | { url: string },
+  migrationsDir: string,
+  pool: Pool,
+  warn?: (message: string) => void,
+): Promise<Db> {
+  return "path" in target ? openSqlite(target.path, migrationsDir, warn) : openPostgres(target.url, migrationsDir, pool);
 }
 
 /** `:name` not preceded by another colon (`::text` is a cast) or a word character. */
@@ -164,18 +171,19 @@ function values(names: readonly string[], params: Params): unknown[] {
 
 // ---------------------------------------------------------------------------------------------------- SQLite
 
-export function openSqlite(path: string, migrationsDir: string): Db {
+/** `warn` hears what goes wrong in the background, where no request can be answered with it. */
+export function openSqlite(path: string, migrationsDir: string, warn = (message: string) => process.emitWarning(message)): Db {
   mkdirSync(dirname(path), { recursive: true });
   // The timeout is SQLite's busy_timeout: wait up to 5 s for a lock another process (the Python server) holds.
   const db = new BetterSqlite3(path, { timeout: 5000 });
+  let wal: boolean;
   try {
-    db.pragma("journal_mode = WAL");
+    wal = db.pragma("journal_mode = WAL", { simple: true }) === "wal";
     // As in the Python implementation: with WAL, NORMAL stays consistent on a crash and skips an fsync per commit.
     db.pragma("synchronous = NORMAL");
-    // The commit that brings the WAL to this many pages copies them into the database file and fsyncs it before it
-    // returns, and with one synchronous connection the whole server waits: at SQLite's default of 1000 pages that
-    // was 16 to 140 ms every ~850 inserts on a VM's disk (the POST /tasks p99 was 9 × its p50). The fsync's cost
-    // follows the pages copied: at 250 each pause was 4 to 6 ms, for no more time in all (100: 2 to 3 ms, 20% more).
+    // Checkpoints run in a worker (see checkpoints.ts); this threshold is for the migrations and for when the worker
+    // cannot run. The fsync of a checkpoint in the committing statement costs by the pages it copies: at SQLite's
+    // default of 1000 each pause was 16 to 140 ms on a VM's disk, at 250 4 to 6 ms, for no more time in all.
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     db.pragma("foreign_keys = ON");
     migrate(db, migrationsDir);
@@ -183,7 +191,11 @@ export function openSqlite(path: string, migrationsDir: string): Db {
     db.close();
     throw error;
   }
-  return new SqliteDb(db);
+  const served = new SqliteDb(db);
+  // A statement like any other: it waits for a transaction in progress to end, as a checkpoint must.
+  const checkpoint = () => served.get("PRAGMA wal_checkpoint(PASSIVE)");
+  if (wal) served.checkpoints = checkpointInBackground(db, path, warn, { checkpoint });
+  return served;
 }
 
 /**
@@ -224,6 +236,9 @@ class SqliteDb implements Db {
   private queue: Promise<unknown> = Promise.resolve();
   /** Work queued or running on the queue (a transaction among it); 0: the connection is free right now. */
   private queued = 0;
+
+  /** Who checkpoints the WAL (none for a database that is not in WAL mode). */
+  checkpoints: Checkpoints | null = null;
 
   constructor(private readonly db: BetterSqlite3.Database) {}
 
@@ -320,6 +335,7 @@ class SqliteDb implements Db {
 
   async close(): Promise<void> {
     await this.queue;
+    await this.checkpoints?.stop();
     this.db.close();
   }
 }
